@@ -1,0 +1,30 @@
+"""theoryrl: provably efficient RL algorithms on exact models, with proof checks.
+
+``import theoryrl`` loads numpy, scipy and numba only; plotting, the CLI,
+parallel back-ends and solvers are imported when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("models", "planning", "envs", "agents", "evaluation", "experiment",
+               "claims", "backend")
+__all__ = [*_SUBMODULES, "run", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name == "run":
+        from .experiment import run
+
+        return run
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,115 @@
+"""Validators used at every public boundary.
+
+Each returns the cleaned value or raises ``ValueError``/``TypeError`` as
+``<arg>[index] <what is wrong> (<value>)``. Nothing is clipped or renormalised.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+ATOL = 1e-9
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(j) for j in np.argwhere(mask)[0])
+
+
+def _fmt(idx: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in idx) + "]"
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    """``x`` as a C-contiguous float64 array; rejects non-numeric input."""
+    try:
+        a = np.ascontiguousarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}") from e
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name}{_fmt(_first(~np.isfinite(a)))} is not finite")
+    return a
+
+
+def check_distribution_rows(P: np.ndarray, name: str, atol: float = ATOL) -> np.ndarray:
+    """Every row along the last axis is a probability distribution."""
+    if P.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {P.shape}")
+    neg = P < 0
+    if neg.any():
+        i = _first(neg)
+        raise ValueError(f"{name}{_fmt(i[:-1])} is not a distribution "
+                         f"(entry {i[-1]} is negative: {P[i]:.3g})")
+    sums = P.sum(axis=-1)
+    bad = np.abs(sums - 1.0) > atol
+    if bad.any():
+        i = _first(bad)
+        raise ValueError(f"{name}{_fmt(i)} is not a distribution (sum {sums[i]:.12g})")
+    return P
+
+
+def check_kernel(P, name: str = "P", atol: float = ATOL) -> np.ndarray:
+    """A transition tensor ``(S, A, S)`` or ``(H, S, A, S)``."""
+    P = as_float_array(P, name)
+    if P.ndim not in (3, 4) or P.shape[-1] != P.shape[-3]:
+        raise ValueError(f"{name} must be (S, A, S) or (H, S, A, S), got shape {P.shape}")
+    return check_distribution_rows(P, name, atol)
+
+
+def check_in_range(x: np.ndarray, name: str, low: float, high: float) -> np.ndarray:
+    """Every entry in ``[low, high]``."""
+    bad = (x < low) | (x > high)
+    if bad.any():
+        i = _first(bad)
+        raise ValueError(f"{name}{_fmt(i)} must be in [{low:g}, {high:g}] ({x[i]:.6g})")
+    return x
+
+
+def check_distribution(p, name: str, size: int | None = None,
+                       atol: float = ATOL) -> np.ndarray:
+    """A probability vector (of length ``size`` if given)."""
+    p = as_float_array(p, name)
+    if p.ndim != 1 or (size is not None and p.shape[0] != size):
+        want = f"({size},)" if size is not None else "1-d"
+        raise ValueError(f"{name} must have shape {want}, got {p.shape}")
+    return check_distribution_rows(p, name, atol)
+
+
+def check_int(x, name: str, low: int | None = None) -> int:
+    """An integer (not a bool), at least ``low``."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(x).__name__} ({x!r})")
+    x = int(x)
+    if low is not None and x < low:
+        raise ValueError(f"{name} must be >= {low}, got {x}")
+    return x
+
+
+def check_open_unit(x, name: str) -> float:
+    """A real number in the open interval (0, 1)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    x = float(x)
+    if not 0.0 < x < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), got {x}")
+    return x
+
+
+def check_positive(x, name: str, allow_zero: bool = False) -> float:
+    """A finite real number > 0 (or >= 0)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    x = float(x)
+    ok = (x >= 0.0) if allow_zero else (x > 0.0)
+    if not (ok and np.isfinite(x)):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else 'positive'} "
+                         f"and finite, got {x}")
+    return x
+
+
+def check_rng(rng) -> np.random.Generator:
+    """A ``numpy.random.Generator`` (never global state)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    return rng

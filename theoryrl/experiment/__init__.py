@@ -1,0 +1,8 @@
+"""Seeded multi-run experiment driver and its results."""
+
+from .driver import map_seeds, run, seed_sequences
+from .episodes import EpisodeSimulator, run_episodes
+from .result import Result, atomic_write_bytes
+
+__all__ = ["EpisodeSimulator", "Result", "atomic_write_bytes", "map_seeds", "run",
+           "run_episodes", "seed_sequences"]

@@ -1,0 +1,6 @@
+"""Exact models; no learning inside."""
+
+from .linear_mixture import LinearMixtureMDP
+from .tabular import MDPSpec, TabularMDP, check_policy
+
+__all__ = ["LinearMixtureMDP", "MDPSpec", "TabularMDP", "check_policy"]

@@ -1,0 +1,249 @@
+"""Exact tabular MDPs: episodic, discounted and average-reward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import (
+    ATOL,
+    as_float_array,
+    check_distribution,
+    check_distribution_rows,
+    check_in_range,
+    check_int,
+    check_kernel,
+    check_rng,
+)
+
+__all__ = ["MDPSpec", "TabularMDP", "check_policy"]
+
+
+@dataclass(frozen=True, eq=False)
+class MDPSpec:
+    """What a learner may know about an MDP: sizes, criterion, rewards, init.
+
+    Never the transition kernel. ``R`` and ``init`` are read-only arrays.
+    """
+
+    n_states: int
+    n_actions: int
+    horizon: int | None
+    gamma: float | None
+    R: np.ndarray
+    init: np.ndarray
+
+    @property
+    def criterion(self) -> str:
+        """``"episodic"``, ``"discounted"`` or ``"average"``."""
+        return _criterion(self.horizon, self.gamma)
+
+
+def _criterion(horizon, gamma) -> str:
+    if horizon is not None:
+        return "episodic"
+    return "discounted" if gamma is not None else "average"
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+def check_policy(policy, n_states: int, n_actions: int, horizon: int | None,
+                 name: str = "policy") -> np.ndarray:
+    """Validate a Markov policy and return it with a leading stage axis if episodic.
+
+    Accepted: int (S,) / (H, S) deterministic, float (S, A) / (H, S, A)
+    stochastic (rows distributions within 1e-9). A stationary policy of an
+    episodic MDP is broadcast over the H stages. Returns int64 (H, S) or float64
+    (H, S, A) for episodic MDPs, and (S,) or (S, A) otherwise.
+    """
+    a = np.asarray(policy)
+    S, A = n_states, n_actions
+    if a.dtype.kind in "iu":
+        if a.shape not in ((S,),) + (((horizon, S),) if horizon else ()):
+            want = f"(S,)=({S},)" + (f" or (H, S)=({horizon}, {S})" if horizon else "")
+            raise ValueError(f"{name} (deterministic) must have shape {want}, got {a.shape}")
+        bad = (a < 0) | (a >= A)
+        if bad.any():
+            i = tuple(int(j) for j in np.argwhere(bad)[0])
+            raise ValueError(f"{name}{list(i)} must be an action in [0, {A}), got {a[i]}")
+        a = a.astype(np.int64)
+        if horizon:
+            a = np.ascontiguousarray(np.broadcast_to(a, (horizon, S)))
+        return a
+    if a.dtype.kind == "f":
+        if a.shape not in ((S, A),) + (((horizon, S, A),) if horizon else ()):
+            want = f"(S, A)=({S}, {A})" + (f" or (H, S, A)=({horizon}, {S}, {A})"
+                                           if horizon else "")
+            raise ValueError(f"{name} (stochastic) must have shape {want}, got {a.shape}")
+        a = check_distribution_rows(as_float_array(a, name), name)
+        if horizon:
+            a = np.ascontiguousarray(np.broadcast_to(a, (horizon, S, A)))
+        return a
+    raise TypeError(f"{name} must be an int (deterministic) or float (stochastic) array, "
+                    f"got dtype {a.dtype}")
+
+
+class TabularMDP:
+    r"""A finite MDP with known, exact dynamics.
+
+    Exactly one criterion applies: episodic (``horizon=H``), discounted
+    (``gamma``) or average reward (neither).
+
+    Parameters
+    ----------
+    P : array_like, shape (S, A, S) or (H, S, A, S)
+        ``P[s, a, s']`` (or ``P[h, s, a, s']``): each row a distribution within
+        1e-9 and without negative entries. Stage-dependent kernels need
+        ``horizon == H``.
+    R : array_like, shape (S, A) or (H, S, A)
+        Mean rewards in [0, 1].
+    horizon : int, optional
+        Episode length H >= 1.
+    gamma : float, optional
+        Discount factor in [0, 1).
+    init : array_like, shape (S,), optional
+        Initial-state distribution; all mass on state 0 by default.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument and the offending index, for any malformed input.
+        Nothing is clipped or renormalised.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mdp = TabularMDP(np.ones((1, 1, 1)), np.full((1, 1), 0.5), horizon=4)
+    >>> mdp.initial_value(np.zeros(1, dtype=int))
+    2.0
+    """
+
+    def __init__(self, P, R, horizon: int | None = None, gamma: float | None = None,
+                 init=None) -> None:
+        if horizon is not None and gamma is not None:
+            raise ValueError("give at most one of horizon (episodic) and gamma "
+                             f"(discounted), got horizon={horizon}, gamma={gamma}")
+        if horizon is not None:
+            horizon = check_int(horizon, "horizon", low=1)
+        if gamma is not None:
+            if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.floating)):
+                raise TypeError(f"gamma must be a real number, got {type(gamma).__name__}")
+            gamma = float(gamma)
+            if not 0.0 <= gamma < 1.0:
+                raise ValueError(f"gamma must be in [0, 1), got {gamma}")
+        P = check_kernel(P, "P", ATOL)
+        R = as_float_array(R, "R")
+        S, A = P.shape[-3], P.shape[-2]
+        if P.ndim == 4 and horizon != P.shape[0]:
+            raise ValueError(f"P has {P.shape[0]} stages (shape {P.shape}), so horizon must "
+                             f"be {P.shape[0]}, got {horizon}")
+        if R.ndim == 3 and horizon != R.shape[0]:
+            raise ValueError(f"R has {R.shape[0]} stages (shape {R.shape}), so horizon must "
+                             f"be {R.shape[0]}, got {horizon}")
+        if R.shape[-2:] != (S, A) or R.ndim not in (2, 3):
+            raise ValueError(f"R must be (S, A)=({S}, {A}) or (H, S, A), got shape {R.shape}")
+        check_in_range(R, "R", 0.0, 1.0)
+        if init is None:
+            init = np.zeros(S)
+            init[0] = 1.0
+        init = check_distribution(init, "init", S)
+        self._P = _readonly(P)
+        self._R = _readonly(R)
+        self._init = _readonly(init)
+        self._horizon = horizon
+        self._gamma = gamma
+        self._spec = MDPSpec(S, A, horizon, gamma, self._R, self._init)
+        self._solution = None
+
+    # -- read-only views -------------------------------------------------
+    P = property(lambda self: self._P, doc="Transition kernel (read-only).")
+    R = property(lambda self: self._R, doc="Mean rewards (read-only).")
+    init = property(lambda self: self._init, doc="Initial distribution (read-only).")
+    horizon = property(lambda self: self._horizon, doc="H, or None.")
+    gamma = property(lambda self: self._gamma, doc="Discount, or None.")
+    spec = property(lambda self: self._spec, doc="What a learner may know (no P).")
+    n_states = property(lambda self: self._P.shape[-3])
+    n_actions = property(lambda self: self._P.shape[-2])
+
+    @property
+    def criterion(self) -> str:
+        """``"episodic"``, ``"discounted"`` or ``"average"``."""
+        return _criterion(self._horizon, self._gamma)
+
+    def __repr__(self) -> str:
+        extra = {"episodic": f"horizon={self._horizon}", "discounted": f"gamma={self._gamma}",
+                 "average": "average-reward"}[self.criterion]
+        return f"TabularMDP(S={self.n_states}, A={self.n_actions}, {extra})"
+
+    # -- exact quantities ------------------------------------------------
+    def solve(self):
+        """The exact solution (cached): see :func:`theoryrl.planning.solve`."""
+        if self._solution is None:
+            from ..planning import solve
+
+            self._solution = solve(self)
+        return self._solution
+
+    def check_policy(self, policy, name: str = "policy") -> np.ndarray:
+        """Validate ``policy`` for this MDP (see :func:`check_policy`)."""
+        return check_policy(policy, self.n_states, self.n_actions, self._horizon, name)
+
+    def evaluate(self, policy) -> np.ndarray:
+        r"""Exact value of a Markov policy.
+
+        Episodic: :math:`V^\pi_h(s)`, shape (H, S). Discounted:
+        :math:`V^\pi(s)`, shape (S,). Average reward: the gain
+        :math:`g^\pi(s)`, shape (S,) (state-dependent for multichain policies).
+        """
+        pi = self.check_policy(policy)
+        if self.criterion == "episodic":
+            from ..planning.episodic import evaluate_policy
+
+            return evaluate_policy(self._P, self._R, pi)
+        if self.criterion == "discounted":
+            from ..planning.discounted import evaluate_policy_discounted
+
+            return evaluate_policy_discounted(self._P, self._R, self._gamma, pi)
+        from ..planning.average import policy_gain_bias
+        from ..planning.discounted import _policy_matrices
+
+        return policy_gain_bias(*_policy_matrices(self._P, self._R, pi))[0]
+
+    def initial_value(self, policy) -> float:
+        """``init @ V[0]`` (episodic), ``init @ V`` (discounted) or ``init @ g``."""
+        V = self.evaluate(policy)
+        return float(self._init @ (V[0] if V.ndim == 2 else V))
+
+    def optimal_value(self) -> float:
+        """``init @ V*[0]``, ``init @ V*`` or the optimal gain."""
+        sol = self.solve()
+        if self.criterion == "average":
+            return float(sol.gain)
+        return float(self._init @ (sol.V[0] if sol.V.ndim == 2 else sol.V))
+
+    # -- sampling ----------------------------------------------------------
+    def sample_init(self, rng: np.random.Generator) -> int:
+        """Draw ``s_0 ~ init``."""
+        check_rng(rng)
+        return int(np.searchsorted(np.cumsum(self._init), rng.random(), side="right")
+                   .clip(max=self.n_states - 1))
+
+    def step(self, s: int, a: int, rng: np.random.Generator, h: int = 0) -> tuple[int, float]:
+        """Draw ``s' ~ P_h(. | s, a)``; returns ``(s', R_h(s, a))``."""
+        check_rng(rng)
+        S, A = self.n_states, self.n_actions
+        s = check_int(s, "s", 0)
+        a = check_int(a, "a", 0)
+        if s >= S:
+            raise ValueError(f"s must be in [0, {S}), got {s}")
+        if a >= A:
+            raise ValueError(f"a must be in [0, {A}), got {a}")
+        Ph = self._P[h] if self._P.ndim == 4 else self._P
+        Rh = self._R[h] if self._R.ndim == 3 else self._R
+        row = np.cumsum(Ph[s, a])
+        nxt = int(min(np.searchsorted(row, rng.random() * row[-1], side="right"), S - 1))
+        return nxt, float(Rh[s, a])

@@ -1,0 +1,364 @@
+"""Compiled dynamic-programming loops.
+
+Kernels take float64 C-contiguous arrays and fill ``out`` arrays allocated by
+the caller; they do no validation and hold no Python objects. Stage-dependent
+and stationary inputs share one code path: a leading axis of length 1 or H is
+indexed with ``h % len`` (``h % 1 == 0``), so stationary models are never copied
+H times.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _matvec(M, v, out):
+    """out[s * A + a] = M[s, a] @ v for M (S, A, n), any layout.
+
+    Each row is summed left to right from 0.0, exactly as the plain loop
+    ``acc += M[s, a, t] * v[t]`` does, so the result is bit-identical to it;
+    eight rows run at once, so the eight dependent addition chains overlap
+    (the plain loop is bound by the latency of one chain).
+    """
+    A = M.shape[1]
+    n = M.shape[2]
+    rows = M.shape[0] * A
+    r = 0
+    while r + 8 <= rows:
+        x0 = M[r // A, r % A]
+        x1 = M[(r + 1) // A, (r + 1) % A]
+        x2 = M[(r + 2) // A, (r + 2) % A]
+        x3 = M[(r + 3) // A, (r + 3) % A]
+        x4 = M[(r + 4) // A, (r + 4) % A]
+        x5 = M[(r + 5) // A, (r + 5) % A]
+        x6 = M[(r + 6) // A, (r + 6) % A]
+        x7 = M[(r + 7) // A, (r + 7) % A]
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        a4 = 0.0
+        a5 = 0.0
+        a6 = 0.0
+        a7 = 0.0
+        for t in range(n):
+            vt = v[t]
+            a0 += x0[t] * vt
+            a1 += x1[t] * vt
+            a2 += x2[t] * vt
+            a3 += x3[t] * vt
+            a4 += x4[t] * vt
+            a5 += x5[t] * vt
+            a6 += x6[t] * vt
+            a7 += x7[t] * vt
+        out[r] = a0
+        out[r + 1] = a1
+        out[r + 2] = a2
+        out[r + 3] = a3
+        out[r + 4] = a4
+        out[r + 5] = a5
+        out[r + 6] = a6
+        out[r + 7] = a7
+        r += 8
+    while r < rows:
+        x0 = M[r // A, r % A]
+        a0 = 0.0
+        for t in range(n):
+            a0 += x0[t] * v[t]
+        out[r] = a0
+        r += 1
+
+
+@njit(cache=True)
+def _matvec_t(MT, v, out):
+    """out[r] = sum_t MT[t, r] v[t] for MT (n, R), the transposed layout.
+
+    Each out[r] is summed over t left to right from 0.0, so it is
+    bit-identical to the plain row loop ``acc += M[r, t] * v[t]``; the inner
+    loop runs over r, contiguous and independent across r, which the compiler
+    turns into SIMD code without reordering any sum.
+    """
+    n = MT.shape[0]
+    R = MT.shape[1]
+    for r in range(R):
+        out[r] = 0.0
+    t = 0
+    while t + 4 <= n:
+        v0 = v[t]
+        v1 = v[t + 1]
+        v2 = v[t + 2]
+        v3 = v[t + 3]
+        m0 = MT[t]
+        m1 = MT[t + 1]
+        m2 = MT[t + 2]
+        m3 = MT[t + 3]
+        for r in range(R):
+            out[r] = (((out[r] + m0[r] * v0) + m1[r] * v1) + m2[r] * v2) + m3[r] * v3
+        t += 4
+    while t < n:
+        v0 = v[t]
+        m0 = MT[t]
+        for r in range(R):
+            out[r] = out[r] + m0[r] * v0
+        t += 1
+
+
+@njit(cache=True)
+def _transpose_kernel(P):
+    """PT (S', S * A) with PT[t, s * A + a] = P[s, a, t]."""
+    S = P.shape[0]
+    A = P.shape[1]
+    n = P.shape[2]
+    PT = np.empty((n, S * A))
+    for s in range(S):
+        for a in range(A):
+            row = P[s, a]
+            for t in range(n):
+                PT[t, s * A + a] = row[t]
+    return PT
+
+
+@njit(cache=True)
+def _matvec_policy(M, pi, v, out):
+    """out[s] = M[s, pi[s]] @ v for M (S, A, n); rows summed as in :func:`_matvec`."""
+    S = M.shape[0]
+    n = M.shape[2]
+    s = 0
+    while s + 8 <= S:
+        x0 = M[s, pi[s]]
+        x1 = M[s + 1, pi[s + 1]]
+        x2 = M[s + 2, pi[s + 2]]
+        x3 = M[s + 3, pi[s + 3]]
+        x4 = M[s + 4, pi[s + 4]]
+        x5 = M[s + 5, pi[s + 5]]
+        x6 = M[s + 6, pi[s + 6]]
+        x7 = M[s + 7, pi[s + 7]]
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        a4 = 0.0
+        a5 = 0.0
+        a6 = 0.0
+        a7 = 0.0
+        for t in range(n):
+            vt = v[t]
+            a0 += x0[t] * vt
+            a1 += x1[t] * vt
+            a2 += x2[t] * vt
+            a3 += x3[t] * vt
+            a4 += x4[t] * vt
+            a5 += x5[t] * vt
+            a6 += x6[t] * vt
+            a7 += x7[t] * vt
+        out[s] = a0
+        out[s + 1] = a1
+        out[s + 2] = a2
+        out[s + 3] = a3
+        out[s + 4] = a4
+        out[s + 5] = a5
+        out[s + 6] = a6
+        out[s + 7] = a7
+        s += 8
+    while s < S:
+        x0 = M[s, pi[s]]
+        a0 = 0.0
+        for t in range(n):
+            a0 += x0[t] * v[t]
+        out[s] = a0
+        s += 1
+
+
+@njit(cache=True)
+def backward_induction(P, R, bonus, qmax, V, Q, pi):
+    """Fill V (H+1, S), Q (H, S, A), pi (H, S); V[H] is preset by the caller.
+
+    Q[h, s, a] = min(qmax[h], R[h, s, a] + bonus[h, s, a] + P[h, s, a] @ V[h + 1]);
+    ties go to the lowest action index. The products P[h, s, a] @ V[h + 1] are
+    summed left to right (:func:`_matvec`, or :func:`_matvec_t` on a transposed
+    copy of a stationary kernel), bit-identical to the plain loop.
+    """
+    H = Q.shape[0]
+    S = Q.shape[1]
+    A = Q.shape[2]
+    HP = P.shape[0]
+    HR = R.shape[0]
+    HB = bonus.shape[0]
+    pv = np.empty(S * A)
+    transposed = HP == 1 and H >= 4  # the copy pays for itself after a few stages
+    PT = _transpose_kernel(P[0]) if transposed else np.empty((0, 0))
+    for h in range(H - 1, -1, -1):
+        Rh = R[h % HR]
+        Bh = bonus[h % HB]
+        if transposed:
+            _matvec_t(PT, V[h + 1], pv)
+        else:
+            _matvec(P[h % HP], V[h + 1], pv)
+        for s in range(S):
+            best = -np.inf
+            arg = 0
+            for a in range(A):
+                q = Rh[s, a] + Bh[s, a] + pv[s * A + a]
+                if q > qmax[h]:
+                    q = qmax[h]
+                Q[h, s, a] = q
+                if q > best:
+                    best = q
+                    arg = a
+            pi[h, s] = arg
+            V[h, s] = best
+
+
+@njit(cache=True)
+def evaluate_deterministic(P, R, pi, V):
+    """Fill V (H+1, S) with the values of the deterministic policy pi (H, S)."""
+    H = pi.shape[0]
+    S = pi.shape[1]
+    HP = P.shape[0]
+    HR = R.shape[0]
+    pv = np.empty(S)
+    for h in range(H - 1, -1, -1):
+        Rh = R[h % HR]
+        _matvec_policy(P[h % HP], pi[h], V[h + 1], pv)
+        for s in range(S):
+            V[h, s] = Rh[s, pi[h, s]] + pv[s]
+
+
+@njit(cache=True)
+def evaluate_deterministic_update(P, R, pi, prev, V):
+    """Turn V (H+1, S), the values of the policy ``prev`` (H, S), into those of pi.
+
+    Only stages h <= h_top are recomputed, h_top being the last stage where
+    pi and prev differ (V_h depends on pi_h, ..., pi_{H-1} only), with the
+    arithmetic of :func:`evaluate_deterministic`, so the result is
+    bit-identical to a full evaluation. Copies pi into prev; returns the
+    number of stages recomputed. Set prev to -1 to force a full evaluation.
+    """
+    H = pi.shape[0]
+    S = pi.shape[1]
+    HP = P.shape[0]
+    HR = R.shape[0]
+    top = -1
+    for h in range(H - 1, -1, -1):
+        for s in range(S):
+            if pi[h, s] != prev[h, s]:
+                top = h
+                break
+        if top >= 0:
+            break
+    if top < 0:
+        return 0
+    pv = np.empty(S)
+    for h in range(top, -1, -1):
+        Rh = R[h % HR]
+        _matvec_policy(P[h % HP], pi[h], V[h + 1], pv)
+        for s in range(S):
+            V[h, s] = Rh[s, pi[h, s]] + pv[s]
+            prev[h, s] = pi[h, s]
+    return top + 1
+
+
+@njit(cache=True)
+def evaluate_stochastic(P, R, pi, V):
+    """Fill V (H+1, S) with the values of the stochastic policy pi (H, S, A)."""
+    H = pi.shape[0]
+    S = pi.shape[1]
+    A = pi.shape[2]
+    HP = P.shape[0]
+    HR = R.shape[0]
+    for h in range(H - 1, -1, -1):
+        Ph = P[h % HP]
+        Rh = R[h % HR]
+        for s in range(S):
+            v = 0.0
+            for a in range(A):
+                w = pi[h, s, a]
+                if w == 0.0:
+                    continue
+                acc = 0.0
+                row = Ph[s, a]
+                for t in range(S):
+                    acc += row[t] * V[h + 1, t]
+                v += w * (Rh[s, a] + acc)
+            V[h, s] = v
+
+
+@njit(cache=True)
+def bellman_optimality(P, R, gamma, V, Q, Vout):
+    """One sweep: Q = R + gamma P V, Vout = max_a Q. Returns max |Vout - V|."""
+    S = P.shape[0]
+    A = P.shape[1]
+    diff = 0.0
+    for s in range(S):
+        best = -np.inf
+        for a in range(A):
+            acc = 0.0
+            for t in range(S):
+                acc += P[s, a, t] * V[t]
+            q = R[s, a] + gamma * acc
+            Q[s, a] = q
+            if q > best:
+                best = q
+        Vout[s] = best
+        d = abs(best - V[s])
+        if d > diff:
+            diff = d
+    return diff
+
+
+@njit(cache=True)
+def value_iteration(P, R, gamma, V, Q, tol, max_iter):
+    """Iterate V <- max_a (R + gamma P V) until ||V_{n+1} - V_n||_inf < tol.
+
+    V (S,) holds the start and receives the last iterate; Q (S, A) the last Q.
+    Returns the number of sweeps, or -1 if max_iter sweeps did not reach tol.
+    """
+    W = np.empty_like(V)
+    for it in range(1, max_iter + 1):
+        diff = bellman_optimality(P, R, gamma, V, Q, W)
+        V[:] = W
+        if diff < tol:
+            return it
+    return -1
+
+
+@njit(cache=True)
+def relative_value_iteration(P, R, tau, v, Q, delta, tol, max_iter):
+    """Relative value iteration on the aperiodic transform of (P, R).
+
+    The transformed operator is (T v)(s) = max_a R[s, a] + tau P[s, a] @ v
+    + (1 - tau) v(s) (Puterman 1994, Sec. 8.5.4). Each sweep fills
+    delta = T v - v and sets v <- T v - (T v)(0). Stops when
+    span(delta) < tol and returns the number of sweeps (-1 if max_iter ran out).
+    On return Q (S, A) holds R + tau P v + (1 - tau) v of the last sweep.
+    """
+    S = P.shape[0]
+    A = P.shape[1]
+    W = np.empty_like(v)
+    for it in range(1, max_iter + 1):
+        for s in range(S):
+            best = -np.inf
+            for a in range(A):
+                acc = 0.0
+                for t in range(S):
+                    acc += P[s, a, t] * v[t]
+                q = R[s, a] + tau * acc + (1.0 - tau) * v[s]
+                Q[s, a] = q
+                if q > best:
+                    best = q
+            W[s] = best
+        lo = np.inf
+        hi = -np.inf
+        for s in range(S):
+            d = W[s] - v[s]
+            delta[s] = d
+            if d < lo:
+                lo = d
+            if d > hi:
+                hi = d
+        ref = W[0]
+        for s in range(S):
+            v[s] = W[s] - ref
+        if hi - lo < tol:
+            return it
+    return -1

@@ -1,0 +1,178 @@
+"""Average-reward planning: gain, bias and span, structure tests, RVI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from . import _kernels
+from .discounted import ConvergenceError
+
+__all__ = ["AverageSolution", "relative_value_iteration", "policy_gain_bias",
+           "maximal_end_components", "is_weakly_communicating", "span"]
+
+
+@dataclass(frozen=True)
+class AverageSolution:
+    """Optimal ``gain`` (scalar), ``bias`` (S,) normalised to ``bias[0] = 0``,
+    ``span`` of the bias, a gain-optimal ``policy`` (S,), the ``Q`` of the
+    untransformed Bellman equation (:math:`Q = R + P h`), and sweeps used."""
+
+    gain: float
+    bias: np.ndarray
+    span: float
+    policy: np.ndarray
+    Q: np.ndarray
+    iterations: int
+
+
+def span(v: np.ndarray) -> float:
+    r""":math:`\operatorname{sp}(v) = \max_s v(s) - \min_s v(s)`."""
+    return float(np.max(v) - np.min(v))
+
+
+def maximal_end_components(P: np.ndarray, atol: float = 0.0) -> list[np.ndarray]:
+    r"""Maximal end components of the MDP graph (de Alfaro 1997).
+
+    An end component is a set of states :math:`C` with a non-empty set of
+    actions per state whose successors stay in :math:`C`, strongly connected
+    under those actions. The standard refinement removes actions leaving their
+    strongly connected component until nothing changes. Transitions with
+    probability ``<= atol`` are treated as absent.
+
+    Returns the components as sorted int arrays.
+    """
+    S, A, _ = P.shape
+    support = P > atol
+    allowed = np.ones((S, A), dtype=bool)
+    alive = np.ones(S, dtype=bool)
+    while True:
+        adj = np.zeros((S, S), dtype=bool)
+        for a in range(A):
+            adj |= support[:, a, :] & allowed[:, a][:, None]
+        adj &= alive[:, None] & alive[None, :]
+        _, labels = connected_components(csr_matrix(adj), directed=True, connection="strong")
+        # an action stays only if all its successors are alive and in the same SCC
+        same = labels[:, None] == labels[None, :]
+        changed = False
+        for a in range(A):
+            ok = allowed[:, a] & ~np.any(support[:, a, :] & ~(same & alive[None, :]), axis=1)
+            if np.any(ok != allowed[:, a]):
+                changed = True
+            allowed[:, a] = ok
+        dead = alive & ~allowed.any(axis=1)
+        if dead.any():
+            alive &= ~dead
+            allowed[dead] = False
+            changed = True
+        if not changed:
+            break
+    comps = [np.flatnonzero((labels == lab) & alive) for lab in np.unique(labels[alive])]
+    return sorted((c for c in comps if c.size), key=lambda c: int(c[0]))
+
+
+def is_weakly_communicating(P: np.ndarray) -> bool:
+    r"""Whether the MDP is weakly communicating (Puterman 1994, Sec. 8.3.1).
+
+    Every recurrent class of every stationary policy lies in an end component,
+    so states outside all end components are transient under every policy.
+    The MDP is weakly communicating exactly when there is one maximal end
+    component: it is then the closed communicating set, and the rest is
+    transient. Two or more give policies whose recurrent classes cannot reach
+    each other, and then the optimal gain can depend on the start state.
+    """
+    return len(maximal_end_components(P)) == 1
+
+
+def policy_gain_bias(P_pi: np.ndarray, r_pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Exact gain :math:`g = P^* r` and bias :math:`h = D r` of a Markov chain.
+
+    :math:`P^*` is the Cesaro limit, built from the recurrent classes (closed
+    strongly connected components), their stationary distributions and the
+    absorption probabilities of transient states; the deviation matrix is
+    :math:`D = (I - P + P^*)^{-1} (I - P^*)` (Puterman 1994, Thm A.7), so
+    :math:`g + h = r + P h` and :math:`P^* h = 0`. Works for multichain
+    and periodic chains.
+
+    Returns ``gain`` (S,) and ``bias`` (S,).
+    """
+    S = P_pi.shape[0]
+    adj = csr_matrix(P_pi > 0)
+    n, labels = connected_components(adj, directed=True, connection="strong")
+    Pstar = np.zeros((S, S))
+    recurrent = np.zeros(S, dtype=bool)
+    for c in range(n):
+        idx = np.flatnonzero(labels == c)
+        if P_pi[np.ix_(idx, idx)].sum(axis=1).min() < 1 - 1e-12:
+            continue  # mass leaves the class: transient
+        sub = P_pi[np.ix_(idx, idx)]
+        m = idx.size
+        M = np.vstack([(sub.T - np.eye(m)), np.ones((1, m))])
+        rhs = np.zeros(m + 1)
+        rhs[-1] = 1
+        mu = np.linalg.lstsq(M, rhs, rcond=None)[0]
+        Pstar[np.ix_(idx, idx)] = mu[None, :]
+        recurrent[idx] = True
+    trans = np.flatnonzero(~recurrent)
+    if trans.size:
+        rec = np.flatnonzero(recurrent)
+        Ptt = P_pi[np.ix_(trans, trans)]
+        Ptr = P_pi[np.ix_(trans, rec)]
+        # absorption: X = Ptt X + Ptr Pstar[rec]  ->  (I - Ptt) X = Ptr Pstar[rec]
+        Pstar[trans] = 0.0
+        Pstar[np.ix_(trans, np.arange(S))] = np.linalg.solve(
+            np.eye(trans.size) - Ptt, Ptr @ Pstar[rec])
+    gain = Pstar @ r_pi
+    D = np.linalg.solve(np.eye(S) - P_pi + Pstar, np.eye(S) - Pstar)
+    return gain, D @ r_pi
+
+
+def relative_value_iteration(P: np.ndarray, R: np.ndarray, epsilon: float = 1e-8,
+                             tau: float = 0.5, max_iter: int = 1_000_000,
+                             check_structure: bool = True) -> AverageSolution:
+    r"""Optimal gain, bias and span by relative value iteration.
+
+    Runs RVI on the aperiodicity transform :math:`\tilde P = \tau P + (1-\tau) I`
+    (same gain, bias :math:`h = \tau \tilde h`; Puterman 1994, Sec. 8.5.4),
+    stopping when :math:`\operatorname{sp}(\tilde T v - v) < \epsilon`, at which
+    point :math:`\min(\tilde T v - v) \le g^* \le \max(\tilde T v - v)`
+    (Puterman Thm 8.5.5); the returned gain is the midpoint, within
+    ``epsilon / 2`` of :math:`g^*`.
+
+    Raises
+    ------
+    ValueError
+        If ``check_structure`` and the MDP is not weakly communicating (then
+        the optimal gain may depend on the start state and no scalar answer is
+        right).
+    ConvergenceError
+        If ``max_iter`` sweeps do not reach ``epsilon``.
+    """
+    if not 0 < tau <= 1:
+        raise ValueError(f"tau must be in (0, 1], got {tau}")
+    if check_structure:
+        mecs = maximal_end_components(P)
+        if len(mecs) != 1:
+            raise ValueError(
+                f"P is not weakly communicating: {len(mecs)} maximal end components "
+                f"(first states {[int(c[0]) for c in mecs[:5]]}); the optimal gain "
+                "may depend on the initial state")
+    S, A = R.shape
+    v = np.zeros(S)
+    Q = np.empty((S, A))
+    delta = np.empty(S)
+    it = _kernels.relative_value_iteration(np.ascontiguousarray(P), np.ascontiguousarray(R),
+                                           float(tau), v, Q, delta, float(epsilon),
+                                           int(max_iter))
+    if it < 0:
+        raise ConvergenceError(
+            f"relative value iteration did not reach span {epsilon} in {max_iter} sweeps "
+            f"(last span {span(delta):.3g})")
+    gain = 0.5 * (delta.max() + delta.min())
+    bias = tau * v
+    bias = bias - bias[0]
+    Qh = R + P @ bias
+    return AverageSolution(float(gain), bias, span(bias), np.argmax(Qh, axis=1), Qh, it)
