@@ -12,7 +12,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = ("models", "planning", "envs", "agents", "evaluation", "experiment",
-               "claims", "backend")
+               "claims", "backend", "exercises")
 __all__ = [*_SUBMODULES, "run", "__version__"]
 
 

@@ -18,7 +18,8 @@ def _first(mask: np.ndarray) -> tuple[int, ...]:
 
 
 def _fmt(idx: tuple[int, ...]) -> str:
-    return "[" + ", ".join(str(i) for i in idx) + "]"
+    # a 1-d array's only row has no index: "init is not ...", not "init[] is not ..."
+    return "[" + ", ".join(str(i) for i in idx) + "]" if idx else ""
 
 
 def as_float_array(x, name: str) -> np.ndarray:

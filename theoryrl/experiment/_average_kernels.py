@@ -67,6 +67,7 @@ def run_segment(Pcum, R, pi, u, states, actions, t0, T, max_steps, kind, nu_limi
     s = states[t0]
     t = t0
     gamma = 1.0 - 1.0 / qH
+    raw = 0.0
     while t < T:
         if kind == 4:
             best = -np.inf
@@ -104,13 +105,21 @@ def run_segment(Pcum, R, pi, u, states, actions, t0, T, max_steps, kind, nu_limi
             _ridge_update(k, X[s, a], y[s2], G, Ginv, b, logdet, pot, pot_raw, visits, v)
             if kind == 2 and logdet[k] - logdet0[k] > LN2:
                 fired = 2
-            if kind == 3 or monitor:
+            if kind == 5:
+                # broken-variant rule: raw (non-excess) squared residual of the epoch
+                pred = 0.0
+                for i in range(d):
+                    pred += ptilde[k, i] * X[s, a, i]
+                raw += (y[s2] - pred) ** 2
+            if kind == 3 or kind == 5 or monitor:
                 sq = beta_coef[0] * np.sqrt(max(beta_coef[1] + logdet[k] - beta_coef[2], 0.0)) \
                     + beta_coef[3]
                 beta = beta_scale * sq * sq
                 if kind == 3:
                     if _dist2(k, ptilde, G, Ginv, b, tmp, diff) > c_sw * beta:
                         fired = 3
+                if kind == 5 and raw > c_sw * beta:
+                    fired = 5
                 if monitor:
                     dd = _dist2(k, theta_star, G, Ginv, b, tmp, diff)
                     r = dd / beta if beta > 0 else (np.inf if dd > 0 else 0.0)

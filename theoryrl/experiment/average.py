@@ -4,7 +4,8 @@ Contract (see :mod:`theoryrl.agents.average` for the agent side)
 -----------------------------------------------------------------
 One trajectory per seed, no resets. Per seed the driver
 
-1. spawns two generators from the run's ``SeedSequence``: ``rng_env`` draws the
+1. derives two generators from the run's ``SeedSequence`` (spawn keys ``(..., 0)``
+   and ``(..., 1)``, without mutating it): ``rng_env`` draws the
    initial state (one uniform) and then all ``T`` transition uniforms at once,
    so the state process depends only on the seed and the actions -- never on
    how the run is cut into epochs; ``rng_agent`` goes to ``agent.reset``;
@@ -94,7 +95,10 @@ def run_one(agent: AverageAgent, mdp: Any, steps: int, seq: np.random.SeedSequen
     P = np.asarray(mdp.P)
     R = np.ascontiguousarray(mdp.R, dtype=np.float64)
     Pcum = np.ascontiguousarray(np.cumsum(P, axis=-1))
-    rng_env, rng_agent = (np.random.default_rng(s) for s in seq.spawn(2))
+    # children derived without mutating ``seq`` (``seq.spawn`` would), so a run is a
+    # pure function of (entropy, spawn_key)
+    rng_env, rng_agent = (np.random.default_rng(np.random.SeedSequence(
+        seq.entropy, spawn_key=(*seq.spawn_key, i))) for i in range(2))
     ag = copy.deepcopy(agent)
     ag.reset(rng_agent)
     init_cum = np.cumsum(np.asarray(mdp.init))

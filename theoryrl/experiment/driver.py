@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -99,19 +100,24 @@ def map_seeds(fn, arglist: list[tuple], *, n_jobs: int = 1, backend: str | None 
     if progress is None:
         progress = sys.stderr.isatty()
     if n_jobs == 1 and backend is None:
-        it = (fn(*a) for a in arglist)
-    else:
-        from joblib import Parallel, delayed
+        return _collect((fn(*a) for a in arglist), progress, desc, len(arglist))
+    from joblib import Parallel, delayed, parallel_config
 
-        par = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
-        it = par(delayed(fn)(*a) for a in arglist)
+    # parallel_config registers external back-ends ("dask", "ray") on first use;
+    # Parallel(backend="dask") alone does not (joblib >= 1.3)
+    with parallel_config(backend=backend) if backend is not None else nullcontext():
+        par = Parallel(n_jobs=n_jobs, return_as="generator")
+        return _collect(par(delayed(fn)(*a) for a in arglist), progress, desc, len(arglist))
+
+
+def _collect(it, progress: bool, desc: str, total: int) -> list:
     if not progress:
         return list(it)
     from rich.progress import Progress
 
     out = []
     with Progress(transient=True) as bar:
-        task = bar.add_task(desc, total=len(arglist))
+        task = bar.add_task(desc, total=total)
         for r in it:
             out.append(r)
             bar.advance(task)

@@ -60,7 +60,7 @@ class EpisodeSimulator:
         if pi.ndim == 2:
             plan_kernels.evaluate_deterministic_update(self.P4, self.R3, pi, self._prev, V)
         else:
-            self._prev[0, 0] = -1  # V no longer holds a deterministic policy's values
+            self._prev.fill(-1)  # V no longer holds a deterministic policy's values (all stages)
             plan_kernels.evaluate_stochastic(self.P4, self.R3, pi, V)
         return float(self.init @ V[0])
 

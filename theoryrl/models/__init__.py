@@ -4,3 +4,4 @@ from .linear_mixture import LinearMixtureMDP
 from .tabular import MDPSpec, TabularMDP, check_policy
 
 __all__ = ["LinearMixtureMDP", "MDPSpec", "TabularMDP", "check_policy"]
+from .pomdp import POMDP as POMDP

@@ -24,3 +24,9 @@ __all__ = [
     "is_weakly_communicating", "maximal_end_components", "policy_gain_bias",
     "policy_iteration", "relative_value_iteration", "solve", "span", "value_iteration",
 ]
+from .amdp import AverageFacts, average_facts  # noqa: E402
+from .diameter import diameter, hitting_times  # noqa: E402
+from .extended_vi import EVIConvergenceWarning, EVIResult, extended_value_iteration  # noqa: E402
+
+__all__ += ["AverageFacts", "EVIConvergenceWarning", "EVIResult", "average_facts", "diameter",
+            "extended_value_iteration", "hitting_times"]

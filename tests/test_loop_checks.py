@@ -1,0 +1,124 @@
+"""Broken variants: each LOOP proof check must fail on them (spec Sec. 7)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from proofs_checks import loop as C
+from theoryrl.agents.loop import LOOP
+
+AG = dict(C.AGENT)
+
+
+def _runs(env="two_state", T=2 ** 12, seeds=8, keep=0, cls=LOOP, **over):
+    return C.measure_runs(env, T, seeds, 0.1, dict(AG, **over), keep=keep, agent_cls=cls)
+
+
+@pytest.fixture(scope="module")
+def good():
+    return _runs(keep=4)
+
+
+def test_good_runs_pass(good):
+    for res in (C.check_concentration([good]), C.check_optimism([good]),
+                C.check_decomposition([good]), C.check_potential([good])):
+        assert res.passed is True, res
+
+
+def test_c1_fails_with_shrunk_radius():
+    res = C.check_concentration([_runs(beta_scale=0.05)])
+    assert res.passed is False
+
+
+def test_c2_fails_without_bonus():
+    res = C.check_optimism([_runs(T=2 ** 11, beta_scale=0.0, switching="count")])
+    assert res.passed is False
+
+
+class EpsGreedyLOOP(LOOP):
+    """Executor plays a per-epoch perturbation of pi_k (each state w.p. 0.1)."""
+
+    def reset(self, rng):
+        super().reset(rng)
+        self._rng = rng
+
+    def policy(self):
+        plan = super().policy()
+        pi = plan.pi.copy()
+        flip = self._rng.random(pi.size) < 0.1
+        pi[flip] = self._rng.integers(0, self.spec.n_actions, flip.sum())
+        plan.pi = pi
+        return plan
+
+
+def test_c3_fails_for_eps_greedy_executor():
+    d = _runs(env="riverswim6", T=2 ** 12, seeds=4, keep=4, cls=EpsGreedyLOOP)
+    res = C.check_decomposition([d])
+    assert res.passed is False
+    assert res.details["identity_error_per_step"] < 1e-9  # the identity is algebra
+
+
+class FixedPolicy(LOOP):
+    """Always plays action 1 (suboptimal on the two-state gadget)."""
+
+    def policy(self):
+        plan = super().policy()
+        plan.pi = np.ones_like(plan.pi)
+        return plan
+
+
+def test_c4_fails_for_fixed_suboptimal_policy():
+    res = C.check_rate(_runs(T=2 ** 13, seeds=6, cls=FixedPolicy))
+    assert res.passed is False and res.measured > 0.9
+
+
+def test_c6_fails_for_raw_residual_switching():
+    res = C.check_switching(_runs(T=2 ** 13, seeds=4, switching="raw", c_sw=4.0))
+    assert res.passed is False
+
+
+def test_c7_fails_for_frozen_confidence_set():
+    good7 = C.check_gap_shrinks(_runs(T=2 ** 14, seeds=8, switching="count"), tau_min=2 ** 9)
+    bad7 = C.check_gap_shrinks(_runs(T=2 ** 14, seeds=8, switching="count",
+                                     learn_until=2 ** 9), tau_min=2 ** 9)
+    assert good7.passed is True, good7
+    assert bad7.passed is False
+
+
+def test_c8_fails_without_min_clip():
+    res = C.check_potential([_runs(T=2 ** 10, seeds=2, lam=0.01)], clip=False)
+    assert res.passed is False
+
+
+@settings(derandomize=True, deadline=None, max_examples=30)
+@given(seed=st.integers(0, 10_000), d=st.integers(1, 4), n=st.integers(1, 60),
+       scale=st.floats(0.01, 10.0))
+def test_elliptical_potential_lemma_property(seed, d, n, scale):
+    """sum_t min(1, ||x_t||^2_{V_{t-1}^{-1}}) <= 2 d ln(1 + n L^2/(d lam)) (Lemma 11 of
+    Abbasi-Yadkori et al. 2011) on random bounded sequences; the unclipped sum is not
+    bounded in general (the C8 broken variant, found with L^2/lam = 100)."""
+    rng = np.random.default_rng(seed)
+    lam = 1.0
+    X = rng.normal(size=(n, d))
+    X *= scale / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    V = lam * np.eye(d)
+    pot = 0.0
+    for x in X:
+        pot += min(1.0, x @ np.linalg.solve(V, x))
+        V += np.outer(x, x)
+    assert pot <= 2 * d * np.log1p(n * scale ** 2 / (d * lam)) + 1e-9
+
+
+def test_unclipped_potential_counterexample():
+    x = np.array([10.0])  # L^2 / lam = 100: first term alone is 100 > 2 ln(1 + 100)
+    assert float(x @ x) > 2 * np.log1p(100.0)
+
+
+def test_c9_fails_for_estimate_only_planner():
+    setting = dict(C.QUICK["relaxation"], seeds=3, T=2 ** 11)
+    good9 = C.check_relaxation(C.measure_relaxation(setting))
+    bad9 = C.check_relaxation(C.measure_relaxation(
+        setting, dict(AG, beta_scale=0.0, switching="count")))
+    assert good9.passed is True, good9
+    assert bad9.passed is False

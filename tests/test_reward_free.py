@@ -1,0 +1,205 @@
+"""HF-UCRL-RFE++: kernels, algebra (PC-ALG), certificate, planning, validation."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numba.core.registry import CPUDispatcher
+
+from proofs_checks.reward_free import explore, make_instance, reward_family, suboptimality
+from theoryrl.agents import _reward_free_kernels as K
+from theoryrl.agents.reward_free import (
+    HFUCRLRFEpp,
+    n_levels,
+    practical_radius,
+    sample_complexity_bound,
+    sample_complexity_lower_bound,
+    theory_radius,
+    upper_bound,
+)
+from theoryrl.agents.rf_baselines import (
+    RFUCRL,
+    UCRLRFE,
+    RFExpress,
+    rf_express_sample_complexity,
+    ucrl_rfe_sample_complexity,
+)
+from theoryrl.envs import random_mdp
+from theoryrl.envs.linear_mixture import hard_linear_mixture, random_linear_mixture
+from theoryrl.experiment import EpisodeSimulator
+
+SET = settings(derandomize=True, deadline=None, max_examples=30)
+
+
+def test_kernels_are_compiled():
+    for f in (K.phi_v, K.quad, K.sherman_morrison, K.home, K.select, K.select_gram,
+              K.precompute_gram, K.update):
+        assert isinstance(f, CPUDispatcher)
+
+
+@SET
+@given(d=st.integers(1, 6), seed=st.integers(0, 10_000), w=st.floats(1e-3, 1e3))
+def test_sherman_morrison_equals_direct_inverse(d, seed, w):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(d, d))
+    A = X @ X.T + 0.5 * np.eye(d)
+    x = rng.normal(size=d)
+    Ainv = np.linalg.inv(A)
+    K.sherman_morrison(Ainv, x, w, np.zeros(d))
+    direct = np.linalg.inv(A + w * np.outer(x, x))
+    assert np.abs(Ainv - direct).max() <= 1e-8 * np.linalg.cond(A + w * np.outer(x, x))
+
+
+@SET
+@given(seed=st.integers(0, 10_000), M=st.integers(2, 6), d=st.integers(1, 5))
+def test_home_formulas(seed, M, d):
+    rng = np.random.default_rng(seed)
+    phis = rng.normal(size=(M, d)) * 0.3
+    th = rng.normal(size=(M, d))
+    X = rng.normal(size=(M, d, d))
+    Sinv = np.ascontiguousarray(np.linalg.inv(X @ X.transpose(0, 2, 1) + np.eye(d)))
+    Srun = np.ascontiguousarray(Sinv * 0.5)
+    alpha, gamma, beta = 0.3, d ** -0.25, 1.7
+    sig2, vbar, E = np.zeros(M), np.zeros(M), np.zeros(M)
+    K.home(phis, th, Sinv, Srun, beta, alpha, gamma, True, sig2, vbar, E)
+    nrm = np.sqrt(np.einsum("mi,mij,mj->m", phis, Srun, phis))
+    assert (sig2 >= np.maximum(alpha ** 2, gamma ** 2 * nrm) - 1e-15).all()
+    assert sig2[-1] >= 1.0
+    p = np.clip(np.einsum("mi,mi->m", phis, th), 0, 1)
+    np.testing.assert_allclose(vbar[:-1], p[1:] - p[:-1] ** 2)  # second term squared (P5)
+    e = np.sqrt(np.einsum("mi,mij,mj->m", phis, Sinv, phis))
+    np.testing.assert_allclose(E[:-1], np.minimum(1, 2 * beta * e[:-1])
+                               + np.minimum(1, beta * e[1:]))
+
+
+@SET
+@given(seed=st.integers(0, 1000))
+def test_home_exact_variance_when_theta_is_true(seed):
+    # with theta_m = theta* and E = 0, Vbar_m is the exact variance of V^{2^m}
+    inst = random_linear_mixture(4, 2, 3, 4, seed=seed)
+    rng = np.random.default_rng(seed)
+    V = rng.random(4)
+    M, d = 3, 3
+    phis = np.array([inst.mdp.phi_V(V ** (2 ** m))[1, 0] for m in range(M)])
+    th = np.tile(np.asarray(inst.theta), (M, 1))
+    Sinv = np.tile(np.eye(d), (M, 1, 1))
+    sig2, vbar, E = np.zeros(M), np.zeros(M), np.zeros(M)
+    K.home(phis, th, Sinv, Sinv, 1.0, 0.1, 0.5, False, sig2, vbar, E)
+    P = np.asarray(inst.mdp.P)[1, 0]
+    for m in range(M - 1):
+        W = V ** (2 ** m)
+        assert np.isclose(vbar[m], P @ W ** 2 - (P @ W) ** 2)
+
+
+def _run(inst, K_, seed=0, **kw):
+    ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, K_, **kw)
+    explore(ag, inst, K_, seed)
+    return ag
+
+
+def test_select_forms_agree_and_are_deterministic():
+    inst = hard_linear_mixture(3, 6, 0.05, seed=1)
+    a = _run(inst, 60, select_form="features")
+    b = _run(inst, 60, select_form="gram")
+    c = _run(inst, 60, select_form="gram")
+    np.testing.assert_allclose(a._th, b._th, rtol=1e-9, atol=1e-12)  # round-off only
+    assert np.array_equal(b._th, c._th)  # same seed, same numbers
+
+
+def test_running_inverse_matches_gram():
+    inst = random_linear_mixture(3, 2, 3, 5, seed=2)
+    ag = _run(inst, 80, reinvert_every=10_000)
+    np.testing.assert_allclose(ag._Srun_inv, np.linalg.inv(ag._G), rtol=1e-6, atol=1e-9)
+
+
+@settings(derandomize=True, deadline=None, max_examples=6)
+@given(seed=st.integers(0, 100), which=st.sampled_from(["hard", "random"]))
+def test_certificate_dominates_suboptimality_on_the_event(seed, which):
+    desc = ("hard", 3, 4, 0.05) if which == "hard" else ("random", 3, 2, 3, 4)
+    inst = make_instance(desc, seed=seed)
+    ag = _run(inst, 150, seed=seed)
+    R = reward_family(inst, 60, seed)
+    sub = suboptimality(inst, R, ag.plan(R))
+    bt, bh = ag.realized_radii(inst.theta)
+    assert sub.max() <= ag.certificate(bt, bh) + 1e-12
+    if (ag.coverage_ratios(inst.theta)[:, 0] <= 1).all():  # practical radius covered
+        assert sub.max() <= ag.certificate() + 1e-12
+
+
+def test_planning_recovers_optimal_policy_hard_instance():
+    inst = hard_linear_mixture(3, 4, 0.05, seed=0)
+    ag = _run(inst, 400)
+    R = np.broadcast_to(np.asarray(inst.mdp.R), (4, 3, 4))
+    pi = ag.plan(R)
+    assert pi[0, 0] == inst.meta["a_star"]
+    assert pi.shape == (4, 3)
+
+
+def test_validation_errors_name_the_argument():
+    inst = hard_linear_mixture(3, 4, 0.05)
+    spec = inst.mdp.spec
+    with pytest.raises(ValueError, match=r"delta must be in"):
+        HFUCRLRFEpp(spec, inst.phi, inst.B, 10, delta=1.5)
+    with pytest.raises(ValueError, match=r"B must be positive"):
+        HFUCRLRFEpp(spec, inst.phi, -1.0, 10)
+    with pytest.raises(ValueError, match=r"episodes must be >= 1"):
+        HFUCRLRFEpp(spec, inst.phi, inst.B, 0)
+    with pytest.raises(ValueError, match=r"beta_mode must be"):
+        HFUCRLRFEpp(spec, inst.phi, inst.B, 10, beta_mode="huge")
+    with pytest.raises(ValueError, match=r"beta must be given"):
+        HFUCRLRFEpp(spec, inst.phi, inst.B, 10, beta_mode="fixed")
+    with pytest.raises(ValueError, match=r"M must be >= 1"):
+        HFUCRLRFEpp(spec, inst.phi, inst.B, 10, M=0)
+    with pytest.raises(ValueError, match=r"phi must be time-homogeneous"):
+        HFUCRLRFEpp(spec, np.zeros((4, 3, 4, 3, 2)), inst.B, 10)
+    with pytest.raises(ValueError, match=r"phi must have shape"):
+        HFUCRLRFEpp(spec, np.zeros((2, 4, 2, 3)), inst.B, 10)
+    ag = _run(inst, 5)
+    with pytest.raises(ValueError, match=r"r has total reward"):
+        ag.plan(np.full((4, 3, 4), 0.5))
+    with pytest.raises(ValueError, match=r"r\[0, 0, 0\] must be in \[0, 1\]"):
+        ag.plan(np.full((4, 3, 4), -0.1))
+    with pytest.raises(ValueError, match=r"r must be"):
+        ag.plan(np.zeros((5, 3, 4)))
+
+
+def test_bound_functions_properties():
+    d, H, B = 4, 8, 1.1
+    assert n_levels(1000, 8) == int(np.ceil(np.log2(7 * 1000 * 8)))
+    # the theory radius is ~1e3 (spec Sec. 2.1), the practical one a few units
+    assert 1e3 < theory_radius(1000, d, H, B, 0.1, 16) < 3e3
+    assert 1 < practical_radius(1000, d, H, B) < 10
+    assert practical_radius(4000, d, H, B) > practical_radius(1000, d, H, B)
+    # upper bound: Theorem 2.6.3 ~ 1/sqrt(K) at large K (up to logs)
+    r = upper_bound(4 * 10**20, 0.1, d, H, B) / upper_bound(10**20, 0.1, d, H, B)
+    assert 0.45 < r < 0.6
+    # horizon-free: H only in logs; UCRL-RFE ~ H^5
+    hf = sample_complexity_bound(0.1, 0.1, d, 64, B, 10**6) / sample_complexity_bound(
+        0.1, 0.1, d, 8, B, 10**6)
+    assert hf < 2.0
+    assert ucrl_rfe_sample_complexity(0.1, 0.1, d, 16, B) / ucrl_rfe_sample_complexity(
+        0.1, 0.1, d, 8, B) > 30
+    assert rf_express_sample_complexity(0.1, 0.1, 3, 2, 16) / rf_express_sample_complexity(
+        0.1, 0.1, 3, 2, 8) > 8.0  # H^3 times a log
+    assert sample_complexity_lower_bound(0.1, 4) == pytest.approx(4 * sample_complexity_lower_bound(
+        0.1, 2))
+
+
+def test_baselines_run_and_certify():
+    inst = hard_linear_mixture(3, 4, 0.05, seed=0)
+    ub = UCRLRFE(inst.mdp.spec, inst.phi, inst.B, 50, c_beta=0.1)
+    explore(ub, inst, 50, 0)
+    R = reward_family(inst, 30, 0)
+    pis = np.array([ub.plan(r) for r in R])
+    assert suboptimality(inst, R, pis).max() <= ub.certificate() + 1e-12
+    tab = random_mdp(3, 2, horizon=5, seed=0)
+    for cls in (RFExpress, RFUCRL):
+        ag = cls(tab.spec, bonus_scale=1e-3)
+        rng = np.random.default_rng(0)
+        ag.reset(rng)
+        sim = EpisodeSimulator(tab)
+        c0 = ag.certificate()
+        for _ in range(1000):
+            ag.update(sim.sample(ag.policy(), rng))
+        assert ag.certificate() < c0
+        assert ag.plan(np.zeros((5, 3, 2))).shape == (5, 3)

@@ -1,0 +1,61 @@
+"""Each proof check of ``proofs_checks.reward_free`` fails on its broken variant
+(spec Sec. 7.6 / Sec. 8), so none of them is vacuous."""
+
+import numpy as np
+
+from proofs_checks import reward_free as rf
+
+
+def test_coverage_fails_with_radius_over_20():
+    st = dict(rf.QUICK["coverage"], K=100)
+    ratios = np.array([rf.measure_coverage(st, s, "practical", beta_scale=1 / 20)
+                       for s in range(4)])
+    assert rf.check_coverage(ratios, st, "coverage_practical", 0.0).passed is False
+    ok = np.array([rf.measure_coverage(st, s, "practical") for s in range(4)])
+    assert rf.check_coverage(ok, st, "coverage_practical", 0.0).passed is True
+
+
+def test_home_fails_without_error_bar():
+    st = dict(rf.QUICK["home"], K=100)
+    counts = np.array([rf.measure_home(st, 0, home_error_bar=False)])
+    res = rf.check_home(counts, 0.0)
+    assert res.passed is False
+    assert res.details["violations_error_bar"] > 0
+
+
+def test_certificate_fails_with_radii_over_1000():
+    st = dict(rf.QUICK["certificate"], insts=[("random", 5, 3, 4, 8)], K=[300], n_rewards=100)
+    rows = rf.measure_certificate(st, 0, radius_scale=1e-3)
+    assert rf.check_certificate(rows, 0.0).passed is False
+
+
+def test_k_rate_fails_when_frozen():
+    st = rf.QUICK["k_rate"]
+    Y = np.array([rf.measure_k_rate(st, s, freeze_after=250) for s in range(2)])
+    assert rf.check_k_rate(Y, st, 0.0).passed is False
+
+
+def test_horizon_check_fails_unweighted():
+    st = dict(rf.QUICK["horizon_free"], H=[8, 16, 32], K=600)
+    Y = np.array([rf.measure_h(st, s, weighting="none") for s in range(2)])
+    assert rf.check_h(Y, st, 0.0).passed is False
+
+
+def test_horizon_certificate_check_fails_unweighted():
+    st = dict(rf.QUICK["horizon_free_certificate"], H=[4, 8, 16], K=1000)
+    Y = np.array([rf.measure_h2(st, s, weighting="none") for s in range(2)])
+    assert rf.check_h2(Y, st, 0.0).passed is False
+
+
+def test_pac_fails_with_sign_flipped_planner():
+    st = dict(rf.SWEEP["pac"], K_max=4000, n_rewards=50)
+    rows = np.array([rf.measure_pac(st, s, flip_mu=True) for s in range(3)])
+    assert (rows[:, 2] > st["eps"]).all()  # subopt = 2(d-1)Delta(H-1)/H = 0.6 > eps
+    assert rf.check_pac(rows, st, 0.0).passed is False
+
+
+def test_slope_guard_marks_saturation_inconclusive():
+    st = rf.QUICK["horizon_free"]
+    Y = np.ones((2, len(st["H"])))  # saturated: slope 0 for every variant (pitfall P9)
+    res = rf.check_h(Y, st, 0.0)
+    assert res.passed is False and "inconclusive" in res.details["verdict"]

@@ -1,0 +1,289 @@
+"""Compiled loops of HF-UCRL-RFE++ (Zhang, Zhang & Gu, ICML 2023; spec Sec. 3.2).
+
+Arrays in, ``out`` arrays filled; no validation, no RNG, no Python objects.
+Chains are stacked on a leading axis of length 2: index 0 is the "hat" chain
+(regression of :math:`\\hat V`), index 1 the "tilde" chain (regression of the
+pseudo-value :math:`\\tilde V`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def phi_v(Phi, s, a, V, out):
+    """out[:] = sum_t Phi[s, a, t, :] * V[t] (zero entries of V skipped)."""
+    S = Phi.shape[2]
+    d = Phi.shape[3]
+    for i in range(d):
+        out[i] = 0.0
+    for t in range(S):
+        v = V[t]
+        if v != 0.0:
+            for i in range(d):
+                out[i] += Phi[s, a, t, i] * v
+
+
+@njit(cache=True)
+def dot(x, y):
+    acc = 0.0
+    for i in range(x.shape[0]):
+        acc += x[i] * y[i]
+    return acc
+
+
+@njit(cache=True)
+def quad(Minv, x):
+    """x^T Minv x (clamped at 0 against round-off)."""
+    d = x.shape[0]
+    acc = 0.0
+    for i in range(d):
+        xi = x[i]
+        if xi != 0.0:
+            row = 0.0
+            for j in range(d):
+                row += Minv[i, j] * x[j]
+            acc += xi * row
+    return acc if acc > 0.0 else 0.0
+
+
+@njit(cache=True)
+def clip01(x):
+    return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+
+
+@njit(cache=True)
+def sherman_morrison(Ainv, x, w, v):
+    """Ainv <- (A + w x x^T)^{-1} in place; v is a (d,) work array."""
+    d = x.shape[0]
+    for i in range(d):
+        acc = 0.0
+        for j in range(d):
+            acc += Ainv[i, j] * x[j]
+        v[i] = acc
+    denom = 1.0 + w * dot(x, v)
+    c = w / denom
+    for i in range(d):
+        for j in range(d):
+            Ainv[i, j] -= c * v[i] * v[j]
+
+
+@njit(cache=True)
+def home(phis, th, Sdot_inv, Srun_inv, beta_k, alpha, gamma, error_bar, sig2, vbar, ebar):
+    """HOME, Algorithm 5: fill sig2, vbar, ebar (M,) for one chain at one step.
+
+    sig2[m] = max(gamma^2 ||phi_m||_{Srun_m^-1}, Vbar_m + E_m, alpha^2), m <= M-2;
+    sig2[M-1] = max(gamma^2 ||phi_{M-1}||_{Srun^-1}, 1, alpha^2).
+    error_bar = 0 sets E_m = 0 (broken variant).
+    """
+    M = phis.shape[0]
+    a2 = alpha * alpha
+    g2 = gamma * gamma
+    for m in range(M - 1):
+        p0 = clip01(dot(phis[m], th[m]))
+        p1 = clip01(dot(phis[m + 1], th[m + 1]))
+        vb = p1 - p0 * p0
+        e = 0.0
+        if error_bar:
+            e = min(1.0, 2.0 * beta_k * np.sqrt(quad(Sdot_inv[m], phis[m]))) \
+                + min(1.0, beta_k * np.sqrt(quad(Sdot_inv[m + 1], phis[m + 1])))
+        epi = g2 * np.sqrt(quad(Srun_inv[m], phis[m]))
+        vbar[m] = vb
+        ebar[m] = e
+        sig2[m] = max(epi, max(vb + e, a2))
+    m = M - 1
+    vbar[m] = 1.0
+    ebar[m] = 0.0
+    sig2[m] = max(g2 * np.sqrt(quad(Srun_inv[m], phis[m])), max(1.0, a2))
+
+
+@njit(cache=True)
+def select(Phi, s1, beta, th0, Sdot_inv0, Rc, pi, Vh, Vt, pi_best, V_best, pt, ph):
+    """Selection step (D1 local optimism, D2 reward candidates): returns the
+    chosen candidate index and fills pi_best (H, S), V_best (2, H+1, S).
+
+    For each candidate r (C, H, S, A), backward over h:
+      score(a) = min(1, beta ||phi_{Vt_{h+1}}||_{St^-1}) + 3 beta ||phi_{Vh_{h+1}}||_{Sh^-1}
+                 + <phi_{Vh_{h+1}}, th_hat0>,
+      pi = argmax score (unclipped, ties lowest index), Vh = clip01(max score),
+      Vt = clip01(r(s, pi) + <phi_{Vt_{h+1}}(s, pi), th_til0>).
+    Candidates are compared by the unclipped score at (0, s1) (pitfall P8).
+    th0 (2, d), Sdot_inv0 (2, d, d): chain 0 hat, 1 tilde.
+    """
+    C, H, S, A = Rc.shape
+    best = -np.inf
+    best_c = -1
+    for c in range(C):
+        for s in range(S):
+            Vh[H, s] = 0.0
+            Vt[H, s] = 0.0
+        raw0 = 0.0
+        for h in range(H - 1, -1, -1):
+            for s in range(S):
+                bs = -np.inf
+                ba = 0
+                for a in range(A):
+                    phi_v(Phi, s, a, Vt[h + 1], pt)
+                    phi_v(Phi, s, a, Vh[h + 1], ph)
+                    u = min(1.0, beta * np.sqrt(quad(Sdot_inv0[1], pt)))
+                    sc = u + 3.0 * beta * np.sqrt(quad(Sdot_inv0[0], ph)) + dot(ph, th0[0])
+                    if sc > bs:
+                        bs = sc
+                        ba = a
+                pi[h, s] = ba
+                Vh[h, s] = clip01(bs)
+                phi_v(Phi, s, ba, Vt[h + 1], pt)
+                Vt[h, s] = clip01(Rc[c, h, s, ba] + dot(pt, th0[1]))
+                if h == 0 and s == s1:
+                    raw0 = bs
+        if raw0 > best:
+            best = raw0
+            best_c = c
+            for h in range(H):
+                for s in range(S):
+                    pi_best[h, s] = pi[h, s]
+            for h in range(H + 1):
+                for s in range(S):
+                    V_best[0, h, s] = Vh[h, s]
+                    V_best[1, h, s] = Vt[h, s]
+    return best_c
+
+
+@njit(cache=True)
+def update(Phi, states, actions, V, alpha, gamma, beta_k, weighted, error_bar,
+           th, Sdot_inv, Srun_inv, G, b, rec_phi, rec_y, rec_sig, rec_vbar, rec_e, vtmp, tmp):
+    """Algorithm 4 lines 8-15 for one episode (both chains, all M levels).
+
+    V (2, H+1, S): the hat / tilde value sequences of the episode.
+    th, Sdot_inv: frozen (2, M, d), (2, M, d, d); Srun_inv, G, b: running,
+    updated in place (Sherman-Morrison on Srun_inv, G += w phi phi^T, b += w phi y).
+    rec_* (2, H, M[, d]) record features, targets, sigma^2, Vbar, E.
+    weighted = 0: sigma^2 = 1 (unweighted VTR, broken variant).
+    """
+    H = actions.shape[0]
+    M = th.shape[1]
+    d = Phi.shape[3]
+    S = Phi.shape[2]
+    for h in range(H):
+        s = states[h]
+        a = actions[h]
+        s2 = states[h + 1]
+        for c in range(2):
+            for t in range(S):
+                vtmp[t] = V[c, h + 1, t]
+            for m in range(M):
+                phi_v(Phi, s, a, vtmp, rec_phi[c, h, m])
+                rec_y[c, h, m] = vtmp[s2]
+                for t in range(S):
+                    vtmp[t] = vtmp[t] * vtmp[t]
+            if weighted:
+                home(rec_phi[c, h], th[c], Sdot_inv[c], Srun_inv[c], beta_k, alpha, gamma,
+                     error_bar, rec_sig[c, h], rec_vbar[c, h], rec_e[c, h])
+            else:
+                for m in range(M):
+                    rec_sig[c, h, m] = 1.0
+                    rec_vbar[c, h, m] = 0.0
+                    rec_e[c, h, m] = 0.0
+            for m in range(M):
+                w = 1.0 / rec_sig[c, h, m]
+                x = rec_phi[c, h, m]
+                sherman_morrison(Srun_inv[c, m], x, w, tmp)
+                y = rec_y[c, h, m]
+                for i in range(d):
+                    b[c, m, i] += w * x[i] * y
+                    for j in range(d):
+                        G[c, m, i, j] += w * x[i] * x[j]
+
+
+@njit(cache=True)
+def precompute_gram(Phi, th0, Sdot_inv0, Kmat, pmean, work):
+    """Kmat[c, s, a] = Phi[s, a] Sdot_inv0[c] Phi[s, a]^T (S x S) and
+    pmean[c, s, a] = Phi[s, a] th0[c] (S,), so that for any V,
+    ||phi_V(s, a)||^2_{Sdot_inv0[c]} = V^T Kmat[c, s, a] V and
+    <phi_V(s, a), th0[c]> = pmean[c, s, a] . V.  work: (S, d)."""
+    S, A, _, d = Phi.shape
+    for c in range(2):
+        for s in range(S):
+            for a in range(A):
+                for t in range(S):
+                    acc = 0.0
+                    for i in range(d):
+                        acc += Phi[s, a, t, i] * th0[c, i]
+                        row = 0.0
+                        for j in range(d):
+                            row += Sdot_inv0[c, i, j] * Phi[s, a, t, j]
+                        work[t, i] = row
+                    pmean[c, s, a, t] = acc
+                for t in range(S):
+                    for u in range(t, S):
+                        acc = 0.0
+                        for i in range(d):
+                            acc += Phi[s, a, t, i] * work[u, i]
+                        Kmat[c, s, a, t, u] = acc
+                        Kmat[c, s, a, u, t] = acc
+
+
+@njit(cache=True)
+def select_gram(Kmat, pmean, s1, beta, Rc, pi, Vh, Vt, pi_best, V_best):
+    """Same as :func:`select`, with the quadratic forms and means read from
+    :func:`precompute_gram` (cost S^2 instead of S d + d^2 per (s, a); used
+    when S^2 <= S d + d^2)."""
+    C, H, S, A = Rc.shape
+    best = -np.inf
+    best_c = -1
+    for c in range(C):
+        for s in range(S):
+            Vh[H, s] = 0.0
+            Vt[H, s] = 0.0
+        raw0 = 0.0
+        for h in range(H - 1, -1, -1):
+            vt = Vt[h + 1]
+            vh = Vh[h + 1]
+            for s in range(S):
+                bs = -np.inf
+                ba = 0
+                for a in range(A):
+                    Kt = Kmat[1, s, a]
+                    Kh = Kmat[0, s, a]
+                    pm = pmean[0, s, a]
+                    qt = 0.0
+                    qh = 0.0
+                    mh = 0.0
+                    for t in range(S):
+                        rt = 0.0
+                        rh = 0.0
+                        for u in range(S):
+                            rt += Kt[t, u] * vt[u]
+                            rh += Kh[t, u] * vh[u]
+                        qt += vt[t] * rt
+                        qh += vh[t] * rh
+                        mh += pm[t] * vh[t]
+                    qt = qt if qt > 0.0 else 0.0
+                    qh = qh if qh > 0.0 else 0.0
+                    u_ = min(1.0, beta * np.sqrt(qt))
+                    sc = u_ + 3.0 * beta * np.sqrt(qh) + mh
+                    if sc > bs:
+                        bs = sc
+                        ba = a
+                pi[h, s] = ba
+                Vh[h, s] = clip01(bs)
+                acc = 0.0
+                pt = pmean[1, s, ba]
+                for t in range(S):
+                    acc += pt[t] * vt[t]
+                Vt[h, s] = clip01(Rc[c, h, s, ba] + acc)
+                if h == 0 and s == s1:
+                    raw0 = bs
+        if raw0 > best:
+            best = raw0
+            best_c = c
+            for h in range(H):
+                for s in range(S):
+                    pi_best[h, s] = pi[h, s]
+            for h in range(H + 1):
+                for s in range(S):
+                    V_best[0, h, s] = Vh[h, s]
+                    V_best[1, h, s] = Vt[h, s]
+    return best_c

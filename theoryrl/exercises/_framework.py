@@ -1,0 +1,469 @@
+r"""The grading engine: exercises, properties, the isolated run, and the report.
+
+A grade has three stages.
+
+1. *Inputs.* Each :class:`Property` of an exercise holds examples drawn in
+   this process from ``hypothesis`` strategies (``@given`` with
+   ``derandomize=True``, so every grade of every student sees the same inputs)
+   plus a few hand-written edge cases. Each :class:`Example` is one or more
+   :class:`Call` of the student's functions, and private data for the check
+   (expected values computed with the package's exact implementation).
+2. *Isolated run.* All calls of all properties go to ONE subprocess,
+   ``sys.executable -I _runner.py STUDENT_FILE WORKDIR``, through ``cases.json``
+   and ``inputs.npz`` in a temporary directory; results come back as
+   ``results.jsonl`` events and ``out_<i>.npz`` arrays. Nothing of the student
+   is imported or unpickled here, so an infinite loop, a segfault, an
+   ``exit()`` or an exception in the student's file becomes a verdict
+   ("timed out", "crashed", "raised ...") instead of propagating.
+3. *Judgement.* Each property's ``check`` compares the returned arrays with
+   the expectation and returns ``None`` or a :class:`Failure` (expected, got,
+   hint); the report shows, for each failing property, the smallest failing
+   input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Call", "Example", "Exercise", "Failure", "GradeReport", "Property",
+           "PropertyResult", "run_grade", "draw_examples", "compare", "fmt"]
+
+_RUNNER = Path(__file__).with_name("_runner.py")
+NOT_IMPLEMENTED = "not implemented yet"
+
+
+# ---------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Call:
+    """One call ``func(*args)`` of the student's code (arrays and scalars only)."""
+
+    func: str
+    args: tuple
+
+
+@dataclass(frozen=True)
+class Example:
+    """One input of a property: the calls to make and what the check needs.
+
+    ``data`` never leaves the grader process (expected values live there).
+    """
+
+    calls: tuple[Call, ...]
+    data: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        """Total number of input entries, to report the smallest failing input."""
+        return sum(int(np.size(a)) for c in self.calls for a in c.args)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a check found wrong: ``expected`` against ``got``, and a ``hint``."""
+
+    expected: str
+    got: str
+    hint: str = ""
+
+
+Outputs = tuple[np.ndarray, ...]
+Check = Callable[[Example, list[Outputs]], Failure | None]
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named claim about the student's functions, checked on ``examples``."""
+
+    name: str
+    examples: Sequence[Example]
+    check: Check
+
+
+@dataclass(frozen=True)
+class Exercise:
+    r"""One course exercise.
+
+    Attributes
+    ----------
+    name : str
+        Identifier used by :func:`~theoryrl.exercises.grade` and the CLI.
+    title : str
+        One line.
+    statement : str
+        The problem statement, MyST markdown with ``$...$`` math.
+    stub : str
+        Python source the student fills in: imports and function stubs that
+        raise ``NotImplementedError``.
+    signatures : dict
+        ``{function: (argument names)}``, used to show failing inputs.
+    mirrors : str
+        The package function(s) whose exact output the grader compares with.
+    """
+
+    name: str
+    title: str
+    statement: str
+    stub: str
+    signatures: dict
+    mirrors: str
+    properties: Callable[[], list[Property]] = field(repr=False, compare=False)
+    topic: str = ""
+
+    def script(self) -> str:
+        """The student file: a jupytext percent script (opens as a notebook)."""
+        md = "\n".join(("# " + line).rstrip() for line in self.statement.strip().splitlines())
+        grade = (f"# ## Check your answer\n#\n# ```bash\n# theoryrl grade {self.name} "
+                 f"{self.name}.py\n# ```\n#\n# The grader runs your functions on random "
+                 f"inputs and compares them with\n# {self.mirrors}.")
+        return (_JUPYTEXT_HEADER + f"\n# %% [markdown]\n# # {self.title}\n#\n{md}\n\n"
+                f"# %%\n{self.stub.strip()}\n\n# %% [markdown]\n{grade}\n")
+
+
+_JUPYTEXT_HEADER = """\
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+"""
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    """Verdict of one property: ``passed``, how many ``inputs``, and the report text."""
+
+    name: str
+    passed: bool
+    inputs: int
+    message: str = ""
+
+    def __str__(self) -> str:
+        head = f"  {'PASS' if self.passed else 'FAIL'}  {self.name} ({self.inputs} inputs)"
+        if not self.message:
+            return head
+        return head + "\n" + "\n".join("        " + ln for ln in self.message.splitlines())
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    """The result of :func:`~theoryrl.exercises.grade`.
+
+    ``passed`` is true exactly when every property passed. ``status`` is
+    ``"ok"`` (the file ran to the end), ``"timed out"``, ``"crashed"`` or
+    ``"import error"``; ``detail`` explains a status other than ``"ok"``.
+    ``str(report)`` is the readable report.
+    """
+
+    exercise: str
+    path: str
+    passed: bool
+    properties: tuple[PropertyResult, ...]
+    status: str = "ok"
+    detail: str = ""
+    seconds: float = 0.0
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """One line per property, ``"PASS name"`` / ``"FAIL name"``."""
+        return tuple(f"{'PASS' if p.passed else 'FAIL'} {p.name}" for p in self.properties)
+
+    def __str__(self) -> str:
+        out = [f"Exercise {self.exercise!r}: grading {self.path}"]
+        if self.status != "ok":
+            out.append(f"  {self.status.upper()}: {self.detail}")
+        out += [str(p) for p in self.properties]
+        n_ok = sum(p.passed for p in self.properties)
+        verdict = "PASSED" if self.passed else "FAILED"
+        out.append(f"{verdict}: {n_ok} of {len(self.properties)} properties hold "
+                   f"({self.seconds:.1f} s)")
+        return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------
+# helpers for exercise modules
+# ---------------------------------------------------------------------------
+
+def draw_examples(strategy: Any, n: int) -> list:
+    """``n`` values of a hypothesis ``strategy``, deterministically.
+
+    Drives ``@given`` in-process with ``derandomize=True`` (no database, no
+    shrinking: nothing is tested here, the values are only collected).
+    """
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    out: list = []
+
+    @settings(derandomize=True, max_examples=n, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.generate))
+    @given(strategy)
+    def collect(value: Any) -> None:
+        out.append(value)
+
+    collect()
+    return out[:n]
+
+
+def fmt(x: Any) -> str:
+    """Compact text of an input or output value."""
+    a = np.asarray(x)
+    if a.ndim == 0:
+        v = a.item()
+        return repr(round(v, 6)) if isinstance(v, float) else repr(v)
+    with np.printoptions(precision=4, suppress=True, threshold=40, edgeitems=3, linewidth=88):
+        text = np.array2string(a, separator=", ")
+    return f"{text}  (shape {a.shape})" if a.ndim > 1 or a.size > 6 else text
+
+
+def compare(got: Any, expected: Any, name: str, atol: float = 1e-8,
+            rtol: float = 1e-8) -> str | None:
+    """``None`` if ``got`` equals ``expected`` to tolerance, else a short reason."""
+    e = np.asarray(expected, dtype=float)
+    try:
+        g = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return f"{name} is not numeric"
+    if g.shape != e.shape:
+        if g.size == e.size and g.size == 1:
+            g = g.reshape(e.shape)
+        else:
+            return f"{name} has shape {g.shape}, expected {e.shape}"
+    if not np.all(np.isfinite(g)):
+        return f"{name} contains {g[~np.isfinite(g)].ravel()[0]}"
+    bad = np.abs(g - e) > atol + rtol * np.abs(e)
+    if bad.any():
+        i = tuple(int(j) for j in np.argwhere(bad)[0])
+        where = f"{name}{list(i)}" if i else name
+        return f"{where} is {g[i]:.10g}, expected {e[i]:.10g}"
+    return None
+
+
+def outputs(outs: Outputs, names: Sequence[str]) -> tuple[tuple, Failure | None]:
+    """Unpack the returned arrays as ``names``, or a :class:`Failure` if the count is off."""
+    if len(outs) != len(names):
+        want = names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
+        return (None,) * len(names), Failure(f"return {want}", f"{len(outs)} returned value(s)",
+                           "return exactly what the docstring of the stub asks for, "
+                           "in that order")
+    return tuple(outs), None
+
+
+# ---------------------------------------------------------------------------
+# running and judging
+# ---------------------------------------------------------------------------
+
+def _write_inputs(work: Path, props: Sequence[Property]) -> list[tuple[int, int, int]]:
+    """Write cases.json / inputs.npz; return (property, example, call) per case."""
+    cases, arrays, index = [], {}, []
+    for p, prop in enumerate(props):
+        for e, ex in enumerate(prop.examples):
+            for c, call in enumerate(ex.calls):
+                args = []
+                for a, v in enumerate(call.args):
+                    if isinstance(v, np.ndarray):
+                        key = f"c{len(cases)}_{a}"
+                        arrays[key] = v
+                        args.append({"array": key})
+                    else:
+                        args.append({"value": v.item() if isinstance(v, np.generic) else v})
+                cases.append({"func": call.func, "args": args})
+                index.append((p, e, c))
+    (work / "cases.json").write_text(json.dumps({"cases": cases}))
+    np.savez(work / "inputs.npz", **arrays)
+    return index
+
+
+def _read_events(work: Path) -> list[dict]:
+    path = work / "results.jsonl"
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return events
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _run_student(path: Path, work: Path, timeout: float) -> tuple[str, int | None]:
+    """Run the runner; return ("ok" | "timed out", returncode)."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+    with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-I", str(_RUNNER), str(path), str(work)],
+                                cwd=work, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                env=env, start_new_session=hasattr(os, "killpg"))
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            return "timed out", None
+    return "ok", rc
+
+
+def _signal_name(rc: int) -> str:
+    try:
+        return signal.Signals(-rc).name
+    except (ValueError, AttributeError):
+        return f"signal {-rc}"
+
+
+def _tail(path: Path, n: int = 12) -> str:
+    if not path.exists():
+        return ""
+    lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    return "\n".join(lines[-n:])
+
+
+def _show_call(call: Call, signatures: dict) -> str:
+    names = signatures.get(call.func, ())
+    parts = []
+    for i, v in enumerate(call.args):
+        name = names[i] if i < len(names) else f"arg{i}"
+        text = fmt(v)
+        parts.append(f"    {name} = " + text.replace("\n", "\n" + " " * (7 + len(name))))
+    return f"{call.func}(\n" + ",\n".join(parts) + ")"
+
+
+def _error_text(ev: dict) -> str:
+    where = f" at {ev['where']}" if ev.get("where") else ""
+    return f"{ev['type']}: {ev['message']}{where}"
+
+
+def run_grade(exercise: Exercise, path: Path, timeout: float) -> GradeReport:
+    """Grade ``path`` against ``exercise`` (inputs already validated)."""
+    t0 = time.perf_counter()
+    props = exercise.properties()
+    with tempfile.TemporaryDirectory(prefix="theoryrl-grade-") as tmp:
+        work = Path(tmp)
+        index = _write_inputs(work, props)
+        run_status, rc = _run_student(path, work, timeout)
+        events = _read_events(work)
+        results: dict[int, Outputs | dict] = {}
+        started: set[int] = set()
+        import_error = None
+        finished = False
+        for ev in events:
+            kind = ev.get("event")
+            if kind == "import_error":
+                import_error = ev
+            elif kind == "start":
+                started.add(ev["case"])
+            elif kind == "error":
+                results[ev["case"]] = ev
+            elif kind == "done":
+                with np.load(work / f"out_{ev['case']}.npz", allow_pickle=False) as z:
+                    results[ev["case"]] = tuple(z[f"arr_{j}"] for j in range(ev["n"]))
+            elif kind == "finished":
+                finished = True
+        stderr = _tail(work / "stderr.txt")
+    hung = sorted(started - set(results))
+    status, detail = "ok", ""
+    if import_error is not None:
+        status = "import error"
+        detail = f"could not import your file: {_error_text(import_error)}"
+    elif run_status == "timed out" or not finished:
+        status = "timed out" if run_status == "timed out" else "crashed"
+        if run_status == "timed out":
+            detail = f"your code ran for more than {timeout:g} s and was stopped"
+        else:
+            how = (f"killed by {_signal_name(rc)}" if rc is not None and rc < 0
+                   else f"exited with status {rc}")
+            detail = f"the Python process running your code {how}"
+        if hung:
+            p, e, c = index[hung[0]]
+            call = props[p].examples[e].calls[c]
+            detail += (f" while running {call.func} on input #{e + 1} of property "
+                       f"'{props[p].name}':\n    " +
+                       _show_call(call, exercise.signatures).replace("\n", "\n    "))
+        if status == "crashed" and stderr:
+            detail += "\n  last lines of stderr:\n    " + stderr.replace("\n", "\n    ")
+
+    by_example: dict[tuple[int, int], dict[int, Any]] = {}
+    for case, (p, e, c) in enumerate(index):
+        if case in results:
+            by_example.setdefault((p, e), {})[c] = results[case]
+    prop_results = []
+    for p, prop in enumerate(props):
+        prop_results.append(_judge(exercise, p, prop, by_example, status, import_error))
+    passed = status == "ok" and all(r.passed for r in prop_results)
+    return GradeReport(exercise.name, str(path), passed, tuple(prop_results), status, detail,
+                       time.perf_counter() - t0)
+
+
+def _judge(exercise: Exercise, p: int, prop: Property, by_example: dict, status: str,
+           import_error: dict | None) -> PropertyResult:
+    n = len(prop.examples)
+    if import_error is not None:
+        return PropertyResult(prop.name, False, n, "not run: your file could not be imported")
+    failures: list[tuple[int, int, str]] = []
+    for e, ex in enumerate(prop.examples):
+        got = by_example.get((p, e), {})
+        if len(got) < len(ex.calls):
+            return PropertyResult(prop.name, False, n, f"not completed: {status} "
+                                  f"(see above) on or before input #{e + 1}")
+        outs = [got[c] for c in range(len(ex.calls))]
+        for c, o in enumerate(outs):
+            if isinstance(o, dict):
+                func = ex.calls[c].func
+                if o["type"] == "NotImplementedError":
+                    return PropertyResult(
+                        prop.name, False, n,
+                        f"{NOT_IMPLEMENTED}: `{func}` raises NotImplementedError; replace "
+                        "the `raise NotImplementedError` line of the stub with your code")
+                what = (f"returned {o['message']}" if o["type"] == "BadReturn"
+                        else f"raised {_error_text(o)}")
+                failures.append((ex.size, e, f"{func} {what}\n"
+                                 + _show_call(ex.calls[c], exercise.signatures)))
+                break
+        else:
+            try:
+                fail = prop.check(ex, outs)
+            except Exception as exc:  # a malformed return value the check cannot read
+                fail = Failure("a value of the documented shape and type",
+                               f"a value the grader could not read ({type(exc).__name__}: "
+                               f"{exc})", "check the shapes in the stub's docstring")
+            if fail is not None:
+                calls = "\n".join(_show_call(c, exercise.signatures) for c in ex.calls)
+                text = f"{calls}\nexpected: {fail.expected}\ngot:      {fail.got}"
+                if fail.hint:
+                    text += f"\nhint: {fail.hint}"
+                failures.append((ex.size, e, text))
+    if not failures:
+        return PropertyResult(prop.name, True, n)
+    size, e, text = min(failures)
+    head = (f"fails on {len(failures)} of {n} inputs; the smallest is input #{e + 1}:\n")
+    return PropertyResult(prop.name, False, n, head + text)
