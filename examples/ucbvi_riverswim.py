@@ -10,11 +10,10 @@ Run: ``python examples/ucbvi_riverswim.py --out out [--quick]``.
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 import theoryrl as trl
-from theoryrl.experiment import atomic_write_bytes
+from theoryrl.experiment import save_figure
 
 
 def main(out: str = "out", quick: bool = False) -> Path:
@@ -38,11 +37,7 @@ def main(out: str = "out", quick: bool = False) -> Path:
         res.plot(ax=ax, label=label)
     ax.set_title(f"RiverSwim-6, H=20: exact regret, {seeds} seeds, 95% bands")
     ax.set_ylabel("cumulative regret")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    path = Path(out) / "ucbvi_riverswim.png"
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return save_figure(fig, Path(out) / "ucbvi_riverswim.png")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,28 @@ judgement (``check_*``) compares the data with the claim. Every run uses the
 theory radius (``beta_scale = 1``); broken variants live in ``tests/test_loop_checks.py``.
 
 Implemented: C1 concentration, C2 optimism, C3 decomposition, C4 sqrt(T) slope
-(one-sided), C6 switching, C7 optimism gap shrinking, C8 elliptical potential,
-C9 relaxation vs exact oracle. C5 (T-scaled hard family) is not implemented;
-C10 is a regression test (``tests/test_loop_vtr.py``).
+(one-sided; full tier adds the random S = 5 instance at T = 2^20), C5 the T-scaled
+hard family (two-sided, Wu-Zhou-Gu instance), C6 switching, C7 optimism gap
+shrinking, C8 elliptical potential, C9 relaxation vs exact oracle. C10 is a
+regression test (``tests/test_loop_vtr.py``).
+
+What C4 and C5 can and cannot show
+----------------------------------
+* C4 (fixed instance) is one-sided: on a fixed MDP with a positive gain gap an
+  optimistic learner eventually has O(log T) regret, so a flat curve (slope ~ 0)
+  passes. It rejects linear regret (slope ~ 1), nothing more.
+* C5 rebuilds the instance for every T with gap Delta(T) = c (d-1) sqrt(delta_s/T),
+  c = 1 (the constructor's default, fixed a priori). Because every advantage gap is
+  at most Delta/delta_s, *every* learner has Reg^Delta(T) <= T Delta/delta_s =
+  (d-1) sqrt(T/delta_s) ("the trivial ceiling"); so the upper side (CI upper end of
+  the slope <= 0.65) is weak: it only rejects learners whose Reg/sqrt(T) grows
+  markedly across the T window (e.g. one that stops playing well after a fixed
+  step), and uniformly random play passes it. The lower side (CI lower end >= 0.35)
+  is the minimax lower bound of Wu, Zhou, Gu (2022): averaged over theta, no learner
+  can have o(sqrt T) regret on this family; it fails for a learner given theta*
+  (zero advantage regret), and it would fail if the family were not in its hard
+  regime. Neither side says LOOP is better than random play: the check's details
+  report LOOP's regret relative to uniform play and to the ceiling.
 """
 
 from __future__ import annotations
@@ -21,7 +40,8 @@ from scipy import stats
 
 from theoryrl.agents.loop import LOOP, switch_bound
 from theoryrl.claims import CheckResult, Interval, clopper_pearson, fit_loglog_slope
-from theoryrl.envs.average import riverswim_average, two_state_gadget
+from theoryrl.envs.average import (random_communicating, riverswim_average, two_state_gadget,
+                                   wzg_hard_linear_mixture)
 from theoryrl.experiment.average import run_one
 from theoryrl.experiment.driver import map_seeds, seed_sequences
 from theoryrl.planning.amdp import average_facts
@@ -32,6 +52,9 @@ PAPER = "loop"
 ENVS = {
     "two_state": (lambda: two_state_gadget(0.2, 0.1, 2), 2.5),   # spec Sec. 7 C4: B = 2.5
     "riverswim6": (lambda: riverswim_average(6), 7.0),          # sp(V*) = 6.31 [computed]
+    # spec Sec. 7 C4 full tier, Sec. 9 Garnet (S=5, A=2, b=3): seed 0 reproduces the spec's
+    # J* = 0.503, sp(V*) = 0.724, D = 5.07
+    "garnet5": (lambda: random_communicating(5, 2, 3, seed=0), 1.0),
 }
 
 AGENT = dict(switching="loop", c_sw=16.0, beta_scale=1.0)  # the theorem configuration
@@ -42,11 +65,17 @@ QUICK: dict[str, dict[str, Any]] = {
     "rate": dict(env="two_state", T=2 ** 17, seeds=16, delta=0.05, agent=AGENT,
                  octaves=3, slope_max=0.65, switch_slope_max=0.75, tau_min=2 ** 10),
     "relaxation": dict(env="two_state", T=2 ** 12, seeds=8, delta=0.05, agent=AGENT, grid=7),
+    # C5: Wu-Zhou-Gu family, Delta = c (d-1) sqrt(delta_s / T) with c = 1 fixed a priori
+    "hard": dict(d=4, delta_s=0.2, c=1.0, T_exps=(12, 13, 14, 15, 16), seeds=16, delta=0.05,
+                 slope_min=0.35, slope_max=0.65),
 }
 SWEEP: dict[str, dict[str, Any]] = {
     "confidence": dict(QUICK["confidence"], T=2 ** 15, seeds=64),
     "rate": dict(QUICK["rate"], T=2 ** 19, seeds=32),
+    # full tier only: spec Sec. 7 C4 "full mode adds random MDP S=5 with T = 2^20"
+    "rate_garnet": dict(QUICK["rate"], env="garnet5", T=2 ** 20, seeds=32),
     "relaxation": dict(QUICK["relaxation"], T=2 ** 13, seeds=16),
+    "hard": dict(QUICK["hard"], T_exps=(12, 13, 14, 15, 16, 17, 18), seeds=64),
 }
 
 

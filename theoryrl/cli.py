@@ -112,6 +112,7 @@ def run_cmd(
 ) -> None:
     """Run an experiment; writes <out>/<agent>_<env>.{npz,json,png}."""
     import theoryrl as trl
+    from theoryrl.experiment import save_figure
 
     if (episodes is None) == (steps is None):
         console.print("[red]give exactly one of --episodes and --steps")
@@ -128,25 +129,19 @@ def run_cmd(
     if horizon is not None:
         env_kwargs["horizon"] = horizon
     mdp = env_fn(**env_kwargs)
-    kw = dict(episodes=episodes, steps=steps) | _parse_params(param or [])
+    kw = dict(episodes=episodes, steps=steps)
+    baseline_fn = getattr(trl.envs, f"{env}_baseline", None)
+    if baseline_fn is not None:  # conservative envs ship their baseline policy
+        kw["baseline"] = baseline_fn(mdp)
+    kw |= _parse_params(param or [])
     ag = _construct(cls, mdp.spec, **{k: v for k, v in kw.items() if v is not None})
     res = trl.run(ag, mdp, episodes=episodes, steps=steps, seeds=seeds, n_jobs=n_jobs)
     base = Path(out) / f"{agent}_{env}"
     res.save(base)
     fig = res.plot(label=agent)
-    _save_fig(fig, base.with_suffix(".png"))
+    save_figure(fig, base.with_suffix(".png"))
     typer.echo(f"final regret: mean {res.regret[:, -1].mean():.4g} over {res.n_seeds} seeds; "
                f"wrote {base}.npz/.json/.png")
-
-
-def _save_fig(fig, path: Path) -> None:
-    import io
-
-    from theoryrl.experiment.result import atomic_write_bytes
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def bench_dir() -> Path:

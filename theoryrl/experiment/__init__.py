@@ -2,7 +2,7 @@
 
 from .driver import map_seeds, run, seed_sequences
 from .episodes import EpisodeSimulator, run_episodes
-from .result import Result, atomic_write_bytes
+from .result import Result, atomic_write_bytes, save_figure
 
 __all__ = ["EpisodeSimulator", "Result", "atomic_write_bytes", "map_seeds", "run",
-           "run_episodes", "seed_sequences"]
+           "run_episodes", "save_figure", "seed_sequences"]

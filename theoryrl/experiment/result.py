@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Result", "atomic_write_bytes"]
+__all__ = ["Result", "atomic_write_bytes", "save_figure"]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -30,6 +30,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
+    """Render a matplotlib figure to PNG and write it atomically; returns the path."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    path = Path(path)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
 
 
 @dataclass
