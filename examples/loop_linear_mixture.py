@@ -5,7 +5,6 @@ Writes ``loop_linear_mixture.png``."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import numpy as np
 import theoryrl as trl
 from theoryrl.agents import LOOP, UCRL2VTR
 from theoryrl.envs.average import facts, wzg_hard_linear_mixture
-from theoryrl.experiment import atomic_write_bytes
+from theoryrl.experiment import save_figure
 
 
 def main(out: str = "out", quick: bool = False) -> Path:
@@ -48,11 +47,8 @@ def main(out: str = "out", quick: bool = False) -> Path:
     ax2.set_xlabel("d")
     ax2.set_ylabel(f"mean advantage regret at T={T}")
     ax2.legend(fontsize=7)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    path = save_figure(fig, Path(out) / "loop_linear_mixture.png")
     plt.close(fig)
-    path = Path(out) / "loop_linear_mixture.png"
-    atomic_write_bytes(path, buf.getvalue())
     return path
 
 

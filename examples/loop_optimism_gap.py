@@ -4,14 +4,13 @@ Writes ``loop_optimism_gap.png``."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
 from theoryrl.agents import LOOP
 from theoryrl.envs.average import facts, two_state_gadget
-from theoryrl.experiment import atomic_write_bytes, seed_sequences
+from theoryrl.experiment import save_figure, seed_sequences
 from theoryrl.experiment.average import run_one
 
 
@@ -39,11 +38,8 @@ def main(out: str = "out", quick: bool = False) -> Path:
     ax.set_xlabel(r"epoch start $\tau_k$")
     ax.set_ylabel(r"$\tilde J_k - J^*$")
     ax.legend()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    path = save_figure(fig, Path(out) / "loop_optimism_gap.png")
     plt.close(fig)
-    path = Path(out) / "loop_optimism_gap.png"
-    atomic_write_bytes(path, buf.getvalue())
     return path
 
 

@@ -4,7 +4,6 @@ sqrt(T) reference line. Writes ``loop_regret.png``."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import numpy as np
 import theoryrl as trl
 from theoryrl.agents import LOOP, UCRL2, UCRL2B
 from theoryrl.envs.average import facts, random_communicating, riverswim_average
-from theoryrl.experiment import atomic_write_bytes
+from theoryrl.experiment import save_figure
 
 
 def main(out: str = "out", quick: bool = False) -> Path:
@@ -41,11 +40,8 @@ def main(out: str = "out", quick: bool = False) -> Path:
         ax.set_title(f"{name} (B = 1.1 sp)")
         ax.set_ylabel(r"advantage regret $\sum_t \Delta(s_t,a_t)$")
         ax.legend(fontsize=7)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    path = save_figure(fig, Path(out) / "loop_regret.png")
     plt.close(fig)
-    path = Path(out) / "loop_regret.png"
-    atomic_write_bytes(path, buf.getvalue())
     return path
 
 

@@ -4,13 +4,12 @@ realizability. Writes ``loop_span_sensitivity.png``."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import theoryrl as trl
 from theoryrl.agents import LOOP
 from theoryrl.envs.average import facts, two_state_gadget
-from theoryrl.experiment import atomic_write_bytes
+from theoryrl.experiment import save_figure
 
 
 def main(out: str = "out", quick: bool = False) -> Path:
@@ -30,11 +29,8 @@ def main(out: str = "out", quick: bool = False) -> Path:
     ax.set_yscale("log")
     ax.set_ylabel("advantage regret")
     ax.legend(fontsize=7)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    path = save_figure(fig, Path(out) / "loop_span_sensitivity.png")
     plt.close(fig)
-    path = Path(out) / "loop_span_sensitivity.png"
-    atomic_write_bytes(path, buf.getvalue())
     return path
 
 

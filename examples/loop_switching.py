@@ -4,7 +4,6 @@ worst-case bounds of spec Sec. 2.4 dashed. Writes ``loop_switching.png``."""
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import theoryrl as trl
 from theoryrl.agents import LOOP, UCRL2
 from theoryrl.agents.loop import switch_bound
 from theoryrl.envs.average import two_state_gadget
-from theoryrl.experiment import atomic_write_bytes
+from theoryrl.experiment import save_figure
 
 
 def main(out: str = "out", quick: bool = False) -> Path:
@@ -45,11 +44,8 @@ def main(out: str = "out", quick: bool = False) -> Path:
     ax.set_yscale("log")
     ax.set_ylabel("plans (epochs)")
     ax.legend(fontsize=7)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    path = save_figure(fig, Path(out) / "loop_switching.png")
     plt.close(fig)
-    path = Path(out) / "loop_switching.png"
-    atomic_write_bytes(path, buf.getvalue())
     return path
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 
 import numpy as np
 
@@ -22,14 +21,8 @@ from theoryrl.evaluation.martingale_td import (
     td_statistics,
     value_error,
 )
+from theoryrl.experiment import save_figure
 from theoryrl.models.diffusion import OUQuadratic, PolyFeatures
-
-
-def _save(fig, path: str) -> None:
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(path) or ".")
-    os.close(fd)
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, path)
 
 
 def _test_features(f: PolyFeatures) -> PolyFeatures:
@@ -95,7 +88,7 @@ def main(out: str = "out", quick: bool = False) -> dict:
               title=f"error against N (K={K}, {R} replicates)")
     ax[1].legend(fontsize=7)
     fig.tight_layout()
-    _save(fig, os.path.join(out, "martingale_td_rates.png"))
+    save_figure(fig, os.path.join(out, "martingale_td_rates.png"))
     plt.close(fig)
     return {"K": Ks, "err": err, "sa": sa, "N": Ns, "rmse": rmse}
 

@@ -8,7 +8,6 @@ lower bound of Theorem 2.6.8 (shape only; constants are not plotted).
 
 from __future__ import annotations
 
-import io
 import os
 
 import numpy as np
@@ -16,7 +15,7 @@ import numpy as np
 from proofs_checks.reward_free import explore
 from theoryrl.agents.reward_free import HFUCRLRFEpp
 from theoryrl.envs.linear_mixture import hard_linear_mixture
-from theoryrl.experiment import atomic_write_bytes
+from theoryrl.experiment import save_figure
 
 
 def episodes_to_eps(agent, inst, eps, K_max, every, seed) -> int:
@@ -59,13 +58,9 @@ def main(out: str = "out", quick: bool = False) -> str:
            ylabel=f"episodes until C <= eps={eps}", title="Dependence on d (ours)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
+    path = save_figure(fig, os.path.join(out, "reward_free_dimension.png"))
     plt.close(fig)
-    path = os.path.join(out, "reward_free_dimension.png")
-    os.makedirs(out, exist_ok=True)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return str(path)
 
 
 if __name__ == "__main__":

@@ -6,15 +6,16 @@ certificate reaches eps (HF-UCRL-RFE++: the all-reward certificate C <= eps
 with the practical radius; UCRL-RFE: H V^{K+1}_1 <= eps; RF-Express on a
 tabular S=3, A=2 random MDP: 3e sqrt(W) + W <= eps/2). Runs that never reach
 eps are drawn at the budget (censored, hollow markers). The stochastic part of
-both linear-mixture radii is scaled by the same c_beta = 0.1 (spec PC-BASE:
-HF-UCRL-RFE++'s practical radius 0.1 sqrt(d eta_k) + sqrt(lambda) B, UCRL-RFE's
-0.1 H sqrt(d log(.)) + 1); RF-Express bonus scale 0.01. Coverage is not
-guaranteed at these radii: the figure compares how certificates scale with H.
+both linear-mixture practical radii is scaled by the same c_beta = 0.1 (same
+semantics for both, prior term kept: HF-UCRL-RFE++ 0.1 sqrt(d eta_k) + sqrt(lambda) B,
+UCRL-RFE 0.1 H sqrt(d log(1 + K H^3 B^2)) + 1); RF-Express bonus scale 0.01.
+These are NOT the radii of the proof checks (which use c_beta = 1, whose
+coverage is measured): coverage is not guaranteed here, and the figure only
+compares how the certificates scale with H.
 """
 
 from __future__ import annotations
 
-import io
 import os
 
 import numpy as np
@@ -24,7 +25,7 @@ from theoryrl.agents.reward_free import HFUCRLRFEpp
 from theoryrl.agents.rf_baselines import UCRLRFE, RFExpress
 from theoryrl.envs import random_mdp
 from theoryrl.envs.linear_mixture import hard_linear_mixture
-from theoryrl.experiment import EpisodeSimulator, atomic_write_bytes
+from theoryrl.experiment import EpisodeSimulator, save_figure
 
 C_BETA = 0.1
 
@@ -65,7 +66,8 @@ def measure(Hs, eps, K_max, every, seeds) -> dict[str, np.ndarray]:
             hf = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, K_max, c_beta=C_BETA)
             rows["HF-UCRL-RFE++"].append(episodes_to_eps(
                 hf, inst, eps, K_max, every, seed, lambda a: a.certificate(project=False)))
-            ub = UCRLRFE(inst.mdp.spec, inst.phi, inst.B, K_max, c_beta=C_BETA)
+            ub = UCRLRFE(inst.mdp.spec, inst.phi, inst.B, K_max, c_beta=C_BETA,
+                         beta_mode="practical")
             rows["UCRL-RFE"].append(episodes_to_eps(ub, inst, eps, K_max, every, seed,
                                                     lambda a: a.certificate()))
             rows["RF-Express"].append(rf_express_episodes(H, eps, K_max, every, seed))
@@ -96,13 +98,9 @@ def main(out: str = "out", quick: bool = False) -> str:
            title="Horizon-free reward-free exploration (ours)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
+    path = save_figure(fig, os.path.join(out, "reward_free_horizon.png"))
     plt.close(fig)
-    path = os.path.join(out, "reward_free_horizon.png")
-    os.makedirs(out, exist_ok=True)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return str(path)
 
 
 if __name__ == "__main__":

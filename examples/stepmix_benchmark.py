@@ -21,7 +21,6 @@ Run: ``python examples/stepmix_benchmark.py --out out [--quick]``.
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,7 @@ import theoryrl as trl
 from theoryrl.agents import CUCBVI, UCBVI, BaselineOnly, BudgetConservative, DOPESwitch
 from theoryrl.agents.conservative import cumulative_violations
 from theoryrl.agents.stepmix import EpsMix, StepMix, constraint_violations
-from theoryrl.experiment import atomic_write_bytes
+from theoryrl.experiment import save_figure
 
 
 def _agents(mdp, pib, Vb, alpha, K):
@@ -45,13 +44,6 @@ def _agents(mdp, pib, Vb, alpha, K):
         "DOPE-style switch": DOPESwitch(mdp.spec, K, **kw),
         "baseline only": BaselineOnly(mdp.spec, K, **kw),
     }
-
-
-def _save(fig, path: Path) -> Path:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    atomic_write_bytes(path, buf.getvalue())
-    return path
 
 
 def main(out: str = "out", quick: bool = False) -> list[Path]:
@@ -75,7 +67,7 @@ def main(out: str = "out", quick: bool = False) -> list[Path]:
     ax.set_ylabel("cumulative exact regret")
     ax.set_title(f"Random MDP Q (S=3, A=2, H=3), alpha={alpha}: {seeds} seeds, 95% bands")
     ax.legend(fontsize=7)
-    paths.append(_save(fig, Path(out) / "stepmix_regret.png"))
+    paths.append(save_figure(fig, Path(out) / "stepmix_regret.png"))
     plt.close(fig)
     # -- values and violations on the trap -------------------------------------------
     trap = trl.envs.conservative_trap()
@@ -96,7 +88,7 @@ def main(out: str = "out", quick: bool = False) -> list[Path]:
     ax.set_ylabel("exact value of the played policy (min over seeds)")
     ax.set_title(f"Conservative trap (H=5, V*=3.2, V_b=2.5), alpha={alpha}")
     ax.legend(fontsize=7)
-    paths.append(_save(fig, Path(out) / "stepmix_values.png"))
+    paths.append(save_figure(fig, Path(out) / "stepmix_values.png"))
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     y = np.arange(len(names))
@@ -106,7 +98,7 @@ def main(out: str = "out", quick: bool = False) -> list[Path]:
     ax.set_xlabel(f"episodes per run (mean over {seeds} seeds, K={Kt})")
     ax.set_title("Violations on the conservative trap")
     ax.legend(fontsize=7)
-    paths.append(_save(fig, Path(out) / "stepmix_violations.png"))
+    paths.append(save_figure(fig, Path(out) / "stepmix_violations.png"))
     plt.close(fig)
     return paths
 

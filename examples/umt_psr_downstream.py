@@ -8,7 +8,6 @@ from scratch on the full class (spec umt_psr.md §4.2). Writes
 
 from __future__ import annotations
 
-import io
 import os
 
 
@@ -21,7 +20,7 @@ def main(out: str = "out", quick: bool = False) -> str:
     import numpy as np
 
     from proofs_checks.umt_psr import QUICK, SWEEP, measure_downstream
-    from theoryrl.experiment import atomic_write_bytes
+    from theoryrl.experiment import save_figure
 
     s = (QUICK if quick else SWEEP)["downstream"]
     d = measure_downstream(s, 4 if quick else 30)
@@ -40,11 +39,8 @@ def main(out: str = "out", quick: bool = False) -> str:
     axes[1].legend(fontsize=8)
     fig.suptitle(f"downstream OMLE, eps={s['eps']}, {d['restricted'].size} seeds")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
+    path = save_figure(fig, os.path.join(out, "umt_psr_downstream.png"))
     plt.close(fig)
-    path = os.path.join(out, "umt_psr_downstream.png")
-    atomic_write_bytes(path, buf.getvalue())
     return path
 
 

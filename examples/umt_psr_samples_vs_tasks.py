@@ -8,7 +8,6 @@ family is shown alongside. Writes ``umt_psr_samples_vs_tasks.png``.
 
 from __future__ import annotations
 
-import io
 import os
 
 
@@ -22,7 +21,7 @@ def main(out: str = "out", quick: bool = False) -> str:
 
     from proofs_checks.umt_psr import QUICK, SWEEP, measure_upstream
     from theoryrl.agents.umt_psr import benefit_ratio
-    from theoryrl.experiment import atomic_write_bytes
+    from theoryrl.experiment import save_figure
 
     s = dict((QUICK if quick else SWEEP)["upstream"])
     s["N"] = (1, 2, 4) if quick else (1, 2, 4, 8, 16)
@@ -46,11 +45,8 @@ def main(out: str = "out", quick: bool = False) -> str:
         ax.set_title(f"{family} family, eps={s['eps']}, delta={s['delta']}")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
+    path = save_figure(fig, os.path.join(out, "umt_psr_samples_vs_tasks.png"))
     plt.close(fig)
-    path = os.path.join(out, "umt_psr_samples_vs_tasks.png")
-    atomic_write_bytes(path, buf.getvalue())
     return path
 
 

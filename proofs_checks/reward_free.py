@@ -5,10 +5,41 @@ data (``SWEEP``/``QUICK``), ``measure_*`` functions only run, ``check_*``
 functions only judge. Every check can fail; ``tests/test_reward_free_checks.py``
 runs each one on a broken variant and asserts ``passed is False``.
 
-The theory radius makes every certificate identically 1 at any feasible ``K``
-(spec Sec. 2.1), so the scaling checks use the **practical radius** (or the
-fixed/scaled radius the spec names), and the coverage check *measures* how
-often the practical radius actually covers :math:`\theta^*`.
+Radius configurations (house rule: no check uses a radius below its valid
+value unless it is a named configuration whose coverage is measured). The
+theory radius makes every certificate identically 1 at any feasible ``K``
+(spec Sec. 2.1). Two named configurations of the spec's practical radius
+(Sec. 3.4 / D4), :math:`\beta_k = c_\beta\sqrt{d\eta_k} + \sqrt\lambda B`
+(``c_beta`` scales the stochastic part, the prior term is kept), are used:
+
+* ``c_beta = 1`` -- the **practical radius**: coverage (``coverage_practical``),
+  certificate validity, PAC, lower bound;
+* ``c_beta = 0.3`` -- the **scaling radius** (``SCALING_C_BETA``): the rate
+  checks PC-K, PC-D, PC-H, PC-H2 and PC-BASE (UCRL-RFE at the same ``c_beta``,
+  same semantics: :math:`c_\beta H\sqrt{d\log(1+KH^3B^2)} + 1`). Each of these
+  checks records the largest coverage ratio
+  :math:`\max_{k,m,c}\|\theta^c_{k,m}-\theta^*\|_{\dot\Sigma}/\beta_k` of its own
+  runs and is *inconclusive* (fails) if it exceeds 1: its scaling is then
+  measured at a radius that was seen to cover :math:`\theta^*` in every run.
+
+Scaled radii below these (``beta_scale`` < 1, fixed small ``beta``) appear only
+in broken variants (``tests/test_reward_free_checks.py``).
+
+Change log (with reasons, spec Sec. 8 "record any change"): the spec's PC-K /
+PC-H (fixed ``beta = 0.8``), PC-D (``0.1 x`` the whole practical radius) and
+PC-BASE (``c_beta = 0.1``) radii are below their valid values and their
+coverage was not measured (``0.8`` is below the prior term :math:`\sqrt d = 2`
+alone). First replacement (chosen before running): ``c_beta = 1`` with sizes
+from the spec's practical-radius settings -- the PC-H2 family (hard ``d = 3,
+Delta = 0.05, K = 5000, H in {4, 8, 16, 32}``) for PC-H and PC-BASE, ``K =
+5000`` for PC-D, and the Sec. 3.6 calibration instance (hard ``d = 3, H = 4,
+Delta = 0.05``, ``k = 2500 ... 20000``) for PC-K. Measured (quick): PC-D and
+PC-H saturated (``V_hat`` = 1.0 at ``d = 6``; 0.53 at ``H = 32``: guards fired,
+inconclusive) and PC-K in burn-in at ``k = 2500`` (0.61; slope -0.71). Second
+replacement (after seeing that): ``c_beta = 0.3``, the smallest stochastic
+scale of the spec's Sec. 3.6 coverage calibration (largest ratio 0.69 there),
+with the coverage guard above added to the pass rule; sizes and the other
+rules unchanged. The first replacement's figures are in docs/theory/reward_free.md.
 """
 
 from __future__ import annotations
@@ -30,21 +61,26 @@ from theoryrl.experiment import EpisodeSimulator, map_seeds
 
 PAPER = "reward_free"
 
+SCALING_C_BETA = 0.3  # the scaling radius (module docstring)
+
 SWEEP: dict[str, dict] = {
     "coverage": dict(inst=("random", 3, 2, 3, 4), K=300, seeds=30, delta=0.2),
     "home": dict(insts=[("random", 3, 2, 3, 4), ("hard", 3, 4, 0.05)], K=300, seeds=6),
     "certificate": dict(insts=[("hard", 4, 4, 0.03), ("hard", 4, 16, 0.03),
                                ("random", 5, 3, 4, 8)], K=[300, 3000], seeds=3, n_rewards=300),
-    "k_rate": dict(inst=("hard", 4, 8, 0.03), beta=0.8, K=2000, k=[250, 500, 1000, 2000],
-                   seeds=5),
-    "d_dependence": dict(d=[3, 4, 5, 6, 7], H=8, K=2000, beta_scale=0.1, seeds=3),
-    "horizon_free": dict(d=4, Delta=0.03, beta=0.8, K=1000, H=[8, 16, 32, 64], seeds=3),
-    "horizon_free_certificate": dict(d=3, Delta=0.05, K=5000, H=[4, 8, 16, 32], seeds=5),
-    "baselines": dict(d=4, Delta=0.03, K=1000, H=[8, 16, 32, 64], seeds=3, c_beta=0.1,
-                      tab=(3, 2), bonus_scale=0.01),
+    "k_rate": dict(inst=("hard", 3, 4, 0.05), K=20000, k=[2500, 5000, 10000, 20000],
+                   seeds=5, c_beta=SCALING_C_BETA),
+    "d_dependence": dict(d=[3, 4, 5, 6, 7], H=8, K=5000, seeds=3, c_beta=SCALING_C_BETA),
+    "horizon_free": dict(d=3, Delta=0.05, K=5000, H=[4, 8, 16, 32], seeds=5,
+                         c_beta=SCALING_C_BETA),
+    "baselines": dict(d=3, Delta=0.05, K=5000, H=[4, 8, 16, 32], seeds=3,
+                      c_beta=SCALING_C_BETA, tab=(3, 2), bonus_scale=0.01),
     "pac": dict(d=3, H=4, delta0=0.5, Delta=0.2, eps=0.3, K_max=60000, every=1000,
                 seeds=30, delta=0.1, n_rewards=300),
+    "lower_bound": dict(d=[3, 5], H=4, delta0=1 / 6, K=[250, 1000, 4000], seeds=20),
 }
+# PC-H and PC-H2 share their runs (the same family, radius and seeds)
+SWEEP["horizon_free_certificate"] = SWEEP["horizon_free"]
 QUICK: dict[str, dict] = {
     "coverage": dict(SWEEP["coverage"], seeds=20),
     "home": dict(SWEEP["home"], seeds=2),
@@ -52,10 +88,10 @@ QUICK: dict[str, dict] = {
                                                      ("random", 5, 3, 4, 8)],
                         K=[300, 1000], seeds=2, n_rewards=200),
     "k_rate": dict(SWEEP["k_rate"], seeds=3),
-    "d_dependence": dict(SWEEP["d_dependence"], d=[3, 4, 5, 6], K=1000, seeds=2),
+    "d_dependence": dict(SWEEP["d_dependence"], d=[3, 4, 5, 6], seeds=2),
     "horizon_free": dict(SWEEP["horizon_free"], seeds=2),
-    "horizon_free_certificate": dict(SWEEP["horizon_free_certificate"], K=3000, seeds=2),
 }
+QUICK["horizon_free_certificate"] = QUICK["horizon_free"]
 
 N_JOBS = 2
 
@@ -131,14 +167,37 @@ def suboptimality(inst: LinearMixtureInstance, R: np.ndarray, pi: np.ndarray) ->
 
 
 def _slope_result(check, claim, x, Y, rule, seconds, details, guard=None):
+    """Slope fit and verdict; fails as *inconclusive* when the saturation ``guard``
+    fails or when the run's largest coverage ratio (``details["max_cov_ratio"]``,
+    nan for synthetic data) exceeds 1."""
     fit = fit_loglog_slope(x, Y, method="t")
     ci = fit.ci()
     ok = rule(ci)
     if guard is not None and not guard:
         ok = False
         details = dict(details, verdict="inconclusive: saturated (guard failed)")
+    if details.get("max_cov_ratio", 0.0) > 1.0:
+        ok = False
+        details = dict(details, verdict="inconclusive: the radius did not cover theta*")
     return CheckResult(PAPER, check, claim, fit.slope, ci, bool(ok), seconds,
                        dict(details, x=list(x), mean=np.mean(Y, axis=0).tolist()))
+
+
+def _monitor(theta, worst: list):
+    """``on_episode`` hook recording the largest coverage ratio of the frozen
+    estimators (all 2M ellipsoids) into ``worst[0]`` (needs theta*: checks only)."""
+    def hook(a, k):
+        worst[0] = max(worst[0], float(a.coverage_ratios(theta).max()))
+    return hook
+
+
+def _split(Y: np.ndarray, n: int) -> tuple[np.ndarray, float]:
+    """Rows ``[values..., max coverage ratio]`` -> (values, max ratio); rows without
+    the extra column (synthetic data in tests) give ``nan``."""
+    Y = np.atleast_2d(np.asarray(Y, dtype=float))
+    if Y.shape[1] == n + 1:
+        return Y[:, :n], float(np.max(Y[:, n]))
+    return Y, float("nan")
 
 
 # ----------------------------------------------------------------- PC-COV
@@ -160,6 +219,22 @@ def measure_coverage(setting: dict, seed: int, beta_mode: str,
     return worst[0]
 
 
+def measure_coverage_ucrl_rfe(setting: dict, seed: int, c_beta: float = 1.0) -> float:
+    r"""Max over episodes of :math:`\|\theta_k-\theta^*\|_{\Sigma_{1,k}}/\beta` for UCRL-RFE
+    with its practical radius (the configuration PC-BASE uses)."""
+    inst = make_instance(setting["inst"], seed=1000 + seed)
+    ag = UCRLRFE(inst.mdp.spec, inst.phi, inst.B, setting["K"], delta=setting["delta"],
+                 c_beta=c_beta, beta_mode="practical")
+    worst = [0.0]
+
+    def hook(a, k):
+        worst[0] = max(worst[0], a.coverage_ratio(inst.theta))
+
+    explore(ag, inst, setting["K"], seed, on_episode=hook)
+    hook(ag, setting["K"] + 1)
+    return worst[0]
+
+
 def check_coverage(ratios: np.ndarray, setting: dict, name: str, seconds: float) -> CheckResult:
     """Lemma 2.8.6: coverage of all 2M ellipsoids for all k w.p. >= 1 - 2M delta_level
     = 1 - delta'/2. One-sided exact binomial test of p_cover >= 1 - delta'/2 at 5%."""
@@ -167,9 +242,12 @@ def check_coverage(ratios: np.ndarray, setting: dict, name: str, seconds: float)
     covered = int((ratios <= 1.0).sum())
     p0 = 1 - setting["delta"] / 2
     v = binomial_at_least(covered, ratios.size, p0)
-    return CheckResult(PAPER, name,
-                       "Lemma 2.8.6 [V]: theta* lies in all 2M confidence ellipsoids for all "
-                       f"k w.p. >= {p0:g} ({name.split('_')[-1]} radius)",
+    claim = ("Lemma 2.8.6 [V]: theta* lies in all 2M confidence ellipsoids for all "
+             f"k w.p. >= {p0:g} ({name.split('_')[1]} radius)")
+    if name.endswith("ucrl_rfe"):
+        claim = ("Theorem 2.4.3 [V] (UCRL-RFE): theta* lies in the confidence ellipsoid "
+                 f"for all k w.p. >= {p0:g} (practical radius of PC-BASE)")
+    return CheckResult(PAPER, name, claim,
                        covered / ratios.size, v.ci, not v.rejected, seconds,
                        {"covered": covered, "n": ratios.size, "pvalue": v.pvalue,
                         "max_ratio": float(ratios.max()), "rule": "binomial test not rejected"})
@@ -267,112 +345,142 @@ def check_certificate(rows: np.ndarray, seconds: float, name: str = "certificate
 # ----------------------------------------------------------------- PC-K
 
 def measure_k_rate(setting: dict, seed: int, freeze_after: int | None = None) -> np.ndarray:
-    """Mean of V_hat_{k,1} over the 50 episodes before each k of the grid."""
+    """Mean of V_hat_{k,1} over the 50 episodes before each k of the grid (practical
+    radius), then the largest coverage ratio of the run."""
     inst = make_instance(setting["inst"], seed=4000 + seed)
-    ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], beta_mode="fixed",
-                     beta=setting["beta"], freeze_after=freeze_after)
-    _, v = explore(ag, inst, setting["K"], seed)
-    return np.array([v[k - 50:k].mean() for k in setting["k"]])
+    ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], freeze_after=freeze_after,
+                     c_beta=setting.get("c_beta", 1.0))
+    worst = [0.0]
+    _, v = explore(ag, inst, setting["K"], seed, on_episode=_monitor(inst.theta, worst))
+    return np.array([v[k - 50:k].mean() for k in setting["k"]] + [worst[0]])
 
 
 def check_k_rate(Y: np.ndarray, setting: dict, seconds: float) -> CheckResult:
     """Lemma 2.8.9: sum_k V_hat_{k,1} = O~(d sqrt K) => V_hat_{k,1} ~ k^{-1/2};
-    pass if the slope CI lies in [-0.65, -0.35]."""
-    Y = np.asarray(Y)
+    pass if the slope CI lies in [-0.65, -0.35] (guard: last V_hat <= 0.5)."""
+    Y, cov = _split(Y, len(setting["k"]))
     return _slope_result(
         "k_rate", "Lemma 2.8.9 [V]: the selection value V_hat_{k,1}(s1) decays like k^(-1/2)",
         setting["k"], Y, lambda ci: -0.65 <= ci.low and ci.high <= -0.35, seconds,
-        {"rule": "slope CI within [-0.65, -0.35]"}, guard=bool(np.all(Y[:, -1] <= 0.5)))
+        {"rule": "slope CI within [-0.65, -0.35]",
+         "radius": f"practical c_beta={setting.get('c_beta', 1.0)}",
+         "max_cov_ratio": cov}, guard=bool(np.all(Y[:, -1] <= 0.5)))
 
 
 # ----------------------------------------------------------------- PC-D
 
 def measure_d(setting: dict, seed: int, beta_power: float = 0.5) -> np.ndarray:
-    """V_hat_{K,1} (mean of the last 50) for each d; radius scale*(practical) x (d/4)^(p-1/2)."""
+    r"""V_hat_{K,1} (mean of the last 50) for each d with the practical radius (which is
+    :math:`\propto\sqrt d` as in theory), then the largest coverage ratio. Broken
+    variant: ``beta_power != 0.5`` multiplies the whole radius by (d/4)^(p - 1/2)."""
     out = []
+    worst = [0.0]
     for d in setting["d"]:
         inst = hard_linear_mixture(d, setting["H"], 0.1 / (d - 1), seed=5000 + seed)
-        sc = setting["beta_scale"] * (d / 4) ** (beta_power - 0.5)
-        ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], beta_scale=sc)
-        _, v = explore(ag, inst, setting["K"], seed)
+        sc = (d / 4) ** (beta_power - 0.5)
+        ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], beta_scale=sc,
+                         c_beta=setting.get("c_beta", 1.0))
+        _, v = explore(ag, inst, setting["K"], seed, on_episode=_monitor(inst.theta, worst))
         out.append(v[-50:].mean())
-    return np.array(out)
+    return np.array(out + [worst[0]])
 
 
 def check_d(Y: np.ndarray, setting: dict, seconds: float) -> CheckResult:
     """Cor. 2.6.4: certificate ~ d^{<=1} (episodes ~ d^{<=2}); pass if the slope CI is
-    within [0.3, 1.2]. The instance exponent need not equal the worst case."""
-    Y = np.asarray(Y)
+    within [0.3, 1.2] (guard: every V_hat <= 0.5). The instance exponent need not
+    equal the worst case."""
+    Y, cov = _split(Y, len(setting["d"]))
     return _slope_result(
         "d_dependence", "Cor. 2.6.4 [V]: V_hat_K grows at most like d (episodes ~ d^2)",
         setting["d"], Y, lambda ci: ci.low >= 0.3 and ci.high <= 1.2, seconds,
-        {"rule": "slope CI within [0.3, 1.2]"}, guard=bool(np.all(Y <= 0.5)))
+        {"rule": "slope CI within [0.3, 1.2]",
+         "radius": f"practical c_beta={setting.get('c_beta', 1.0)}",
+         "max_cov_ratio": cov}, guard=bool(np.all(Y <= 0.5)))
 
 
 # ----------------------------------------------------------------- PC-H / PC-H2
 
-def measure_h(setting: dict, seed: int, weighting: str = "home") -> np.ndarray:
-    """V_hat_{K,1} (mean of the last 50 episodes) for each H (fixed radius)."""
-    out = []
+def measure_horizon(setting: dict, seed: int, weighting: str = "home") -> np.ndarray:
+    """Shared runs of PC-H and PC-H2 (practical radius), shape (2, len(H) + 1): row 0 the
+    selection value V_hat_{K,1} (mean of the last 50 episodes) for each H, row 1 the
+    all-reward certificate C at K; last column the largest coverage ratio."""
+    vh, cs = [], []
+    worst = [0.0]
     for H in setting["H"]:
-        inst = hard_linear_mixture(setting["d"], H, setting["Delta"], seed=6000 + seed)
-        ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], beta_mode="fixed",
-                         beta=setting["beta"], weighting=weighting)
-        _, v = explore(ag, inst, setting["K"], seed)
-        out.append(v[-50:].mean())
-    return np.array(out)
+        inst = hard_linear_mixture(setting["d"], H, setting["Delta"], seed=7000 + seed)
+        ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], weighting=weighting,
+                         c_beta=setting.get("c_beta", 1.0))
+        _, v = explore(ag, inst, setting["K"], seed, on_episode=_monitor(inst.theta, worst))
+        vh.append(v[-50:].mean())
+        cs.append(ag.certificate(project=True))
+    return np.array([vh + [worst[0]], cs + [worst[0]]])
+
+
+def measure_h(setting: dict, seed: int, weighting: str = "home") -> np.ndarray:
+    """PC-H rows: V_hat_{K,1} per H (+ coverage ratio)."""
+    return measure_horizon(setting, seed, weighting)[0]
 
 
 def check_h(Y: np.ndarray, setting: dict, seconds: float) -> CheckResult:
     """Cor. 2.6.4 (H only in logs): slope of log V_hat_K on log H, pass if CI upper < 0.35;
     inconclusive (fail) when any V_hat > 0.5 (saturation, pitfall P9)."""
-    Y = np.asarray(Y)
+    Y, cov = _split(Y, len(setting["H"]))
     return _slope_result(
         "horizon_free", "Cor. 2.6.4 [V]: at fixed K the selection value is flat in H "
         "(horizon-free)", setting["H"], Y, lambda ci: ci.high < 0.35, seconds,
-        {"rule": "slope CI upper < 0.35"}, guard=bool(np.all(Y <= 0.5)))
+        {"rule": "slope CI upper < 0.35",
+         "radius": f"practical c_beta={setting.get('c_beta', 1.0)}",
+         "max_cov_ratio": cov}, guard=bool(np.all(Y <= 0.5)))
 
 
 def measure_h2(setting: dict, seed: int, weighting: str = "home") -> np.ndarray:
-    """All-reward certificate C (practical radius, c_beta = 1) at K for each H."""
-    out = []
-    for H in setting["H"]:
-        inst = hard_linear_mixture(setting["d"], H, setting["Delta"], seed=7000 + seed)
-        ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], weighting=weighting)
-        explore(ag, inst, setting["K"], seed)
-        out.append(ag.certificate(project=True))
-    return np.array(out)
+    """PC-H2 rows: all-reward certificate C (practical radius) at K per H (+ coverage)."""
+    return measure_horizon(setting, seed, weighting)[1]
 
 
 def check_h2(Y: np.ndarray, setting: dict, seconds: float) -> CheckResult:
     """Same claim for the oracle-free all-reward certificate: slope CI upper < 0.35."""
-    Y = np.asarray(Y)
+    Y, cov = _split(Y, len(setting["H"]))
     return _slope_result(
         "horizon_free_certificate", "Cor. 2.6.4 [V] via D6 [D]: the all-reward certificate C "
         "at fixed K is flat in H", setting["H"], Y, lambda ci: ci.high < 0.35, seconds,
-        {"rule": "slope CI upper < 0.35", "C_below_1": bool(np.all(Y < 1.0))},
+        {"rule": "slope CI upper < 0.35", "C_below_1": bool(np.all(Y < 1.0)),
+         "radius": f"practical c_beta={setting.get('c_beta', 1.0)}",
+         "max_cov_ratio": cov},
         guard=bool(np.all(Y < 1.0)))
 
 
 # ----------------------------------------------------------------- PC-BASE (full)
 
 def measure_baselines(setting: dict, seed: int) -> np.ndarray:
-    """Rows per H: [HF-UCRL-RFE++ selection value V_hat_K (mean of the last 50),
-    UCRL-RFE certificate, its cap H^2, RF-Express certificate, its cap].
+    r"""Rows per H: [HF-UCRL-RFE++ selection value V_hat_K (mean of the last 50),
+    UCRL-RFE certificate, its cap H^2, RF-Express certificate, its cap,
+    HF max coverage ratio, UCRL-RFE max coverage ratio].
 
-    Known mismatch (to fix before the next full run): HF-UCRL-RFE++ scales its
-    whole radius (``beta_scale``) while UCRL-RFE scales only the stochastic part
-    (``c_beta``)."""
+    Both linear-mixture agents use their practical radius with the same
+    ``c_beta`` (stochastic part scaled, prior term kept): HF-UCRL-RFE++
+    :math:`c_\beta\sqrt{d\eta_k} + \sqrt\lambda B`, UCRL-RFE
+    :math:`c_\beta H\sqrt{d\log(1+KH^3B^2)} + 1`. RF-Express uses its own
+    constants scaled by ``bonus_scale`` (1 = paper; its confidence event is not
+    measured, so no smaller value is used)."""
     rows = []
     S, A = setting["tab"]
     from theoryrl.envs import random_mdp
     for H in setting["H"]:
         inst = hard_linear_mixture(setting["d"], H, setting["Delta"], seed=8000 + seed)
         hf = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"],
-                         beta_scale=setting["c_beta"])
-        _, v = explore(hf, inst, setting["K"], seed)
-        ub = UCRLRFE(inst.mdp.spec, inst.phi, inst.B, setting["K"], c_beta=setting["c_beta"])
-        explore(ub, inst, setting["K"], seed)
+                         c_beta=setting["c_beta"])
+        w_hf = [0.0]
+        _, v = explore(hf, inst, setting["K"], seed, on_episode=_monitor(inst.theta, w_hf))
+        ub = UCRLRFE(inst.mdp.spec, inst.phi, inst.B, setting["K"], c_beta=setting["c_beta"],
+                     beta_mode="practical")
+        w_ub = [0.0]
+
+        def hook(a, k, w=w_ub, th=inst.theta):
+            w[0] = max(w[0], a.coverage_ratio(th))
+
+        explore(ub, inst, setting["K"], seed, on_episode=hook)
+        hook(ub, setting["K"] + 1)
         tab = random_mdp(S, A, horizon=H, seed=seed)
         rfe = RFExpress(tab.spec, bonus_scale=setting["bonus_scale"])
         rng = np.random.default_rng(seed)
@@ -381,27 +489,41 @@ def measure_baselines(setting: dict, seed: int) -> np.ndarray:
         for _ in range(setting["K"]):
             rfe.update(sim.sample(rfe.policy(), rng))
         rows.append([v[-50:].mean(), ub.certificate(), float(H * H), rfe.certificate(),
-                     3 * math.e * math.sqrt(H) + H])
+                     3 * math.e * math.sqrt(H) + H, w_hf[0], w_ub[0]])
     return np.array(rows)
 
 
 def check_baselines(D: np.ndarray, setting: dict, seconds: float) -> CheckResult:
     """Non-horizon-free baselines' certificates grow with H: pass if the smaller of
     (UCRL-RFE slope, RF-Express slope) exceeds the HF slope by > 0.5; each
-    baseline must be below half its cap (saturation guard). A comparison of
-    certificates, not of true suboptimality."""
-    D = np.asarray(D)  # (seeds, nH, 5)
+    baseline must be below half its cap (saturation guard, fixed before any
+    data). A comparison of certificates, not of true suboptimality."""
+    D = np.asarray(D)  # (seeds, nH, 5 or 7)
     H = setting["H"]
     sl = [fit_loglog_slope(H, D[:, :, j]).slope for j in (0, 1, 3)]
-    unsat = bool(np.all(D[:, :, 1] < D[:, :, 2] / 2) and np.all(D[:, :, 3] < D[:, :, 4] / 2))
+    unsat_u = bool(np.all(D[:, :, 1] < D[:, :, 2] / 2))
+    unsat_r = bool(np.all(D[:, :, 3] < D[:, :, 4] / 2))
+    unsat = unsat_u and unsat_r
     gap = min(sl[1], sl[2]) - sl[0]
     ok = gap > 0.5 and unsat
+    det = {"slope_hf": sl[0], "slope_ucrl_rfe": sl[1], "slope_rf_express": sl[2],
+           "unsaturated": unsat, "unsaturated_ucrl_rfe": unsat_u,
+           "unsaturated_rf_express": unsat_r,
+           "mean_hf_vhat": D[:, :, 0].mean(axis=0).tolist(),
+           "mean_ucrl_rfe_cert_over_cap": (D[:, :, 1] / D[:, :, 2]).mean(axis=0).tolist(),
+           "mean_rf_express_cert_over_cap": (D[:, :, 3] / D[:, :, 4]).mean(axis=0).tolist(),
+           "radius": f"practical, c_beta={setting['c_beta']} (both); RF-Express "
+                     f"bonus_scale={setting['bonus_scale']}",
+           "rule": "min baseline slope - HF slope > 0.5, both baselines below half their cap"}
+    if D.shape[2] >= 7:
+        det.update(max_cov_ratio_hf=float(D[:, :, 5].max()),
+                   max_cov_ratio_ucrl_rfe=float(D[:, :, 6].max()))
+    if not unsat:
+        det["verdict"] = "inconclusive: saturated (guard failed)"
     return CheckResult(PAPER, "baselines",
                        "Sec. 7 [V orders]: UCRL-RFE (H^5 d^2) and RF-Express (H^3 S^2 A) "
                        "certificates grow with H, HF-UCRL-RFE++'s does not",
-                       gap, Interval(gap, gap), ok, seconds,
-                       {"slope_hf": sl[0], "slope_ucrl_rfe": sl[1], "slope_rf_express": sl[2],
-                        "unsaturated": unsat, "rule": "min baseline slope - HF slope > 0.5"})
+                       gap, Interval(gap, gap), ok, seconds, det)
 
 
 # ----------------------------------------------------------------- PC-PAC (full)
@@ -447,6 +569,72 @@ def check_pac(rows: np.ndarray, setting: dict, seconds: float) -> CheckResult:
                         "rule": "success rate lower CI >= 1 - delta' (30/30 needed at n=30)"})
 
 
+# ----------------------------------------------------------------- PC-LB (full)
+
+def lb_gap(K: int, delta0: float = 1 / 6) -> float:
+    r"""Theorem 2.6.8's hard-instance gap :math:`\Delta = \sqrt{\delta_0/K}/(4\sqrt2)`."""
+    return math.sqrt(delta0 / K) / (4 * math.sqrt(2))
+
+
+def measure_lower_bound(setting: dict, seed: int, oracle: bool = False) -> np.ndarray:
+    r"""For each (d, K) (d-major): exact suboptimality of the planned policy for the
+    instance reward on the hard instance with :math:`\Delta = \sqrt{\delta_0/K}/(4\sqrt2)`,
+    normalised by :math:`(d-1)/\sqrt K`; last entry the largest coverage ratio.
+    ``oracle=True`` (broken variant) plans in the true kernel."""
+    out = []
+    worst = [0.0]
+    for d in setting["d"]:
+        for K in setting["K"]:
+            inst = hard_linear_mixture(d, setting["H"], lb_gap(K, setting["delta0"]),
+                                       seed=10000 + seed, delta0=setting["delta0"])
+            R = reward_family(inst, 1, seed)  # the instance reward
+            ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, K)
+            explore(ag, inst, K, seed, on_episode=_monitor(inst.theta, worst))
+            if oracle:
+                pi, _ = greedy_policies(np.asarray(inst.mdp.P), R)
+            else:
+                pi = ag.plan(R, project=True)
+            out.append(float(suboptimality(inst, R, pi)[0]) * math.sqrt(K) / (d - 1))
+    return np.array(out + [worst[0]])
+
+
+def check_lower_bound(Y: np.ndarray, setting: dict, seconds: float,
+                      n_boot: int = 2000) -> CheckResult:
+    r"""Theorem 2.6.8 shape (spec PC-LB): on the hard instance with
+    :math:`\Delta \propto K^{-1/2}` the mean exact suboptimality times
+    :math:`\sqrt K/(d-1)` stays within a factor 3 across the (d, K) grid, and the
+    slope of the mean suboptimality in K (common slope, one intercept per d; 95%
+    bootstrap over seeds) lies in [-0.7, -0.3]. An algorithm (or planner) that
+    beat the :math:`d/\sqrt K` order -- e.g. the oracle planner -- fails."""
+    nd, nk = len(setting["d"]), len(setting["K"])
+    Z, cov = _split(Y, nd * nk)
+    logK = np.log(np.asarray(setting["K"], dtype=float))
+    xc = logK - logK.mean()
+
+    def slope(Zs):
+        m = np.maximum(Zs.mean(axis=0).reshape(nd, nk), 1e-12)
+        yc = np.log(m) - np.log(m).mean(axis=1, keepdims=True)
+        return float((yc * xc).sum() / (nd * (xc * xc).sum())) - 0.5  # z = subopt sqrt(K)
+
+    cells = Z.mean(axis=0)
+    ratio = float(cells.max() / cells.min()) if cells.min() > 0 else float("inf")
+    sl = slope(Z)
+    rng = np.random.default_rng(0)
+    boots = np.array([slope(Z[rng.integers(0, Z.shape[0], Z.shape[0])])
+                      for _ in range(n_boot)])
+    ci = Interval(float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5)))
+    ok = ratio <= 3.0 and -0.7 <= ci.low and ci.high <= -0.3
+    return CheckResult(PAPER, "lower_bound",
+                       "Theorem 2.6.8 [V] shape: on the hard instance (Delta ~ K^-1/2) the "
+                       "error of HF-UCRL-RFE++ is of order (d-1)/sqrt(K), not smaller",
+                       sl, ci, bool(ok), seconds,
+                       {"cells_subopt_sqrtK_over_d1": cells.tolist(), "max_min_ratio": ratio,
+                        "d": list(setting["d"]), "K": list(setting["K"]),
+                        "radius": "practical c_beta=1", "max_cov_ratio": cov,
+                        "rule": "max/min of the cell means <= 3 and slope CI within "
+                                "[-0.7, -0.3]"})
+
+
 # ----------------------------------------------------------------- driver
 
 def _timed(fn, arglist, n_jobs=N_JOBS):
@@ -456,7 +644,7 @@ def _timed(fn, arglist, n_jobs=N_JOBS):
 
 
 def checks(quick: bool = False, seeds: int | None = None) -> list[CheckResult]:
-    """All checks of spec Sec. 8 (PC-BASE and PC-PAC in the full tier only)."""
+    """All checks of spec Sec. 8 (PC-BASE, PC-PAC and PC-LB in the full tier only)."""
     cfg = {k: dict(v) for k, v in (QUICK if quick else SWEEP).items()}
     if seeds is not None:
         for v in cfg.values():
@@ -466,6 +654,8 @@ def checks(quick: bool = False, seeds: int | None = None) -> list[CheckResult]:
     for mode in ("practical", "theory"):
         out, t = _timed(measure_coverage, [(st, s, mode) for s in range(st["seeds"])])
         res.append(check_coverage(np.array(out), st, f"coverage_{mode}", t))
+    out, t = _timed(measure_coverage_ucrl_rfe, [(st, s) for s in range(st["seeds"])])
+    res.append(check_coverage(np.array(out), st, "coverage_practical_ucrl_rfe", t))
     st = cfg["home"]
     out, t = _timed(measure_home, [(st, s) for s in range(st["seeds"])])
     res.append(check_home(np.array(out), t))
@@ -478,12 +668,11 @@ def checks(quick: bool = False, seeds: int | None = None) -> list[CheckResult]:
     st = cfg["d_dependence"]
     out, t = _timed(measure_d, [(st, s) for s in range(st["seeds"])])
     res.append(check_d(np.array(out), st, t))
-    st = cfg["horizon_free"]
-    out, t = _timed(measure_h, [(st, s) for s in range(st["seeds"])])
-    res.append(check_h(np.array(out), st, t))
-    st = cfg["horizon_free_certificate"]
-    out, t = _timed(measure_h2, [(st, s) for s in range(st["seeds"])])
-    res.append(check_h2(np.array(out), st, t))
+    st = cfg["horizon_free"]  # shared runs with PC-H2
+    out, t = _timed(measure_horizon, [(st, s) for s in range(st["seeds"])])
+    out = np.array(out)
+    res.append(check_h(out[:, 0], st, t / 2))
+    res.append(check_h2(out[:, 1], st, t / 2))
     if not quick:
         st = cfg["baselines"]
         out, t = _timed(measure_baselines, [(st, s) for s in range(st["seeds"])])
@@ -491,4 +680,7 @@ def checks(quick: bool = False, seeds: int | None = None) -> list[CheckResult]:
         st = cfg["pac"]
         out, t = _timed(measure_pac, [(st, s) for s in range(st["seeds"])])
         res.append(check_pac(np.array(out), st, t))
+        st = cfg["lower_bound"]
+        out, t = _timed(measure_lower_bound, [(st, s) for s in range(st["seeds"])])
+        res.append(check_lower_bound(np.array(out), st, t))
     return res

@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proofs_checks import loop as C
+from theoryrl.agents.average import AverageAgent, StepPlan, StopRule
 from theoryrl.agents.loop import LOOP
+from theoryrl.planning.amdp import average_facts
 
 AG = dict(C.AGENT)
 
@@ -71,6 +73,94 @@ class FixedPolicy(LOOP):
 def test_c4_fails_for_fixed_suboptimal_policy():
     res = C.check_rate(_runs(T=2 ** 13, seeds=6, cls=FixedPolicy))
     assert res.passed is False and res.measured > 0.9
+
+
+def test_c4_garnet5_instance_matches_spec():
+    make, B = C.ENVS["garnet5"]
+    f = average_facts(make())
+    assert (round(f.gain, 3), round(f.span, 3), round(f.diameter, 2)) == (0.503, 0.724, 5.07)
+    assert f.span <= B
+
+
+# ---------------------------------------------------------------- C5 (T-scaled family)
+class Oracle(AverageAgent):
+    """Given theta* (the true model): plays the optimal policy; with ``switch_at`` it
+    plays it only for the first ``switch_at`` steps and the worst policy afterwards."""
+
+    name = "oracle"
+
+    def __init__(self, mdp, switch_at=None):
+        super().__init__(mdp.spec)
+        f = average_facts(mdp, with_diameter=False)
+        self._best = f.policy.astype(np.int64)
+        self._worst = np.argmax(f.gaps, axis=1).astype(np.int64)
+        self.switch_at = switch_at
+
+    def reset(self, rng):
+        self._t, self.history = 0, []
+
+    def policy(self):
+        if self.switch_at is None:
+            return StepPlan(self._best.copy(), StopRule("none"))
+        if self._t < self.switch_at:
+            return StepPlan(self._best.copy(), StopRule("none",
+                                                        max_steps=self.switch_at - self._t))
+        return StepPlan(self._worst.copy(), StopRule("none"))
+
+    def update(self, seg):
+        self._t += len(seg.actions)
+
+
+class FixedRandomAction(AverageAgent):
+    """Never learns: one uniformly random action per seed, played forever."""
+
+    name = "fixed-random"
+
+    def reset(self, rng):
+        self._a, self.history = int(rng.integers(self.spec.n_actions)), []
+
+    def policy(self):
+        return StepPlan(np.full(self.spec.n_states, self._a, dtype=np.int64),
+                        StopRule("none"))
+
+    def update(self, seg):
+        pass
+
+
+H5 = dict(C.QUICK["hard"], seeds=12)
+
+
+def _c5(make_agent=None):
+    return C.check_hard_family(C.measure_hard_family(H5, make_agent), H5["slope_min"],
+                               H5["slope_max"])
+
+
+def test_c5_passes_for_loop():
+    res = _c5()
+    assert res.passed is True, res
+    # every learner is below the trivial ceiling T max Delta
+    assert max(res.details["regret_over_ceiling"]) < 1
+
+
+def test_c5_lower_side_fails_for_oracle_given_theta():
+    res = _c5(lambda mdp, ds, Dl, delta: Oracle(mdp))
+    assert res.passed is False
+    assert res.details["lower_ok"] is False and res.details["upper_ok"] is True
+
+
+def test_c5_upper_side_fails_for_learner_that_stops_playing_well():
+    # optimal for the first 3 * 2^10 steps, worst action afterwards:
+    # Reg(T) ~ (T - 3072) max Delta(T) / 2 ~ (T - 3072) / sqrt(T), slope ~ 0.9 on 2^12..2^16
+    res = _c5(lambda mdp, ds, Dl, delta: Oracle(mdp, switch_at=3 * 2 ** 10))
+    assert res.passed is False
+    assert res.details["upper_ok"] is False and res.measured > 0.8
+
+
+def test_c5_cannot_tell_loop_from_random_play():
+    """Documents the weakness stated in the claim: a learner that never learns passes
+    too (Reg = T x gap ~ sqrt T on this family); only the pair of sides has content."""
+    res = _c5(lambda mdp, ds, Dl, delta: FixedRandomAction(mdp.spec))
+    assert res.passed is True, res
 
 
 def test_c6_fails_for_raw_residual_switching():

@@ -59,3 +59,27 @@ def test_slope_guard_marks_saturation_inconclusive():
     Y = np.ones((2, len(st["H"])))  # saturated: slope 0 for every variant (pitfall P9)
     res = rf.check_h(Y, st, 0.0)
     assert res.passed is False and "inconclusive" in res.details["verdict"]
+
+
+def test_ucrl_rfe_coverage_fails_with_shrunk_radius():
+    st = dict(rf.QUICK["coverage"], K=100)
+    bad = np.array([rf.measure_coverage_ucrl_rfe(st, s, c_beta=1 / 50) for s in range(4)])
+    assert rf.check_coverage(bad, st, "coverage_practical_ucrl_rfe", 0.0).passed is False
+    ok = np.array([rf.measure_coverage_ucrl_rfe(st, s) for s in range(4)])
+    assert rf.check_coverage(ok, st, "coverage_practical_ucrl_rfe", 0.0).passed is True
+
+
+def test_lower_bound_check_fails_for_oracle_planner():
+    # a planner that knows theta* beats the d/sqrt(K) order (subopt 0): the check fails
+    st = dict(rf.SWEEP["lower_bound"], d=[3], K=[250, 1000])
+    Y = np.array([rf.measure_lower_bound(st, s, oracle=True) for s in range(3)])
+    assert np.all(Y[:, :-1] == 0.0)
+    assert rf.check_lower_bound(Y, st, 0.0, n_boot=200).passed is False
+
+
+def test_baselines_guard_marks_saturation_inconclusive():
+    st = rf.SWEEP["baselines"]
+    H = np.array(st["H"], dtype=float)
+    row = np.stack([0.1 * H ** 0, H ** 2 * 0.9, H ** 2, 0 * H + 1, 3 * np.e * H ** 0.5 + H], -1)
+    res = rf.check_baselines(np.array([row, row]), st, 0.0)  # UCRL-RFE at 0.9 of its cap
+    assert res.passed is False and "inconclusive" in res.details["verdict"]

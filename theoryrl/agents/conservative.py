@@ -66,7 +66,7 @@ class _Switching(_Conservative):
 
     def _choose(self) -> None:
         ub = self._opt_plan()
-        Lk = self._bound0(np.ascontiguousarray(self._eye[self._pik]), True)
+        Lk = self._bound0(self._pik_float(), True, self._pik)
         lo, hi = self._baseline_bounds()
         go = self._rule(Lk, lo, hi)
         self._go = go

@@ -349,8 +349,12 @@ class HFUCRLRFEpp(Agent):
     n_rand, max_candidates : int
         D2 reward family sizes.
     beta_scale : float
-        Multiplies the whole radius (scaling experiments and the broken
-        variant "radius / 20" of the coverage check); 1 by default.
+        Multiplies the *whole* radius, prior term included; 1 by default. For
+        broken variants only (coverage: "radius / 20"; d-dependence:
+        :math:`\beta \propto d^{1.5}`): no proof check scales the radius this
+        way, they all use the practical radius (``c_beta=1``, whose coverage is
+        measured) or the theoretical one. ``c_beta`` is the scaling with the
+        same semantics as UCRL-RFE's ``c_beta`` (stochastic part only).
     select_form : {"auto", "features", "gram"}
         How the selection kernel evaluates :math:`\|\phi_V\|_{\Sigma^{-1}}`: through
         the features (cost :math:`Sd + d^2`) or through per-(s, a) Gram matrices

@@ -26,7 +26,7 @@ from ..models.tabular import MDPSpec
 from .base import Agent, Trajectory
 from .reward_free import check_feature_map
 
-__all__ = ["UCRLRFE", "RFExpress", "RFUCRL", "ucrl_rfe_radius",
+__all__ = ["UCRLRFE", "RFExpress", "RFUCRL", "ucrl_rfe_radius", "ucrl_rfe_practical_radius",
            "ucrl_rfe_sample_complexity", "rf_express_sample_complexity",
            "rf_ucrl_sample_complexity"]
 
@@ -35,6 +35,20 @@ def ucrl_rfe_radius(K: int, d: int, H: int, B: float, delta: float) -> float:
     r"""Theorem 2.4.3 [V]: :math:`\beta = H\sqrt{d\log(3(1 + KH^3B^2)/\delta)} + 1`
     (with :math:`\lambda = B^{-2}`)."""
     return H * math.sqrt(d * math.log(3 * (1 + K * H ** 3 * B ** 2) / delta)) + 1
+
+
+def ucrl_rfe_practical_radius(K: int, d: int, H: int, B: float, c_beta: float = 1.0) -> float:
+    r"""The **practical radius** of UCRL-RFE [D] (spec Sec. 8, PC-BASE):
+    :math:`\beta = c_\beta H\sqrt{d\log(1 + KH^3B^2)} + 1`.
+
+    Same construction and same scaling semantics as HF-UCRL-RFE++'s practical
+    radius (:func:`~theoryrl.agents.reward_free.practical_radius`): the shape of
+    the theorem's radius with the confidence term (here :math:`\log(3/\delta)`
+    inside the log) dropped, ``c_beta`` multiplying the stochastic part only and
+    the prior term :math:`\sqrt\lambda B = 1` (:math:`\lambda = B^{-2}`) kept.
+    No probability guarantee: its coverage is measured (proof check
+    ``coverage_practical_ucrl_rfe``)."""
+    return c_beta * H * math.sqrt(d * math.log(1 + K * H ** 3 * B ** 2)) + 1
 
 
 def ucrl_rfe_sample_complexity(eps: float, delta: float, d: int, H: int, B: float) -> float:
@@ -83,9 +97,14 @@ class UCRLRFE(Agent):
     ----------
     spec, phi, B, episodes, delta
         As in :class:`~theoryrl.agents.reward_free.HFUCRLRFEpp`.
+    beta_mode : {"practical", "theory"}
+        ``"theory"``: :math:`\beta = c_\beta H\sqrt{d\log(3(1+KH^3B^2)/\delta)} + 1`
+        (Theorem 2.4.3 at ``c_beta=1``); ``"practical"`` (default, as for
+        HF-UCRL-RFE++): :func:`ucrl_rfe_practical_radius`.
     c_beta : float
-        Multiplies the stochastic part: :math:`\beta = c_\beta H\sqrt{d\log(\cdot)} + 1`
-        (``1`` = Theorem 2.4.3).
+        Multiplies the stochastic part only, in both modes (the prior term ``+1``
+        stays) -- the same semantics as ``c_beta`` of
+        :class:`~theoryrl.agents.reward_free.HFUCRLRFEpp`.
 
     References
     ----------
@@ -96,7 +115,7 @@ class UCRLRFE(Agent):
     name = "ucrl_rfe"
 
     def __init__(self, spec: MDPSpec, phi, B: float, episodes: int, delta: float = 0.1,
-                 c_beta: float = 1.0) -> None:
+                 c_beta: float = 1.0, beta_mode: str = "practical") -> None:
         super().__init__(spec)
         if spec.horizon is None:
             raise ValueError("spec must be episodic (horizon=H)")
@@ -107,8 +126,14 @@ class UCRLRFE(Agent):
         self.c_beta = check_positive(c_beta, "c_beta")
         self.d = self._phi.shape[3]
         H = spec.horizon
-        self.beta = self.c_beta * (ucrl_rfe_radius(self.episodes, self.d, H, self.B,
-                                                   self.delta) - 1) + 1
+        if beta_mode == "theory":
+            self.beta = self.c_beta * (ucrl_rfe_radius(self.episodes, self.d, H, self.B,
+                                                       self.delta) - 1) + 1
+        elif beta_mode == "practical":
+            self.beta = ucrl_rfe_practical_radius(self.episodes, self.d, H, self.B, self.c_beta)
+        else:
+            raise ValueError(f"beta_mode must be 'practical' or 'theory', got {beta_mode!r}")
+        self.beta_mode = beta_mode
         self.lam = self.B ** -2
         self.s1 = int(np.asarray(spec.init).argmax())
         S = spec.n_states
@@ -164,6 +189,13 @@ class UCRLRFE(Agent):
 
     def info(self) -> dict[str, float]:
         return {"vexp": float(self._Vexp[0, self.s1])}
+
+    def coverage_ratio(self, theta_star) -> float:
+        r""":math:`\|\theta_k - \theta^*\|_{\Sigma_{1,k}}/\beta` for the current estimator
+        (the confidence event of Theorem 2.4.3 is ratio <= 1 for all k) -- proof
+        checks only."""
+        diff = self._th - np.asarray(theta_star, dtype=float)
+        return math.sqrt(max(float(diff @ self._G @ diff), 0.0)) / self.beta
 
     def certificate(self) -> float:
         r""":math:`H\cdot V^{K+1}_1(s_1)` (Lemma 2.8.1) for rewards :math:`r_h\in[0,1]`."""

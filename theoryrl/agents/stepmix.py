@@ -125,6 +125,8 @@ class _Conservative(Agent):
         pib = check_policy(baseline, S, A, H, name="baseline")
         self._pib = pib
         self._pib_f = _as_float_policy(pib, A)
+        self._pib_act = np.empty((H, S), dtype=np.int64)  # one-hot rows' actions, else -1
+        _k.one_hot_actions(self._pib_f, self._pib_act)
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)):
             raise TypeError(f"alpha must be a real number, got {type(alpha).__name__}")
         self.alpha = float(alpha)
@@ -166,6 +168,7 @@ class _Conservative(Agent):
         S, A, H = self.spec.n_states, self.spec.n_actions, self.spec.horizon
         self._rng = rng
         self._N = np.zeros((S, A, S))
+        self._NT = np.zeros((S, S * A))  # NT[t, s * A + a] = N[s, a, t]: SIMD planning
         self._n = np.zeros((S, A), dtype=np.int64)
         self._nstate = np.zeros((H + 1, S))
         self._nxt = np.zeros((S, A, S), dtype=np.int64)
@@ -176,9 +179,9 @@ class _Conservative(Agent):
         self._Vbar = np.zeros((H + 1, S))
         self._Qbar = np.empty((H, S, A))
         self._pik = np.empty((H, S), dtype=np.int64)
+        self._pik_f = np.zeros((H, S, A))  # its one-hot float form (_pik_float)
         self._bon = np.empty((H, S, A))
         self._Vpes = np.zeros((H + 1, S))
-        self._Vwork = np.zeros((H + 1, S))
         self._eye = np.eye(A)
         self._fresh = False
         self._plan_out: np.ndarray | Mixture | None = None
@@ -188,16 +191,17 @@ class _Conservative(Agent):
                 self._add(s, a)
 
     def _add(self, states: np.ndarray, actions: np.ndarray) -> None:
-        _uk.add_episode(self._N, self._n, self._nstate, states, actions)
+        _uk.add_episode_t(self._N, self._NT, self._n, self._nstate, states, actions)
         _k.refresh_widths(self._N, self._n, self._nxt, self._nnz, states, actions, self._eps,
                           self._w, self._w0, self.spec.n_states * math.log(2.0), self._iota,
                           self._iota_eb, self.anytime, self._log_sah, self._log_sah_eb)
 
     def _opt_plan(self) -> float:
         """OPT-PLAN: fills ``self._pik`` (H, S); returns ``init @ V_bar_0``."""
-        _uk.optimistic_plan(self._N, self._n, self._nstate, self._R, self.spec.horizon,
-                            self._L, _OPT_KINDS[self.optimistic_bonus], self.bonus_scale, True,
-                            self._Vbar, self._Qbar, self._pik, self._bon)
+        _uk.optimistic_plan_t(self._N, self._NT, self._n, self._nstate, self._R,
+                              self.spec.horizon, self._L, _OPT_KINDS[self.optimistic_bonus],
+                              self.bonus_scale, True, self._Vbar, self._Qbar, self._pik,
+                              self._bon)
         return float(self._init @ self._Vbar[0])
 
     def evaluate_bound(self, policy: np.ndarray, pessimistic: bool = True) -> np.ndarray:
@@ -213,22 +217,38 @@ class _Conservative(Agent):
                           -1 if pessimistic else 1, 0, H, V)
         return V
 
-    def _bound0(self, pi_f: np.ndarray, pessimistic: bool = True) -> float:
+    def _pik_float(self) -> np.ndarray:
+        """The one-hot (H, S, A) form of ``self._pik`` (a buffer refilled per call)."""
+        _k.one_hot_fill(self._pik, self._pik_f)
+        return self._pik_f
+
+    def _bound0(self, pi_f: np.ndarray, pessimistic: bool = True,
+                act: np.ndarray | None = None) -> float:
+        """``init @ PES-EVAL(pi_f)_0`` (``OPT-EVAL`` if not ``pessimistic``); ``act``:
+        :func:`~._stepmix_kernels.one_hot_actions` of ``pi_f`` if known (faster, same
+        numbers)."""
         V = self._Vpes
         V[self.spec.horizon] = 0.0
-        _k.evaluate_bound(self._N, self._n, self._nxt, self._nnz, self._R, pi_f, self._eps,
-                          self._w, self._w0, _PES_KINDS[self.bonus], self.bonus_scale,
-                          -1 if pessimistic else 1, 0, self.spec.horizon, V)
+        if act is None:
+            _k.evaluate_bound(self._N, self._n, self._nxt, self._nnz, self._R, pi_f,
+                              self._eps, self._w, self._w0, _PES_KINDS[self.bonus],
+                              self.bonus_scale, -1 if pessimistic else 1, 0,
+                              self.spec.horizon, V)
+        else:
+            _k.evaluate_bound_act(self._N, self._n, self._nxt, self._nnz, self._R, pi_f, act,
+                                  self._eps, self._w, self._w0, _PES_KINDS[self.bonus],
+                                  self.bonus_scale, -1 if pessimistic else 1, 0,
+                                  self.spec.horizon, V)
         return float(self._init @ V[0])
 
     def _baseline_bounds(self) -> tuple[float, float]:
         """(certified lower, upper) bound on the baseline's value ``V_b``."""
         if self.baseline_value is not None:
             return self.baseline_value, self.baseline_value
-        lo = self._bound0(self._pib_f, True)
+        lo = self._bound0(self._pib_f, True, self._pib_act)
         if self._offline is not None:
             lo = max(lo, self._offline.floor)  # the certificate of the dataset stays valid
-        return lo, self._bound0(self._pib_f, False)
+        return lo, self._bound0(self._pib_f, False, self._pib_act)
 
     def threshold(self) -> float:
         """The constraint's threshold :math:`(1-\\alpha) V_b` (known value), the
@@ -329,8 +349,7 @@ class EpsMix(_Conservative):
 
     def _choose(self) -> None:
         ub = self._opt_plan()
-        pik_f = np.ascontiguousarray(self._eye[self._pik])
-        Lk = self._bound0(pik_f, True)
+        Lk = self._bound0(self._pik_float(), True, self._pik)
         lo, hi = self._baseline_bounds()
         a = self.alpha
         if self._offline is not None:
@@ -416,19 +435,22 @@ class StepMix(_Conservative):
         self._lb = np.full(H + 1, np.nan)
         self._ubk = np.full(H + 1, np.nan)
         self._Vsh = np.zeros((H + 1, self.spec.n_states))
+        self._W = np.zeros((2, self.spec.n_states, H))  # knot-block workspace
+        self._col = np.zeros((6, H))
 
     def _knots(self, pik_f: np.ndarray, sign: int, thr: float, stop: bool,
                out: np.ndarray) -> int:
         return _k.stepmix_knots(self._N, self._n, self._nxt, self._nnz, self._R, pik_f,
-                                self._pib_f, self._eps, self._w, self._w0,
+                                self._pib_f, self._pik, self._pib_act, self._eps, self._w,
+                                self._w0,
                                 _PES_KINDS[self.bonus], self.bonus_scale, sign, self._init,
                                 0 if self.order == "baseline_first" else 1, thr, stop,
-                                self._Vsh, self._Vwork, out)
+                                self._Vsh, self._W, self._col, out)
 
     def _choose(self) -> None:
         H = self.spec.horizon
         ub = self._opt_plan()
-        pik_f = np.ascontiguousarray(self._eye[self._pik])
+        pik_f = self._pik_float()
         lo, hi = self._baseline_bounds()
         if self._offline is not None:
             thr = self._offline.threshold
@@ -464,17 +486,11 @@ class StepMix(_Conservative):
             return self._pik.copy()
         j = int(math.floor(t))
         f = t - j
-        pib = self._pib_f
-        mu = np.empty_like(pib)
-        if self.order == "baseline_first":
-            hs = H - j - 1  # mixing step (0-indexed); pi^k after it
-            mu[:hs] = pib[:hs]
-            mu[hs + 1:] = pik_f[hs + 1:]
-        else:
-            hs = j  # pi^k before it, pi_b after it
-            mu[:hs] = pik_f[:hs]
-            mu[hs + 1:] = pib[hs + 1:]
-        mu[hs] = f * pik_f[hs] + (1.0 - f) * pib[hs]
+        mu = np.empty_like(self._pib_f)
+        if self.order == "baseline_first":  # pi_b, mixing step H - j - 1 (0-indexed), pi^k
+            _k.build_switching(self._pib_f, pik_f, H - j - 1, f, 0, mu)
+        else:  # pi^k, mixing step j, pi_b
+            _k.build_switching(self._pib_f, pik_f, j, f, 1, mu)
         return mu
 
 
