@@ -1,17 +1,25 @@
-"""PG's mean-variance tables (Jia & Zhou JMLR 23(275), Table 2) beside our numbers.
+"""PG's mean-variance Tables 1-2 (Jia & Zhou, JMLR 23(275)) with our numbers beside theirs.
 
-What we can compute honestly [D]: PG's numbers come from policies *learned*
-by actor-critic over 2*10^4 iterations; we do not implement that learner.
-We report, for each (mu, sigma), the out-of-sample terminal-wealth mean,
-variance and Sharpe ratio (Mean - 1)/sqrt(Var) of the *oracle* policies of
-Wang & Zhou (2020) in PG's setting (x0 = 1, z = 1.4, T = 1, dt = 1/252,
-gamma = 0.1, risk-free rate 0): the deterministic mean policy
-u = -(mu/sigma^2)(x - w) and the exploratory Gaussian policy with variance
-gamma/(2 sigma^2) e^{rho^2 (T - t)}, actions held over each dt (10^4 paths).
-The policy-evaluation part: for the constant-variance Gaussian policy
-(MeanVarianceGaussian, v = gamma / (2 sigma^2)) the closed-form J(0, x0) next
-to its LSTD(0) and ML estimates from Euler paths. Writes
-``martingale_td_mean_variance.png`` and ``martingale_td_mean_variance.txt``.
+For each of PG's 28 scenarios (mu, sigma) we train both learners of
+:mod:`theoryrl.evaluation.mean_variance` in PG's setting (x0 = 1, z = 1.4,
+T = 1, dt = 1/252, temperature 0.1, 20-year training series, 128 windows per
+iteration) and report the out-of-sample mean, variance and Sharpe ratio
+(Mean - 1)/sqrt(Var) of terminal wealth under the learned mean policy:
+
+* Table 1: Wang & Zhou's MSTDE-based EMV algorithm (``emv_wang_zhou``);
+* Table 2: PG's offline actor-critic, Algorithm 4 (``pg_offline_ac``);
+
+beside PG's numbers (spec Appendix A [S]) and the Wang-Zhou oracle mean policy
+u = -(mu/sigma^2)(x - w*), evaluated the same way.
+
+The default run is reduced (2000 iterations, 1 run per cell, about 1.5 min on
+one core); ``--full`` is PG's 2*10^4 iterations x 100 runs (about 14 s per run
+per core, so roughly 20 core-hours: use ``--jobs``). SDs are over runs, as in
+PG; with one run they are not available ("-"). Diverged runs (non-finite
+parameters) are counted in column ``div`` and left out of the averages.
+
+Writes ``martingale_td_mean_variance.txt`` and ``martingale_td_mean_variance.png``
+(atomically) under ``--out``.
 """
 
 from __future__ import annotations
@@ -19,113 +27,152 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import tempfile
+import time
 
 import numpy as np
 
-from theoryrl.evaluation.martingale_td import td_statistics
-from theoryrl.models.diffusion import MeanVarianceGaussian
+from theoryrl.evaluation.mean_variance import (
+    PG_GRID,
+    PG_TABLE1,
+    PG_TABLE2,
+    evaluate_policy,
+    oracle_policy,
+    replicate,
+)
+from theoryrl.experiment import atomic_write_bytes, save_figure
 
-# PG Table 2 (offline Algorithm 4), 100 runs: (mu, sigma): (Mean, Variance, Sharpe) [S]
-PG_TABLE2 = {
-    (-0.5, .1): (1.40, 0.0, 8.15), (-0.3, .1): (1.40, .01, 4.37), (-0.1, .1): (1.41, .09, 1.37),
-    (0.0, .1): (1.13, .91, 0.12), (0.1, .1): (1.51, .47, 0.84), (0.3, .1): (1.41, .01, 3.71),
-    (0.5, .1): (1.40, 0.0, 7.35),
-    (-0.5, .2): (1.40, .01, 3.98), (-0.3, .2): (1.40, .04, 2.10), (-0.1, .2): (1.53, .93, 0.62),
-    (0.0, .2): (1.06, 2.51, 0.04), (0.1, .2): (1.44, 2.02, 0.35), (0.3, .2): (1.42, .06, 1.78),
-    (0.5, .2): (1.41, .01, 3.58),
-    (-0.5, .3): (1.40, .03, 2.54), (-0.3, .3): (1.41, .10, 1.32), (-0.1, .3): (1.43, 1.79, 0.37),
-    (0.0, .3): (1.03, 3.46, 0.02), (0.1, .3): (1.26, 2.78, 0.18), (0.3, .3): (1.44, .17, 1.12),
-    (0.5, .3): (1.41, .03, 2.28),
-    (-0.5, .4): (1.41, .05, 1.80), (-0.3, .4): (1.43, .24, 0.93), (-0.1, .4): (1.31, 3.13, 0.25),
-    (0.0, .4): (1.02, 3.77, 0.01), (0.1, .4): (1.14, 3.60, 0.10), (0.3, .4): (1.53, .74, 0.73),
-    (0.5, .4): (1.42, .07, 1.60),
+CONFIGS = {  # iterations, runs, out-of-sample years per run
+    "quick": (500, 1, 2000),
+    "default": (2000, 1, 10_000),
+    "full": (20_000, 100, 10_000),            # PG Section 5.1 [S]
 }
-X0, Z_TARGET, T, DT, GAMMA = 1.0, 1.4, 1.0, 1 / 252, 0.1
+QUICK_CELLS = ((-0.5, 0.1), (0.5, 0.1), (0.3, 0.2), (0.0, 0.3))
 
 
-def _atomic_write(path: str, writer) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=os.path.splitext(path)[1])
-    os.close(fd)
-    writer(tmp)
-    os.replace(tmp, path)
+def _pair(v: tuple[float, float], runs: int, fmt: str = "{:.2f}") -> str:
+    a, sd = v
+    if not math.isfinite(a):
+        return "     nan      "
+    s = "-" if runs < 2 or not math.isfinite(sd) else f"{sd:.2g}"
+    return f"{fmt.format(a):>6} ({s:>7})"
 
 
-def oracle_terminal(mu: float, sigma: float, explore: bool, n: int, rng) -> np.ndarray:
-    """Terminal wealth of the Wang-Zhou oracle policy, actions held over dt."""
-    rho2 = (mu / sigma) ** 2
-    w = (Z_TARGET * math.exp(rho2 * T) - X0) / math.expm1(rho2 * T) if rho2 > 0 else Z_TARGET
-    K = round(T / DT)
-    x = np.full(n, X0)
-    for k in range(K):
-        u = -(mu / sigma ** 2) * (x - w)
-        if explore:
-            var = GAMMA / (2 * sigma ** 2) * math.exp(rho2 * (T - k * DT))
-            u = u + math.sqrt(var) * rng.standard_normal(n)
-        x = x + mu * u * DT + sigma * u * math.sqrt(DT) * rng.standard_normal(n)
-    return x
+def _table_lines(title: str, pg_table: dict, rows: list[dict], key: str, runs: int
+                 ) -> list[str]:
+    lines = [title,
+             "  mu   sigma |  PG: Mean (SD)    Var (SD)           Sharpe (SD)     |"
+             " ours: Mean (SD)   Var (SD)           Sharpe (SD)     |  coef     w     div"]
+    for r in rows:
+        p, o = pg_table[(r["mu"], r["sigma"])], r[key]
+        lines.append(
+            f"{r['mu']:+5.1f}  {r['sigma']:4.1f}  | {_pair(p[0], 2)} {_pair(p[1], 2)} "
+            f"{_pair(p[2], 2)} | {_pair(o.mean, runs)} {_pair(o.var, runs, '{:.3f}')} "
+            f"{_pair(o.sharpe, runs)} | {o.coef[0]:6.2f} {o.w[0]:6.2f} {o.diverged:3d}")
+    return lines
 
 
-def main(out: str = "out", quick: bool = False) -> list[dict]:
+def main(out: str = "out", quick: bool = False, full: bool = False,
+         iterations: int | None = None, runs: int | None = None, n_jobs: int = 1
+         ) -> list[dict]:
+    """Run both learners on PG's grid and write the tables and a figure.
+
+    Parameters
+    ----------
+    out : str
+        Output folder.
+    quick : bool
+        Four scenarios, 500 iterations (a smoke run).
+    full : bool
+        PG's 2*10^4 iterations x 100 runs.
+    iterations, runs : int, optional
+        Override the configuration's.
+    n_jobs : int
+        Parallel runs (joblib); the numbers do not depend on it.
+
+    Returns
+    -------
+    list of dict
+        Per scenario: ``mu``, ``sigma``, ``wz`` and ``pg`` (:class:`MVStats`),
+        ``oracle`` (``c``, ``w`` and :func:`evaluate_policy`'s dict).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    os.makedirs(out, exist_ok=True)
-    n = 2000 if quick else 10_000
-    n_pe = 2000 if quick else 20_000
-    keys = [k for k in PG_TABLE2 if not quick or k[1] in (0.1, 0.4)]
+    name = "full" if full else "quick" if quick else "default"
+    it, n_runs, n_test = CONFIGS[name]
+    it = iterations if iterations is not None else it
+    n_runs = runs if runs is not None else n_runs
+    cells = QUICK_CELLS if quick else PG_GRID
+    t0 = time.perf_counter()
     rows = []
-    for i, (mu, sigma) in enumerate(keys):
-        rng = np.random.default_rng(100 + i)
-        row = {"mu": mu, "sigma": sigma, "pg": PG_TABLE2[(mu, sigma)]}
-        for name, ex in (("mean", False), ("explore", True)):
-            xT = oracle_terminal(mu, sigma, ex, n, rng)
-            m, v = float(xT.mean()), float(xT.var(ddof=1))
-            row[name] = (m, v, (m - 1) / math.sqrt(v) if v > 0 else math.inf)
-        rho2 = (mu / sigma) ** 2
-        w = (Z_TARGET * math.exp(rho2) - X0) / math.expm1(rho2) if rho2 > 0 else Z_TARGET
-        mv = MeanVarianceGaussian(mu, sigma, v=GAMMA / (2 * sigma ** 2), w=w, z=Z_TARGET,
-                                  gamma=GAMMA)
-        st = td_statistics(mv, mv.features(), n_paths=n_pe, K=50, seed=7 + i, scheme="euler",
-                           substeps=5)
-        phi0 = mv.features()(np.zeros(1), np.full((1, 1), X0))[0, 0]
-        row["J0"] = (float(mv.value(0.0, X0)), float(phi0 @ st.lstd(0.0)), float(phi0 @ st.ml()))
+    for mu, sigma in cells:
+        row = {"mu": mu, "sigma": sigma}
+        for algo in ("wz", "pg"):
+            row[algo] = replicate(algo, mu, sigma, runs=n_runs, iterations=it, n_test=n_test,
+                                  seed=0, n_jobs=n_jobs)
+        c, w = oracle_policy(mu, sigma)
+        row["oracle"] = {"c": c, "w": w,
+                         **evaluate_policy((c, w), mu, sigma, n_paths=n_test, seed=10 ** 6)}
         rows.append(row)
-    lines = ["mu    sigma | PG T2: Mean  Var   Sharpe | oracle mean-policy: Mean  Var      "
-             "Sharpe | oracle exploratory: Mean  Var    Sharpe | J(0,x0) exact  LSTD  ML"]
+    elapsed = time.perf_counter() - t0
+
+    head = [f"PG mean-variance tables vs ours ({name}: {it} iterations x {n_runs} run(s) per "
+            f"cell, {n_test} out-of-sample years per run, {elapsed:.0f} s)",
+            "Learned mean policy u = -coef (x - w); coef, w averaged over runs; div = diverged "
+            "runs (left out).", ""]
+    lines = head + _table_lines("Table 1 -- Wang & Zhou EMV (MSTDE):", PG_TABLE1, rows, "wz",
+                                n_runs)
+    lines += [""] + _table_lines("Table 2 -- PG offline actor-critic (Algorithm 4):", PG_TABLE2,
+                                 rows, "pg", n_runs)
+    lines += ["", "Oracle mean policy u = -(mu/sigma^2)(x - w*) [WZ], same evaluation:",
+              "  mu   sigma |      c        w*      Mean      Var        Sharpe"]
     for r in rows:
-        p, a, e, j = r["pg"], r["mean"], r["explore"], r["J0"]
-        lines.append(f"{r['mu']:+.1f}  {r['sigma']:.1f}   | {p[0]:5.2f} {p[1]:5.2f} {p[2]:6.2f}  "
-                     f"| {a[0]:6.3f} {a[1]:9.2e} {a[2]:8.2f} | {e[0]:6.3f} {e[1]:6.3f} "
-                     f"{e[2]:6.2f} | {j[0]:8.4f} {j[1]:8.4f} {j[2]:8.4f}")
+        o = r["oracle"]
+        lines.append(f"{r['mu']:+5.1f}  {r['sigma']:4.1f}  | {o['c']:7.2f} {o['w']:8.3f} "
+                     f"{o['mean']:8.4f} {o['var']:10.3g} {o['sharpe']:12.4g}")
     text = "\n".join(lines)
     print(text)
-    _atomic_write(os.path.join(out, "martingale_td_mean_variance.txt"),
-                  lambda p: open(p, "w").write(text + "\n"))
-    fig, ax = plt.subplots(figsize=(10, 4))
+    os.makedirs(out, exist_ok=True)
+    atomic_write_bytes(os.path.join(out, "martingale_td_mean_variance.txt"),
+                       (text + "\n").encode())
+
+    fig, axes = plt.subplots(2, 2, figsize=(13, 7), sharex=True)
     xs = np.arange(len(rows))
-    ax.bar(xs - 0.2, [r["pg"][2] for r in rows], 0.4, label="PG Table 2 (learned, offline)")
-    ax.bar(xs + 0.2, [r["explore"][2] for r in rows], 0.4, label="ours: oracle exploratory")
-    ax.set_xticks(xs, [f"{r['mu']:+.1f}/{r['sigma']:.1f}" for r in rows], rotation=90,
-                  fontsize=7)
-    ax.set(ylabel="Sharpe (Mean-1)/sd", title="mean-variance: PG's learned policies vs the "
-           "exploratory oracle (not like-for-like)")
-    ax.legend(fontsize=8)
+    labels = [f"{r['mu']:+.1f}/{r['sigma']:.1f}" for r in rows]
+    for j, (algo, table, title) in enumerate((("wz", PG_TABLE1, "Table 1: Wang-Zhou EMV"),
+                                              ("pg", PG_TABLE2, "Table 2: PG Algorithm 4"))):
+        for i, (col, ylabel) in enumerate(((2, "Sharpe (Mean-1)/sd"), (0, "mean terminal wealth"))):
+            ax = axes[i, j]
+            pg = [table[(r["mu"], r["sigma"])][col] for r in rows]
+            ours = [(r[algo].sharpe if col == 2 else r[algo].mean) for r in rows]
+            ax.bar(xs - 0.2, [p[0] for p in pg], 0.4, yerr=[p[1] for p in pg], label="PG",
+                   capsize=2)
+            ax.bar(xs + 0.2, [o[0] for o in ours], 0.4,
+                   yerr=[o[1] if n_runs > 1 else 0.0 for o in ours], label="ours", capsize=2)
+            if col == 0:
+                ax.axhline(1.4, color="k", lw=0.8, ls="--", label="target z")
+            ax.set(ylabel=ylabel, title=f"{title} ({it} it. x {n_runs} run(s))" if i == 0
+                   else None)
+            ax.legend(fontsize=7)
+        axes[1, j].set_xticks(xs, labels, rotation=90, fontsize=7)
     fig.tight_layout()
-
-    def save(p):
-        fig.savefig(p, dpi=120)
-
-    _atomic_write(os.path.join(out, "martingale_td_mean_variance.png"), save)
+    save_figure(fig, os.path.join(out, "martingale_td_mean_variance.png"))
     plt.close(fig)
     return rows
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="out")
-    ap.add_argument("--quick", action="store_true")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="4 scenarios, 500 iterations")
+    mode.add_argument("--full", action="store_true", help="PG's 2*10^4 iterations x 100 runs")
+    ap.add_argument("--iterations", type=int, default=None)
+    ap.add_argument("--runs", type=int, default=None)
+    ap.add_argument("--jobs", type=int, default=1, help="parallel runs (joblib)")
     a = ap.parse_args()
-    main(out=a.out, quick=a.quick)
+    main(out=a.out, quick=a.quick, full=a.full, iterations=a.iterations, runs=a.runs,
+         n_jobs=a.jobs)

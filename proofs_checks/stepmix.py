@@ -387,7 +387,8 @@ def check_regret_rate(data: dict, n_boot: int = 2000) -> CheckResult:
                    "Reg(K)/(sqrt(K) log K) <= 1.25 Reg(K/4)/(sqrt(K/4) log(K/4)) for every "
                    "agent; one-sided because on a fixed instance with a gap the regret turns "
                    "logarithmic (slope < 1/2 is expected); measured = slope and CI of the agent "
-                   "with the largest upper end", worst[0], worst[1:], ok, t0, K=[int(k) for k in Ks], **det)
+                   "with the largest upper end", worst[0], worst[1:], ok, t0,
+                   K=[int(k) for k in Ks], **det)
 
 
 def check_conservative_phase_ends(data: dict) -> CheckResult:

@@ -42,6 +42,7 @@ from theoryrl.envs.pomdp_families import (
     random_task_rewards,
     sample_truth,
     shared_transition_family,
+    two_state_grid,
 )
 from theoryrl.experiment.pomdp_driver import pomdp_seed_sequences, run_pomdp
 from theoryrl.models.pomdp import POMDP, maxsum, policy_tensor, reward_tensor
@@ -60,6 +61,8 @@ SWEEP: dict[str, dict] = {
     "beta_linear": dict(sizes=(2, 8, 32, 128), eps=0.02, delta=0.1, seeds=60, seed=17,
                         min_r2=0.9),
     "downstream": dict(N=4, H=3, eps_up=0.05, eps=0.02, delta=0.1, seeds=100, seed=18),
+    "ucb_tv_bound": dict(N=2, H=2, t_index=(0, 3, 12, 15), m_E=2, eps=0.3, delta=0.1,
+                         seeds=40, seed=19, broken_alpha_scale=0.01, max_censored=0.05),
 }
 QUICK: dict[str, dict] = {
     "model_exact": dict(SWEEP["model_exact"], n_models=15),
@@ -70,9 +73,11 @@ QUICK: dict[str, dict] = {
     "eps_optimal": dict(SWEEP["eps_optimal"], seeds=12),
     "beta_linear": dict(SWEEP["beta_linear"], seeds=8),
     "downstream": dict(SWEEP["downstream"], seeds=10),
+    "ucb_tv_bound": dict(SWEEP["ucb_tv_bound"], eps=0.6, seeds=6),
 }
 
-_RUN_CHECKS = ("upstream", "control", "eps_optimal", "beta_linear", "downstream")
+_RUN_CHECKS = ("upstream", "control", "eps_optimal", "beta_linear", "downstream",
+               "ucb_tv_bound")
 
 
 def _streams(base: int, i: int) -> tuple[np.random.Generator, np.random.SeedSequence]:
@@ -537,6 +542,136 @@ def check_downstream(data: dict, setting: dict, seconds: float = 0.0) -> CheckRe
                             rule="ratio CI high < 1; binomial gap <= eps for both arms"))
 
 
+# ===================================================== C11 UCB-on-TV bound
+def ucb_tv_class(setting: dict) -> SharedSpecificClass:
+    """The small class of check C11: transitions ``t_index`` of the §3.6 grid x ``m_E`` emissions.
+
+    Default: 4 transitions (``p, q`` of each action in {0.2, 0.35}) x the first
+    two easy emissions, ``N = 2`` tasks, ``H = 2`` (``F = 36``), so that the
+    conservative bonus can reach the stopping threshold in a few thousand
+    rounds [D].
+    """
+    grid = two_state_grid([0.2, 0.35])[list(setting["t_index"])]
+    return shared_transition_family(setting["N"], setting["H"], T_grid=grid,
+                                    emissions=E_EASY[: setting["m_E"]], name="ucb_tv_small")
+
+
+def measure_ucb_tv_bound(setting: dict, seeds: int | None = None, variant: str = "ok") -> dict:
+    r"""Bonus values and exact :math:`\max_\pi\mathrm{TV}^\pi(\hat\theta^k_n,\theta^*_n)` per round.
+
+    Runs ``UMTPSR(planner="ucb_tv")`` with its default constants
+    (:math:`\alpha` = :func:`~theoryrl.agents.umt_psr.ucb_tv_alpha`,
+    :math:`\lambda = 1`, :math:`p_{\min} = \delta/(K_{\max} H F)`) to its
+    certified stop. After every plan (round ``k = 0, 1, ...``: the driver's
+    per-iteration hook, which here only records and always answers True) it
+    stores the per-task bonus values :math:`V_n` and the stable MLE; the
+    exact TV comes from the class's max-sum table ``dmax``. The pairwise
+    planner runs on the same instance (independent sampling stream) for a
+    sample-count comparison.
+
+    Broken variant ``"alpha_scaled"``: :math:`\alpha` multiplied by
+    ``broken_alpha_scale`` (0.01).
+    """
+    n = seeds or setting["seeds"]
+    cls = ucb_tv_class(setting)
+    D = cls.dmax()
+    N, eps, delta = setting["N"], setting["eps"], setting["delta"]
+    rows, hits, totals = [], [], []
+    alpha = None
+    for i in range(n):
+        rng_inst, samp = _streams(setting["seed"], i)
+        t, e = sample_truth(cls, rng_inst)
+        R = random_task_rewards(cls.N, cls.O, cls.A, cls.H, rng_inst)
+        s_ucb, s_pair = samp.spawn(2)
+        ag = UMTPSR(cls, R, eps=eps, delta=delta, planner="ucb_tv")
+        if variant == "alpha_scaled":
+            ag = UMTPSR(cls, R, eps=eps, delta=delta, planner="ucb_tv",
+                        alpha=setting["broken_alpha_scale"] * ag.alpha)
+        alpha = ag.alpha
+        bon: list[np.ndarray] = []
+        mod: list[np.ndarray] = []
+
+        def record(a, bon=bon, mod=mod) -> bool:
+            bon.append(a.bonus_values.copy())
+            mod.append(a.output_models())
+            return True
+
+        run = run_pomdp(ag, cls.P[t, e], R, np.random.default_rng(s_ucb), truth=record,
+                        record_values=False)
+        b = np.array(bon)  # (rounds, N)
+        tv = D[np.array(mod), (t * cls.m_E + e)[None, :]]
+        ok_round = (b >= tv - 1e-12).all(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(tv > 0, tv / b, 0.0)
+        wrong = tv > 0
+        pair = run_pomdp(UMTPSR(cls, R, eps=eps, delta=delta), cls.P[t, e], R,
+                         np.random.default_rng(s_pair), record_values=False)
+        hits.append(int(ok_round.sum()))
+        totals.append(ok_round.size)
+        rows.append((float(ok_round.all()), float(ok_round.mean()), float(ratio.max()),
+                     float(b[wrong].min()) if wrong.any() else np.nan, float(run.stopped),
+                     float(run.gaps.mean()), float(run.gaps.max()), float(tv[-1].sum()),
+                     float(b[-1].sum()), float(run.samples_per_task.mean()),
+                     float(pair.samples_per_task.mean()), float(run.iterations)))
+    a = np.array(rows)
+    return dict(holds_all=a[:, 0].astype(bool), frac_rounds=a[:, 1], max_ratio=a[:, 2],
+                min_bonus_wrong=a[:, 3], stopped=a[:, 4].astype(bool), avg_gap=a[:, 5],
+                max_gap=a[:, 6], tv_stop=a[:, 7], bonus_stop=a[:, 8], samples=a[:, 9],
+                samples_pairwise=a[:, 10], rounds=a[:, 11], round_hits=np.array(hits),
+                round_totals=np.array(totals), alpha=alpha, N=N)
+
+
+def check_ucb_tv_bound(data: dict, setting: dict, seconds: float = 0.0) -> CheckResult:
+    r"""C11: the UCB-on-TV bonus is optimistic at every round, and the stop is eps-optimal.
+
+    Claim (spec §2.3, PSR-UCB [R], our constants [?]): with probability
+    :math:`\ge 1-\delta`, at every round :math:`k` and for every task,
+    :math:`V_n = \max_\pi E^\pi_{\hat\theta^k_n}[\hat b^k_n] \ge
+    \max_\pi \mathrm{TV}^\pi(\hat\theta^k_n, \theta^*_n)` (exact). Statistic:
+    fraction of seeds where this holds at every round; one-sided exact
+    binomial against :math:`1-\delta` at 5% (Clopper-Pearson interval). Also
+    judged: at the stop, :math:`\sum_n \max_\pi\mathrm{TV} \le N\varepsilon/2` and the
+    true average gap :math:`\le \varepsilon` in :math:`\ge 1-\delta` of seeds
+    (binomial; a censored run counts as a failure), censored runs :math:`\le 5\%`.
+    """
+    N, eps, d = setting["N"], setting["eps"], setting["delta"]
+    holds = data["holds_all"]
+    k, n = int(holds.sum()), holds.size
+    v = binomial_at_least(k, n, 1 - d, significance=0.05)
+    good = (data["stopped"] & (data["tv_stop"] <= N * eps / 2 + 1e-12)
+            & (data["avg_gap"] <= eps + 1e-12))
+    ve = binomial_at_least(int(good.sum()), n, 1 - d, significance=0.05)
+    censored = 1.0 - float(data["stopped"].mean())
+    hits, tot = int(data["round_hits"].sum()), int(data["round_totals"].sum())
+    pooled_ci = clopper_pearson(hits, tot)
+    ok = bool(not v.rejected and not ve.rejected and censored <= setting["max_censored"])
+    wrong = data["min_bonus_wrong"][np.isfinite(data["min_bonus_wrong"])]
+    return CheckResult(PAPER, "ucb_tv_bound",
+                       "UCB-on-TV bonus value >= max_pi TV^pi(theta_hat_n, theta*_n) at every "
+                       "round for every task w.p. >= 1-delta (optimism behind the certified "
+                       "stop; PSR-UCB bonus [R], alpha = (sqrt r + Q_A sqrt H / gamma) sqrt "
+                       "beta, lambda = 1 [?], multi-task sum [D]), and the stop is "
+                       "eps-optimal on average (spec §2.3, §2.5)",
+                       k / n, v.ci, ok, seconds,
+                       dict(successes=k, runs=n, p0=1 - d, pvalue=v.pvalue,
+                            pooled_round_fraction=hits / tot,
+                            pooled_round_ci=tuple(pooled_ci), rounds_judged=tot,
+                            min_seed_round_fraction=float(data["frac_rounds"].min()),
+                            max_tv_over_bonus=float(data["max_ratio"].max()),
+                            min_bonus_when_model_wrong=(float(wrong.min()) if wrong.size
+                                                        else None),
+                            eps_optimal_at_stop=float(good.mean()),
+                            eps_optimal_ci=tuple(ve.ci), eps_optimal_pvalue=ve.pvalue,
+                            mean_avg_gap=float(data["avg_gap"].mean()),
+                            max_task_gap=float(data["max_gap"].max()),
+                            max_tv_sum_at_stop=float(data["tv_stop"].max()),
+                            mean_samples_per_task=float(data["samples"].mean()),
+                            mean_samples_pairwise=float(data["samples_pairwise"].mean()),
+                            censored=censored, alpha=data["alpha"], eps=eps, N=N,
+                            rule="one-sided exact binomial at 5% for 'bound at every round' "
+                                 "and for 'eps-optimal at the stop'; censored <= 5%"))
+
+
 # ================================================================== entry
 def checks(quick: bool = False, seeds: int | None = None) -> list[CheckResult]:
     """All UMT-PSR checks (``seeds`` overrides the seed count of the run-based checks)."""
@@ -569,4 +704,7 @@ def checks(quick: bool = False, seeds: int | None = None) -> list[CheckResult]:
     t0 = time.perf_counter()
     out.append(check_downstream(measure_downstream(cfg["downstream"], seeds),
                                 cfg["downstream"], time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    out.append(check_ucb_tv_bound(measure_ucb_tv_bound(cfg["ucb_tv_bound"], seeds),
+                                  cfg["ucb_tv_bound"], time.perf_counter() - t0))
     return out

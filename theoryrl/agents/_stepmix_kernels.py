@@ -86,69 +86,17 @@ def evaluate_bound(N, n, nxt, nnz, R, pi, eps, w, w0, kind, scale, sign, h0, h1,
     and ``Q = R + max(0, P_hat V - beta)`` (pessimistic; ``R`` when ``n = 0``) or
     ``Q = min(H - h, R + P_hat V + beta)`` (optimistic; ``H - h`` when ``n = 0``).
     """
-    S = N.shape[0]
-    A = N.shape[1]
-    H = pi.shape[0]
-    HR = R.shape[0]
-    for h in range(h1 - 1, h0 - 1, -1):
-        vmax = -np.inf
-        vmin = np.inf
-        for t in range(S):
-            x = V[h + 1, t]
-            if x > vmax:
-                vmax = x
-            if x < vmin:
-                vmin = x
-        half = 0.5 * (vmax - vmin)
-        mid = 0.5 * (vmax + vmin)
-        absdev = 0.0
-        if kind == BERNSTEIN:
-            for t in range(S):
-                absdev += abs(V[h + 1, t] - mid)
-        cap = float(H - h)
-        for s in range(S):
-            v = 0.0
-            for a in range(A):
-                p = pi[h, s, a]
-                if p == 0.0:
-                    continue
-                m = n[s, a]
-                r = R[h % HR, s, a]
-                if m == 0:
-                    q = r if sign < 0 else cap
-                else:
-                    pv = 0.0
-                    for i in range(nnz[s, a]):
-                        t = nxt[s, a, i]
-                        pv += N[s, a, t] * V[h + 1, t]
-                    pv /= float(m)
-                    b = half * eps[s, a]
-                    if kind == BERNSTEIN and half > 0.0 and w0[s, a] < np.inf:
-                        eb = w0[s, a] * absdev
-                        for i in range(nnz[s, a]):
-                            t = nxt[s, a, i]
-                            eb += (w[s, a, t] - w0[s, a]) * abs(V[h + 1, t] - mid)
-                        if eb < b:
-                            b = eb
-                    if half == 0.0:
-                        b = 0.0  # a constant V: P_hat V = P V exactly
-                    b *= scale
-                    if sign < 0:
-                        x = pv - b
-                        q = r + (x if x > 0.0 else 0.0)
-                    else:
-                        q = r + pv + b
-                        if q > cap:
-                            q = cap
-                v += p * q
-            V[h, s] = v
+    act = np.empty((pi.shape[0], pi.shape[1]), dtype=np.int64)
+    one_hot_actions(pi, act)
+    evaluate_bound_act(N, n, nxt, nnz, R, pi, act, eps, w, w0, kind, scale, sign, h0, h1, V)
 
 
 @njit(cache=True)
 def evaluate_bound_act(N, n, nxt, nnz, R, pi, act, eps, w, w0, kind, scale, sign, h0, h1, V):
-    """:func:`evaluate_bound` with ``act = one_hot_actions(pi)``: one-hot rows skip
-    the loop over actions (their value ``0.0 + 1.0 * q`` is ``q``); every number is
-    bit-identical to :func:`evaluate_bound`."""
+    """:func:`evaluate_bound` with ``act = one_hot_actions(pi)`` precomputed (callers
+    that evaluate the same policy often keep it): one-hot rows skip the loop over
+    actions (their value ``0.0 + 1.0 * q`` is ``q`` exactly); rows with ``act = -1``
+    sum ``pi[h, s, a] * q`` over the actions with ``pi > 0``."""
     S = N.shape[0]
     A = N.shape[1]
     H = pi.shape[0]

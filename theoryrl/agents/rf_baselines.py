@@ -23,6 +23,7 @@ import numpy as np
 
 from .._validation import check_int, check_open_unit, check_positive, check_rng
 from ..models.tabular import MDPSpec
+from . import _rf_tabular_kernels as _rk
 from .base import Agent, Trajectory
 from .reward_free import check_feature_map
 
@@ -234,6 +235,7 @@ class RFExpress(Agent):
     """
 
     name = "rf_express"
+    _kind = _rk.RF_EXPRESS
 
     def __init__(self, spec: MDPSpec, delta: float = 0.1, bonus_scale: float = 1.0,
                  stage_dependent: bool = True) -> None:
@@ -250,41 +252,19 @@ class RFExpress(Agent):
         H, S, A = self.spec.horizon, self.spec.n_states, self.spec.n_actions
         Hc = H if self.stage_dependent else 1
         self._N = np.zeros((Hc, S, A, S))
+        self._W = np.empty((H + 1, S, A))
         self._recompute()
 
-    def _beta(self, n: np.ndarray) -> np.ndarray:
-        H, S, A = self.spec.horizon, self.spec.n_states, self.spec.n_actions
-        return math.log(3 * S * A * H / self.delta) + S * np.log(8 * math.e * (n + 1))
-
-    def _bonus(self, n: np.ndarray, h: int) -> np.ndarray:
-        H = self.spec.horizon
-        return 15 * H * H * self.bonus_scale * self._beta(n) / np.maximum(n, 1)
-
-    def _backup(self, n, ph, Wnext_max, h):
-        H = self.spec.horizon
-        return np.minimum(H, self._bonus(n, h) + (1 + 1 / H) * ph @ Wnext_max)
-
     def _recompute(self) -> None:
-        H, S, A = self.spec.horizon, self.spec.n_states, self.spec.n_actions
-        W = np.zeros((H + 1, S, A))
-        for h in range(H - 1, -1, -1):
-            Nh = self._N[h % self._N.shape[0]]
-            n = Nh.sum(axis=-1)
-            ph = Nh / np.maximum(n, 1)[..., None]
-            Wh = self._backup(n, ph, W[h + 1].max(axis=-1), h)
-            W[h] = np.where(n == 0, self._cap(h), Wh)
-        self._W = W
-
-    def _cap(self, h: int) -> float:
-        return float(self.spec.horizon)
+        _rk.exploration_backup(self._N, self.spec.horizon, self._kind, self.bonus_scale,
+                               self.delta, self._W)
 
     def policy(self) -> np.ndarray:
         return np.ascontiguousarray(self._W[:-1].argmax(axis=-1).astype(np.int64))
 
     def update(self, traj: Trajectory) -> None:
-        Hc = self._N.shape[0]
-        for h in range(self.spec.horizon):
-            self._N[h % Hc, traj.states[h], traj.actions[h], traj.states[h + 1]] += 1
+        _rk.add_episode(self._N, np.asarray(traj.states, dtype=np.int64),
+                        np.asarray(traj.actions, dtype=np.int64))
         self._recompute()
 
     def w1(self) -> float:
@@ -329,20 +309,7 @@ class RFUCRL(RFExpress):
     """
 
     name = "rf_ucrl"
-
-    def _beta(self, n: np.ndarray) -> np.ndarray:
-        H, S, A = self.spec.horizon, self.spec.n_states, self.spec.n_actions
-        Sm = max(S - 1, 1)
-        return math.log(2 * S * A * H / self.delta) + Sm * np.log(math.e * (1 + n / Sm))
-
-    def _backup(self, n, ph, Wnext_max, h):
-        H = self.spec.horizon
-        rem = H - h  # H - h + 1 in 1-based indexing
-        bonus = rem * np.sqrt(self.bonus_scale * self._beta(n) / np.maximum(n, 1))
-        return np.minimum(2 * rem, bonus + ph @ Wnext_max)
-
-    def _cap(self, h: int) -> float:
-        return float(2 * (self.spec.horizon - h))
+    _kind = _rk.RF_UCRL
 
     def certificate(self) -> float:
         return self.w1()

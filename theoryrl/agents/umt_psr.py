@@ -6,6 +6,8 @@ implemented exactly as the spec ``umt_psr.md`` reconstructs them (§2–§4):
 * :class:`UMTPSR` — upstream: joint MLE confidence set, pairwise additive
   distance planning, exploration policies :math:`\nu_h(\pi)`, certified
   stopping (§2.2, §2.5, §3.4) [V structure / R details / D finite instantiation];
+  optional PSR-UCB-style planner with an elliptical bonus on TV
+  (``planner="ucb_tv"``, §2.3) [R bonus form / ? constants / D multi-task sum];
 * :class:`IndependentPSR` — the single-task baseline (the same learner with
   ``N = 1``, OMLE-style reward-free disagreement search), run ``N`` times
   independently with :math:`\delta/N` each (§3.5) [D];
@@ -27,6 +29,8 @@ References
 .. [2] Q. Liu, P. Netrapalli, C. Szepesvári, C. Jin, "Optimistic MLE: a generic
    model-based algorithm for partially observable sequential decision
    making", arXiv:2209.14997.
+.. [3] R. Huang, Y. Liang, J. Yang, "Provably efficient UCB-type algorithms for
+   learning predictive state representations", arXiv:2307.00405 (PSR-UCB).
 """
 
 from __future__ import annotations
@@ -38,11 +42,12 @@ import numpy as np
 
 from .._validation import as_float_array, check_int, check_open_unit, check_positive
 from ..envs.pomdp_families import SharedSpecificClass
-from ..models.pomdp import exploration_tensor, maxsum, policy_tensor
+from ..models.pomdp import Plan, exploration_tensor, maxsum, policy_tensor
 
 __all__ = [
     "DownstreamOMLE", "IndependentPSR", "UMTPSR", "benefit_ratio", "beta_finite",
-    "downstream_bound", "single_task_bound", "upstream_bound",
+    "class_rank_gamma", "downstream_bound", "predictive_states", "single_task_bound",
+    "ucb_tv_alpha", "ucb_tv_bonus", "upstream_bound",
 ]
 
 
@@ -138,6 +143,188 @@ def downstream_bound(r: int, d: int, QA: int, A: int, H: int, gamma: float, eps:
     return c * _poly(r, d, QA, A, H, gamma) * (beta0 + float(approx_error)) / eps ** 2
 
 
+# ------------------------------------------------- UCB-on-TV planner (§2.3)
+def ucb_tv_alpha(beta: float, r: int, QA: int, H: int, gamma: float, c: float = 1.0) -> float:
+    r"""Bonus scale :math:`\alpha` of the UCB-on-TV planner (spec §2.3) [R shape / ? constant].
+
+    .. math::
+
+        \alpha = c\,\Bigl(\sqrt{r} + \frac{Q_A \sqrt{H}}{\gamma}\Bigr)\sqrt{\beta} .
+
+    The factor :math:`\sqrt r + Q_A\sqrt H/\gamma` is the one shown by the
+    PSR-UCB TL;DR ([3]_) [V factor]; multiplying by :math:`\sqrt\beta` (the
+    usual elliptical-potential radius) and the constant ``c = 1`` are our
+    reconstruction [R/?]: PSR-UCB's exact settings of :math:`\alpha, \lambda,
+    p_{\min}` could not be retrieved. Check ``ucb_tv_bound`` of
+    ``proofs_checks/umt_psr.py`` measures whether the resulting bonus is
+    optimistic.
+
+    Parameters
+    ----------
+    beta : float
+        Confidence radius :math:`\beta \ge 0` (e.g. :func:`beta_finite`).
+    r : int
+        PSR rank (:func:`class_rank_gamma`).
+    QA : int
+        Number of core-test action sequences :math:`Q_A` (1 for
+        single-observation core tests).
+    H : int
+        Horizon.
+    gamma : float
+        Well-conditioning constant :math:`\gamma > 0`.
+    c : float
+        Constant [?].
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(ucb_tv_alpha(4.0, r=1, QA=1, H=4, gamma=0.5), 6)
+    10.0
+    """
+    beta = check_positive(beta, "beta", allow_zero=True)
+    gamma = check_positive(gamma, "gamma")
+    c = check_positive(c, "c", allow_zero=True)
+    return c * (math.sqrt(check_int(r, "r", low=1))
+                + check_int(QA, "QA", low=1) * math.sqrt(check_int(H, "H", low=1))
+                / gamma) * math.sqrt(beta)
+
+
+def predictive_states(cls: SharedSpecificClass) -> tuple[list, list]:
+    r"""Predictive states and prefix probabilities of every single-task model, cached.
+
+    With single-observation core tests (spec §1.3, revealing tabular POMDPs)
+    the normalised predictive state after a history
+    :math:`\tau_h = (o_1, a_1, \dots, o_h, a_h)` is the next-observation law
+    [D]
+
+    .. math::
+
+        \bar\psi_\theta(\tau_h) = \bigl[P_\theta(o_{h+1} = q \mid \tau_h)\bigr]_{q \in O}
+        = \frac{\psi_\theta(\tau_h)}{P_\theta(\tau_h)}, \qquad
+        \psi_\theta(\tau_h)[q] = P_\theta(\tau_h, o_{h+1} = q),
+
+    read off the trajectory tensor, so it is defined for every class (for a
+    non-revealing model it is the one-step prediction, not a sufficient
+    statistic). :math:`\bar\psi_\theta(\tau_0)` is the law of :math:`o_1`.
+
+    Parameters
+    ----------
+    cls : SharedSpecificClass
+
+    Returns
+    -------
+    psi : list of H ndarrays
+        ``psi[h]`` of shape ``(M, (O A)^h, O)``: :math:`\bar\psi_{\theta_m}(\tau_h)`
+        for every model ``m`` and history ``tau_h`` (flat C-order index), a
+        distribution where :math:`P_{\theta_m}(\tau_h) > 0` and zero elsewhere.
+    pre : list of H ndarrays
+        ``pre[h]`` of shape ``(M, (O A)^h)``: :math:`P_{\theta_m}(\tau_h)`.
+    """
+    key = ("psi_bar",)
+    cache = cls._explore
+    if key not in cache:
+        O, A, H, M = cls.O, cls.A, cls.H, cls.M
+        X = cls.P.reshape((M,) + (O, A) * H)
+        psis, pres = [None] * H, [None] * H
+        for h in range(H - 1, -1, -1):
+            J = X[..., 0]  # drop a_{h+1} (irrelevant): joint law of (tau_h, o_{h+1})
+            Jf = J.reshape(M, (O * A) ** h, O)
+            pre = Jf.sum(-1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                psis[h] = np.where(pre[..., None] > 0, Jf / pre[..., None], 0.0)
+            pres[h] = pre
+            X = J.sum(-1)  # law of tau_h, shape (M,) + (O, A) * h
+        cache[key] = (psis, pres)
+    return cache[key]
+
+
+def ucb_tv_bonus(psi: list, counts: list, alpha: float, lam: float, O: int, A: int,
+                 H: int) -> np.ndarray:
+    r"""PSR-UCB bonus :math:`\hat b(\tau_H)` of one model on all trajectories (spec §2.3) [R].
+
+    .. math::
+
+        \hat U_h = \lambda I + \sum_{\tau_h \in D_h} \bar\psi(\tau_h)\bar\psi(\tau_h)^\top, \qquad
+        \hat b(\tau_H) = \min\Bigl\{\alpha \sqrt{\textstyle\sum_{h=0}^{H-1}
+        \|\bar\psi(\tau_h)\|^2_{\hat U_h^{-1}}},\ 1\Bigr\},
+
+    where :math:`\tau_h` is the length-``h`` prefix of :math:`\tau_H` and
+    :math:`D_h` the multiset of logged step-``h`` prefixes. In :class:`UMTPSR`
+    these are the prefixes of the trajectories collected with
+    :math:`\nu_{h+1}(\pi)`, which follow the planned policy on steps ``1..h``
+    and play uniformly from step ``h+1`` on [R/D].
+
+    Parameters
+    ----------
+    psi : list of H array_like
+        ``psi[h]`` of shape ``lead + ((O A)^h, O)``: the model's predictive
+        states (:func:`predictive_states`).
+    counts : list of H array_like
+        ``counts[h]`` of shape ``lead + ((O A)^h,)``: how many logged step-``h``
+        prefixes equal each history.
+    alpha : float
+        Bonus scale :math:`\alpha \ge 0` (:func:`ucb_tv_alpha`).
+    lam : float
+        Ridge :math:`\lambda > 0`.
+    O, A, H : int
+
+    Returns
+    -------
+    ndarray, shape ``lead + (F,)``
+        :math:`\hat b` on every flat trajectory index, batched over ``lead``.
+    """
+    alpha = check_positive(alpha, "alpha", allow_zero=True)
+    lam = check_positive(lam, "lam")
+    if len(psi) != H or len(counts) != H:
+        raise ValueError(f"psi and counts must hold H={H} arrays, got {len(psi)} and "
+                         f"{len(counts)}")
+    lead = np.shape(counts[0])[:-1]
+    s = np.zeros(lead + (O, A) * H)
+    for h in range(H):
+        P = np.asarray(psi[h], dtype=np.float64)
+        c = np.asarray(counts[h], dtype=np.float64)
+        if P.shape != lead + ((O * A) ** h, O) or c.shape != lead + ((O * A) ** h,):
+            raise ValueError(f"psi[{h}] must have shape {lead + ((O * A) ** h, O)} and "
+                             f"counts[{h}] {lead + ((O * A) ** h,)}, got {P.shape} and "
+                             f"{c.shape}")
+        U = lam * np.eye(O) + np.einsum("...ip,...i,...iq->...pq", P, c, P)
+        q = np.einsum("...ip,...pq,...iq->...i", P, np.linalg.inv(U), P)
+        s += q.reshape(lead + (O, A) * h + (1, 1) * (H - h))
+    return np.minimum(alpha * np.sqrt(np.maximum(s, 0.0)), 1.0).reshape(lead + (-1,))
+
+
+def class_rank_gamma(cls: SharedSpecificClass) -> tuple[int, float]:
+    r"""PSR rank :math:`r` (max over the class) and well-conditioning :math:`\gamma` (min), cached.
+
+    ``r`` is the largest rank of the dynamics matrices :math:`D_h` of the
+    trajectory tensors (Definition 1 of [1]_ [V]); :math:`\gamma = 1/\max_h
+    \|\mathbb O_h^+\|_{1\to1}` (spec §1.3 [D], :meth:`POMDP.gamma
+    <theoryrl.models.pomdp.POMDP.gamma>`) needs the POMDPs behind the class
+    and is ``0.0`` when they are absent or some model is not revealing.
+
+    Returns
+    -------
+    r : int
+    gamma : float
+    """
+    key = ("rank_gamma",)
+    if key not in cls._explore:
+        O, A, H = cls.O, cls.A, cls.H
+        Pf = cls.P.reshape(cls.M, cls.F)
+        r = 1
+        for h in range(1, H):
+            D = Pf.reshape(cls.M, (O * A) ** h, -1)
+            r = max(r, int(np.linalg.matrix_rank(D, tol=1e-10).max()))
+        g = 0.0
+        if cls.models is not None:
+            g = min(m.gamma() for row in cls.models for m in row)
+        cls._explore[key] = (r, float(g))
+    return cls._explore[key]
+
+
 # ----------------------------------------------------------------- agents
 def _check_rewards(rewards, N: int, F: int) -> np.ndarray:
     R = as_float_array(rewards, "rewards")
@@ -159,6 +346,26 @@ def _explore_stack(cls: SharedSpecificClass, m: int, m2: int) -> np.ndarray:
         cache[key] = np.stack([exploration_tensor(pi, h, cls.O, cls.A, cls.H).ravel()
                                for h in range(1, cls.H + 1)])
     return cache[key]
+
+
+def _explore_from_tables(tables: list, O: int, A: int, H: int) -> np.ndarray:
+    r"""(N H, F): :math:`\nu_1..\nu_H` of the deterministic policies in batched max-sum tables.
+
+    Row ``n H + h - 1`` is :math:`\nu_h(\pi_n)` (follow :math:`\pi_n` on steps
+    ``1..h-1``, uniform from step ``h`` on), the same tensor as
+    :func:`~theoryrl.models.pomdp.exploration_tensor` of the plan's policy [R/D].
+    """
+    N = tables[0].shape[0]
+    onehots = [(np.asarray(t)[..., None] == np.arange(A)).astype(np.float64) for t in tables]
+    out = np.empty((N, H, (O * A) ** H))
+    for h in range(1, H + 1):  # nu_h: follow pi on steps < h, uniform from h on
+        w = np.ones((N,))
+        for j in range(h - 1):
+            w = w[..., None, None] * onehots[j]
+        w = w.reshape((N,) + (O, A) * (h - 1) + (1, 1) * (H - h + 1))
+        out[:, h - 1] = np.broadcast_to(w, (N,) + (O, A) * H).reshape(N, -1) * float(A) ** -(
+            H - h + 1)
+    return out.reshape(N * H, -1)
 
 
 class _MultiTaskAgent:
@@ -212,6 +419,33 @@ class UMTPSR(_MultiTaskAgent):
     4. otherwise one trajectory per task and per :math:`h = 1..H` with
        :math:`\nu_h(\pi^k_n)`, :math:`\pi^k_n` the TV maximiser of the selected pair.
 
+    ``planner="ucb_tv"`` replaces steps 2–4 by the PSR-UCB-style bonus of
+    spec §2.3 ([3]_) [R form, ? constants]:
+
+    a. :math:`\hat\theta^k` = the joint MLE restricted to models that give
+       every logged trajectory of their task probability :math:`\ge p_{\min}`
+       ("stable" MLE [R]; the full trajectory has the smallest probability of
+       its prefixes, so this is the prefix condition of the spec); found from
+       the profiles without enumerating :math:`\Theta_u`, low-index ties; the
+       plain joint MLE if no joint model is stable;
+    b. per task the elliptical bonus :math:`\hat b^k_n` of :func:`ucb_tv_bonus`,
+       built from the predictive states :math:`\bar\psi_{\hat\theta^k_n}`
+       (:func:`predictive_states`) of task ``n``'s own logged prefixes
+       (``counts[h][n]``: prefixes of length ``h`` of its :math:`\nu_{h+1}`
+       trajectories);
+    c. :math:`V_n = \max_\pi \sum_\tau P^\pi_{\hat\theta^k_n}(\tau)\hat b^k_n(\tau)`
+       by exact max-sum, :math:`\pi^k_n` its maximiser;
+    d. certified stop when :math:`\Delta_k = \sum_n V_n \le N\varepsilon/2`
+       (``"max"``: :math:`\max_n V_n \le \varepsilon/2`; the sum over tasks is
+       our extrapolation [D]); output :math:`\hat\theta^k` and its optimal
+       policies; otherwise play :math:`\nu_h(\pi^k_n)`, :math:`h = 1..H`.
+
+    The stop is a certificate only where :math:`V_n \ge \max_\pi
+    \mathrm{TV}^\pi(\hat\theta^k_n, \theta^*_n)` for every task (then the
+    argument of spec §2.5 applies with :math:`\Delta_k`); PSR-UCB proves
+    this w.h.p. for its (unretrieved) constants. Check ``ucb_tv_bound`` of
+    ``proofs_checks/umt_psr.py`` measures it for the constants used here.
+
     Parameters
     ----------
     joint_class : SharedSpecificClass
@@ -225,9 +459,19 @@ class UMTPSR(_MultiTaskAgent):
         ``"finite"``: :math:`\log(|\Theta_u|/\delta)` (Ville, §2.4) [D];
         ``"paper"``: :math:`\log(K_{\max} |\Theta_u|/\delta)` [R, constant 1].
     criterion : {"average", "max"}
-    planner : {"pairwise", "uniform"}
+    planner : {"pairwise", "uniform", "ucb_tv"}
         ``"uniform"`` ignores the planning step for exploration (plays
         :math:`\nu_1`, the uniform policy) — a baseline, still certified.
+        ``"ucb_tv"``: the bonus planner of spec §2.3 (above).
+    alpha : float, optional
+        ``ucb_tv`` bonus scale; default :func:`ucb_tv_alpha` of
+        :math:`\beta, r, Q_A = 1, H, \gamma` of the class [R/?] (``0`` gives the
+        broken "no bonus" planner).
+    lam : float
+        ``ucb_tv`` ridge :math:`\lambda` of :math:`\hat U_h` (default 1) [?].
+    p_min : float, optional
+        ``ucb_tv`` stability floor; default :math:`\delta / (K_{\max} H (|O||A|)^H)`
+        (PSR-UCB's order [R], constant 1).
     exact_cap : int
         Largest projected product enumerated for the exact :math:`\Delta_k`.
     K_max : int
@@ -239,14 +483,16 @@ class UMTPSR(_MultiTaskAgent):
     def __init__(self, joint_class: SharedSpecificClass, rewards, eps: float = 0.05,
                  delta: float = 0.1, beta: float | None = None, beta_rule: str = "finite",
                  criterion: str = "average", planner: str = "pairwise",
-                 exact_cap: int = 300, K_max: int = 100_000) -> None:
+                 exact_cap: int = 300, K_max: int = 100_000, alpha: float | None = None,
+                 lam: float = 1.0, p_min: float | None = None) -> None:
         super().__init__(joint_class, rewards, eps, delta, K_max)
         if beta_rule not in ("finite", "paper"):
             raise ValueError(f"beta_rule must be 'finite' or 'paper', got {beta_rule!r}")
         if criterion not in ("average", "max"):
             raise ValueError(f"criterion must be 'average' or 'max', got {criterion!r}")
-        if planner not in ("pairwise", "uniform"):
-            raise ValueError(f"planner must be 'pairwise' or 'uniform', got {planner!r}")
+        if planner not in ("pairwise", "uniform", "ucb_tv"):
+            raise ValueError(f"planner must be 'pairwise', 'uniform' or 'ucb_tv', "
+                             f"got {planner!r}")
         if beta is None:
             log_n = joint_class.log_bracketing_number()
             if beta_rule == "paper":
@@ -255,12 +501,29 @@ class UMTPSR(_MultiTaskAgent):
         self.beta = check_positive(beta, "beta", allow_zero=True)
         self.beta_rule, self.criterion, self.planner = beta_rule, criterion, planner
         self.exact_cap = check_int(exact_cap, "exact_cap", low=0)
+        self.lam = check_positive(lam, "lam")
+        if p_min is None:
+            p_min = self.delta / (self.K_max * joint_class.H * joint_class.F)
+        self.p_min = check_positive(p_min, "p_min", allow_zero=True)
+        if alpha is None and planner == "ucb_tv":
+            r, g = class_rank_gamma(joint_class)
+            if g <= 0:
+                raise ValueError("alpha must be given for planner='ucb_tv': gamma is unknown "
+                                 "(the class has no POMDPs behind it, or a non-revealing one)")
+            alpha = ucb_tv_alpha(self.beta, r, 1, joint_class.H, g)
+        self.alpha = (None if alpha is None
+                      else check_positive(alpha, "alpha", allow_zero=True))
         self.reset()
 
     # --------------------------------------------------------------- state
     def reset(self, rng: np.random.Generator | None = None) -> None:  # noqa: ARG002
         c = self.cls
         self.L = np.zeros((self.N, c.m_T, c.m_E))
+        # ucb_tv data (filled by update): counts[h][n, tau_h] = logged length-h prefixes of
+        # task n's nu_{h+1} trajectories; min_logged[n, m] = smallest probability model m
+        # gives a logged trajectory of task n
+        self.counts = [np.zeros((self.N, (c.O * c.A) ** h)) for h in range(c.H)]
+        self.min_logged = np.ones((self.N, c.M))
         self.k = 0
         self.done = False
         self.censored = False
@@ -292,13 +555,78 @@ class UMTPSR(_MultiTaskAgent):
         return np.flatnonzero(lam >= thr)
 
     def output_models(self) -> np.ndarray:
-        r"""(N,) flat single-model indices of the joint MLE :math:`\bar\theta` (low-index ties)."""
+        r"""(N,) flat single-model indices of the joint MLE :math:`\bar\theta` (low-index ties).
+
+        For ``planner="ucb_tv"``: the stable MLE :math:`\hat\theta^k` (restricted to
+        :math:`p_{\min}`-stable models).
+        """
+        if self.planner == "ucb_tv":
+            return self._stable_mle()
         b = self.L.max(axis=2)
         t = int(np.argmax(b.sum(0)))
         e = np.argmax(self.L[:, t, :], axis=1)
         return t * self.cls.m_E + e
 
+    def _stable_mle(self) -> np.ndarray:
+        r"""(N,) flat indices of the stable MLE :math:`\hat\theta^k` (spec §2.3) [R].
+
+        The joint MLE over the models that give every logged trajectory of
+        their task probability :math:`\ge p_{\min}` (hence every logged prefix),
+        by the profiles of :meth:`_threshold` restricted to stable models;
+        lowest-index ties; the plain joint MLE if no joint model is stable.
+        """
+        c = self.cls
+        ok = (self.min_logged >= self.p_min).reshape(self.N, c.m_T, c.m_E)
+        Lc = np.where(ok, self.L, -np.inf)
+        b = Lc.max(axis=2)
+        lam = b.sum(0)
+        if not np.isfinite(lam).any():  # no stable joint model: fall back to the plain MLE
+            Lc, lam = self.L, self.L.max(axis=2).sum(0)
+        t = int(np.argmax(lam))
+        return t * c.m_E + np.argmax(Lc[:, t, :], axis=1)
+
+    def ucb_tv_values(self) -> tuple[np.ndarray, np.ndarray, Plan]:
+        r"""Stable MLE, bonus values and their plan on the current data (spec §2.3) [R/D].
+
+        Returns
+        -------
+        models : ndarray (N,)
+            Flat single-model indices of :math:`\hat\theta^k`.
+        values : ndarray (N,)
+            :math:`V_n = \max_\pi \sum_\tau P^\pi_{\hat\theta^k_n}(\tau)\hat b^k_n(\tau)`.
+        plan : Plan
+            Batched max-sum plan (its tables give :math:`\pi^k_n`).
+        """
+        if self.planner != "ucb_tv":
+            raise RuntimeError(f"ucb_tv_values needs planner='ucb_tv' (the bonus data is "
+                               f"only recorded then), this agent has {self.planner!r}")
+        c = self.cls
+        psi, _ = predictive_states(c)
+        ms = self._stable_mle()
+        b = ucb_tv_bonus([psi[h][ms] for h in range(c.H)], self.counts, self.alpha, self.lam,
+                         c.O, c.A, c.H)
+        plan = maxsum(c.P.reshape(c.M, c.F)[ms] * b, c.O, c.A, c.H)
+        return ms, np.asarray(plan.value, dtype=float).reshape(self.N), plan
+
+    def _plan_ucb_tv(self) -> None:
+        ms, vals, plan = self.ucb_tv_values()
+        red = np.sum if self.criterion == "average" else np.max
+        limit = self.N * self.eps / 2 if self.criterion == "average" else self.eps / 2
+        self.delta_k = float(red(vals))
+        self.bonus_values = vals
+        self.history.append((self.delta_k, "ucb_tv"))
+        self._ucb_plan = plan
+        self._pair = (ms, ms)
+        if self.delta_k <= limit:
+            self.done = True
+        elif self.k >= self.K_max:
+            self.done = True
+            self.censored = True
+
     def _plan(self) -> None:
+        if self.planner == "ucb_tv":
+            self._plan_ucb_tv()
+            return
         c = self.cls
         D = c.dmax()
         cond, lam, thr = self._threshold()
@@ -356,6 +684,8 @@ class UMTPSR(_MultiTaskAgent):
         if self.planner == "uniform":
             nu = np.full((1, c.F), float(c.A) ** -c.H)
             stacks = [np.repeat(nu, c.H, axis=0) for _ in range(self.N)]
+        elif self.planner == "ucb_tv":
+            stacks = [_explore_from_tables(self._ucb_plan.tables, c.O, c.A, c.H)]
         else:
             a, b = self._pair
             stacks = [_explore_stack(c, int(a[n]), int(b[n])) for n in range(self.N)]
@@ -363,21 +693,43 @@ class UMTPSR(_MultiTaskAgent):
         return tasks, np.concatenate(stacks)
 
     def update(self, tasks, idx) -> None:
-        """Add trajectories (flat indices ``idx`` of tasks ``tasks``) to the joint likelihood."""
+        """Add trajectories (flat indices ``idx`` of tasks ``tasks``) to the joint likelihood.
+
+        For ``planner="ucb_tv"`` also the bonus data: play ``j`` of a task is its
+        exploration index ``h = j mod H`` (the order of :meth:`policies`), its
+        length-``h`` prefix is counted in ``counts[h]``, and ``min_logged`` keeps
+        the smallest probability every model gives a logged trajectory.
+        """
         tasks = np.asarray(tasks, dtype=np.int64)
         idx = np.asarray(idx, dtype=np.int64)
-        lp = self.cls.logP[:, idx].T.reshape(len(idx), self.cls.m_T, self.cls.m_E)
-        if len(tasks) == self.N * self.cls.H and (tasks == np.repeat(np.arange(self.N),
-                                                                    self.cls.H)).all():
-            self.L += lp.reshape(self.N, self.cls.H, self.cls.m_T, self.cls.m_E).sum(1)
+        c = self.cls
+        lp = c.logP[:, idx].T.reshape(len(idx), c.m_T, c.m_E)
+        if len(tasks) == self.N * c.H and (tasks == np.repeat(np.arange(self.N), c.H)).all():
+            self.L += lp.reshape(self.N, c.H, c.m_T, c.m_E).sum(1)
+            hs = np.tile(np.arange(c.H), self.N)
         else:
             np.add.at(self.L, tasks, lp)
+            # exploration index of each play: its rank among the plays of its task, mod H
+            hs = np.zeros(len(tasks), dtype=np.int64)
+            for n in np.unique(tasks):
+                sel = tasks == n
+                hs[sel] = np.arange(sel.sum()) % c.H
+        if self.planner == "ucb_tv":  # bonus data (spec §2.3): prefixes and stability
+            for h in range(c.H):
+                sel = hs == h
+                np.add.at(self.counts[h], (tasks[sel], idx[sel] // (c.O * c.A) ** (c.H - h)),
+                          1.0)
+            np.minimum.at(self.min_logged, tasks, c.P.reshape(c.M, c.F)[:, idx].T)
         self.k += 1
         self._plan()
 
     def info(self) -> dict:
         """Last certificate and how it was computed."""
-        return {"delta_k": self.delta_k, "mode": self.history[-1][1], "beta": self.beta}
+        out = {"delta_k": self.delta_k, "mode": self.history[-1][1], "beta": self.beta}
+        if self.planner == "ucb_tv":
+            out.update(alpha=self.alpha, lam=self.lam, p_min=self.p_min,
+                       bonus_values=self.bonus_values.copy())
+        return out
 
 
 class IndependentPSR(_MultiTaskAgent):
