@@ -706,15 +706,14 @@ class UMTPSR(_MultiTaskAgent):
         lp = c.logP[:, idx].T.reshape(len(idx), c.m_T, c.m_E)
         if len(tasks) == self.N * c.H and (tasks == np.repeat(np.arange(self.N), c.H)).all():
             self.L += lp.reshape(self.N, c.H, c.m_T, c.m_E).sum(1)
-            hs = np.tile(np.arange(c.H), self.N)
         else:
             np.add.at(self.L, tasks, lp)
+        if self.planner == "ucb_tv":  # bonus data (spec §2.3): prefixes and stability
             # exploration index of each play: its rank among the plays of its task, mod H
             hs = np.zeros(len(tasks), dtype=np.int64)
             for n in np.unique(tasks):
                 sel = tasks == n
                 hs[sel] = np.arange(sel.sum()) % c.H
-        if self.planner == "ucb_tv":  # bonus data (spec §2.3): prefixes and stability
             for h in range(c.H):
                 sel = hs == h
                 np.add.at(self.counts[h], (tasks[sel], idx[sel] // (c.O * c.A) ** (c.H - h)),
