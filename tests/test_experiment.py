@@ -229,3 +229,15 @@ def test_run_episodes_direct(mdp, agent):
     out = run_episodes(agent, mdp, 10, seed_sequences(1)[0])
     assert set(out) == {"values", "mixture_values", "optimistic_value"}
     np.testing.assert_array_equal(out["values"], out["mixture_values"])
+
+
+def test_atomic_write_gives_the_umask_mode(tmp_path):
+    from theoryrl.experiment import atomic_write_bytes
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "x.bin", b"data")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "x.bin").read_bytes() == b"data"
+    assert (tmp_path / "x.bin").stat().st_mode & 0o777 == 0o644
