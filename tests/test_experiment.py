@@ -241,3 +241,20 @@ def test_atomic_write_gives_the_umask_mode(tmp_path):
         os.umask(old)
     assert (tmp_path / "x.bin").read_bytes() == b"data"
     assert (tmp_path / "x.bin").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda p: p.__setitem__((1, 2, 0), -0.25), r"policy\[1, 2\] is not a distribution"),
+    (lambda p: p.__setitem__((0, 3, 1), p[0, 3, 1] + 1e-6), r"policy\[0, 3\] is not a dist"),
+    (lambda p: p.__setitem__((2, 0, 0), np.nan), r"policy\[2, 0, 0\] is not finite"),
+])
+def test_driver_check_of_stochastic_policies(mdp, bad, match):
+    sim = EpisodeSimulator(mdp)
+    H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    pi = np.random.default_rng(0).dirichlet(np.ones(A), size=(H, S))
+    assert sim.check(pi) is pi  # compiled fast path, no copy
+    ref = mdp.evaluate(pi)[0] @ mdp.init
+    assert sim.value(sim.check(pi)) == pytest.approx(ref, abs=1e-12)
+    bad(pi)
+    with pytest.raises(ValueError, match=match):
+        sim.check(pi)

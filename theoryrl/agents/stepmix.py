@@ -182,7 +182,6 @@ class _Conservative(Agent):
         self._pik_f = np.zeros((H, S, A))  # its one-hot float form (_pik_float)
         self._bon = np.empty((H, S, A))
         self._Vpes = np.zeros((H + 1, S))
-        self._eye = np.eye(A)
         self._fresh = False
         self._plan_out: np.ndarray | Mixture | None = None
         self._last: dict[str, float] = {}

@@ -53,6 +53,27 @@ def simulate_stochastic(Pcum, R, init_cum, pi, u, states, actions, rewards):
 
 
 @njit(cache=True)
+def rows_are_distributions(pi, atol):
+    """Whether every row ``pi[h, s]`` of the float array (H, S, A) has entries >= 0
+    and a sum within ``atol`` of 1 (the test of ``check_distribution_rows``; NaN
+    fails both comparisons' complements, as there)."""
+    H = pi.shape[0]
+    S = pi.shape[1]
+    A = pi.shape[2]
+    for h in range(H):
+        for s in range(S):
+            tot = 0.0
+            for a in range(A):
+                x = pi[h, s, a]
+                if not x >= 0.0:
+                    return False
+                tot += x
+            if not abs(tot - 1.0) <= atol:
+                return False
+    return True
+
+
+@njit(cache=True)
 def actions_in_range(pi, A):
     """Whether every entry of the int array pi (H, S) lies in [0, A)."""
     H = pi.shape[0]

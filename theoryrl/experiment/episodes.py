@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 
+from .._validation import ATOL
 from ..agents.base import Agent, Mixture, Trajectory
 from ..models.tabular import TabularMDP
 from ..planning import _kernels as plan_kernels
@@ -45,7 +46,11 @@ class EpisodeSimulator:
             if not _kernels.actions_in_range(pi, self.A):
                 return self.mdp.check_policy(pi)  # raises with the offending index
             return pi
-        return self.mdp.check_policy(pi)
+        if (isinstance(pi, np.ndarray) and pi.dtype == np.float64
+                and pi.shape == (self.H, self.S, self.A) and pi.flags.c_contiguous
+                and _kernels.rows_are_distributions(pi, ATOL)):
+            return pi
+        return self.mdp.check_policy(pi)  # converts, broadcasts, or raises with the index
 
     def value(self, pi: np.ndarray) -> float:
         r"""Exact ``init @ V^pi_0`` of a validated policy.
