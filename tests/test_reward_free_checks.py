@@ -83,3 +83,14 @@ def test_baselines_guard_marks_saturation_inconclusive():
     row = np.stack([0.1 * H ** 0, H ** 2 * 0.9, H ** 2, 0 * H + 1, 3 * np.e * H ** 0.5 + H], -1)
     res = rf.check_baselines(np.array([row, row]), st, 0.0)  # UCRL-RFE at 0.9 of its cap
     assert res.passed is False and "inconclusive" in res.details["verdict"]
+
+
+def test_scaling_check_fails_when_its_radius_did_not_cover():
+    st = rf.QUICK["k_rate"]
+    k = np.asarray(st["k"], dtype=float)
+    good = np.stack([0.5 * k ** -0.5 * (1 + 0.01 * s) for s in range(3)])  # slope -1/2
+    covered = np.column_stack([good, np.full(3, 0.8)])
+    assert rf.check_k_rate(covered, st, 0.0).passed is True
+    missed = np.column_stack([good, np.full(3, 1.3)])  # theta* left the ellipsoid once
+    res = rf.check_k_rate(missed, st, 0.0)
+    assert res.passed is False and "did not cover" in res.details["verdict"]
