@@ -209,3 +209,18 @@ def test_scalar_validators():
         v.check_rng(np.random.RandomState(0))
     with pytest.raises(ValueError, match=r"x\[1\] must be in \[0, 1\]"):
         v.check_in_range(np.array([0.5, 2.0]), "x", 0.0, 1.0)
+
+
+@pytest.mark.parametrize("bad, err, msg", [
+    (True, TypeError, "x must be a real number, got bool"),
+    ("1", TypeError, "x must be a real number, got str"),
+    (np.nan, ValueError, "x must be finite, got nan"),
+    (-np.inf, ValueError, "x must be finite, got -inf"),
+])
+def test_check_real_errors(bad, err, msg):
+    with pytest.raises(err, match=msg):
+        v.check_real(bad, "x")
+
+
+def test_check_real_accepts_numpy_scalars():
+    assert v.check_real(np.int64(3), "x") == 3.0 and v.check_real(np.float32(-0.5), "x") == -0.5

@@ -6,6 +6,7 @@ Each returns the cleaned value or raises ``ValueError``/``TypeError`` as
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -94,6 +95,16 @@ def check_open_unit(x, name: str) -> float:
     x = float(x)
     if not 0.0 < x < 1.0:
         raise ValueError(f"{name} must be in (0, 1), got {x}")
+    return x
+
+
+def check_real(x, name: str) -> float:
+    """A finite real number (not a bool)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x}")
     return x
 
 

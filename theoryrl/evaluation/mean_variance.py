@@ -91,12 +91,11 @@ References
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_int, check_positive, check_rng
+from .._validation import check_int, check_positive, check_real, check_rng
 from ._mean_variance_kernels import _pg_offline, _terminal_wealth, _wz_emv
 
 __all__ = [
@@ -199,15 +198,6 @@ PG_GRID = tuple(sorted(PG_TABLE2))
 # setting, data
 # ---------------------------------------------------------------------------
 
-def _check_real(x, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x}")
-    return x
-
-
 @dataclass(frozen=True)
 class MVSetting:
     """PG Section 5.1's fixed quantities (spec Section 4.2 [S] unless tagged).
@@ -244,8 +234,8 @@ class MVSetting:
     w_decay: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_real(self.x0, "x0")
-        _check_real(self.z, "z")
+        check_real(self.x0, "x0")
+        check_real(self.z, "z")
         check_positive(self.T, "T")
         check_positive(self.dt, "dt")
         check_positive(self.gamma, "gamma")
@@ -276,7 +266,7 @@ def _check_setting(setting) -> MVSetting:
 
 
 def _check_market(mu, sigma) -> tuple[float, float]:
-    return _check_real(mu, "mu"), check_positive(sigma, "sigma")
+    return check_real(mu, "mu"), check_positive(sigma, "sigma")
 
 
 def simulate_returns(mu: float, sigma: float, shape: int | tuple[int, ...], dt: float,
@@ -582,7 +572,7 @@ def _check_policy(policy) -> tuple[float, float]:
         return policy.coef, policy.w
     if isinstance(policy, (str, bytes)) or not hasattr(policy, "__len__") or len(policy) != 2:
         raise TypeError(f"policy must be an MVFit or a pair (c, w), got {type(policy).__name__}")
-    return _check_real(policy[0], "policy[0]"), _check_real(policy[1], "policy[1]")
+    return check_real(policy[0], "policy[0]"), check_real(policy[1], "policy[1]")
 
 
 def evaluate_policy(policy: MVFit | tuple[float, float], mu: float, sigma: float, *,

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_positive, check_rng
+from .._validation import check_int, check_positive, check_real, check_rng
 from ._diffusion_kernels import _euler_paths, _gaussian_paths
 
 __all__ = [
@@ -60,15 +60,6 @@ __all__ = [
 ]
 
 _HORIZONS = ("finite", "discounted", "ergodic")
-
-
-def _real(x, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x}")
-    return x
 
 
 def _one_minus_exp_over(beta: float, tau):
@@ -162,8 +153,8 @@ class Diffusion1D:
     def __init__(self, *, b0: float, b1: float, c0: float, c1: float = 0.0,
                  c2: float = 0.0, T: float = 1.0, beta: float = 0.0, m0: float = 0.0,
                  s0: float = 0.0, reward_terms: tuple = (), terminal_terms: tuple = ()):
-        self.b0, self.b1 = _real(b0, "b0"), _real(b1, "b1")
-        self.c0, self.c1, self.c2 = _real(c0, "c0"), _real(c1, "c1"), _real(c2, "c2")
+        self.b0, self.b1 = check_real(b0, "b0"), check_real(b1, "b1")
+        self.c0, self.c1, self.c2 = check_real(c0, "c0"), check_real(c1, "c1"), check_real(c2, "c2")
         disc = self.c1 ** 2 - 4 * self.c0 * self.c2
         if self.c2 < 0 or self.c0 < 0 or disc > 1e-12 * max(1.0, self.c1 ** 2):
             raise ValueError("c0 + c1 x + c2 x^2 must be a non-negative variance for all "
@@ -173,7 +164,7 @@ class Diffusion1D:
         else:
             self.T = math.inf
         self.beta = check_positive(beta, "beta", allow_zero=True)
-        self.m0 = _real(m0, "m0")
+        self.m0 = check_real(m0, "m0")
         self.s0 = check_positive(s0, "s0", allow_zero=True)
         self.reward_terms = tuple((int(p), float(c)) for p, c in reward_terms)
         self.terminal_terms = tuple((int(p), float(c)) for p, c in terminal_terms)
@@ -367,7 +358,7 @@ class OUQuadratic(Diffusion1D):
                  s0: float = 0.5):
         self.kappa = check_positive(kappa, "kappa")
         self.sigma = check_positive(sigma, "sigma")
-        self.q, self.p = _real(q, "q"), _real(p, "p")
+        self.q, self.p = check_real(q, "q"), check_real(p, "p")
         super().__init__(b0=0.0, b1=-self.kappa, c0=self.sigma ** 2, T=T, beta=beta, m0=m0,
                          s0=s0, reward_terms=((2, self.q),), terminal_terms=((2, self.p),))
         self.gk = 2 * self.kappa + self.beta
@@ -462,7 +453,7 @@ class OUDiscounted(Diffusion1D):
                  beta: float = 0.5):
         self.kappa = check_positive(kappa, "kappa")
         self.sigma = check_positive(sigma, "sigma")
-        self.q = _real(q, "q")
+        self.q = check_real(q, "q")
         beta = check_positive(beta, "beta")
         super().__init__(b0=0.0, b1=-self.kappa, c0=self.sigma ** 2, beta=beta, m0=0.0,
                          s0=self.sigma / math.sqrt(2 * self.kappa),
@@ -515,11 +506,12 @@ class ErgodicLQ(Diffusion1D):
     def __init__(self, phi1: float = 0.0, phi2: float = 0.0, phi3: float = 0.0, *,
                  A: float = -1.0, D: float = 1.0, M: float = 2.0, R: float = 1.0,
                  N: float = 2.0, P: float = 1.0, Q: float = 2.0, gamma: float = 0.1):
-        self.phi1, self.phi2, self.phi3 = _real(phi1, "phi1"), _real(phi2, "phi2"), _real(
-            phi3, "phi3")
-        self.A, self.D = _real(A, "A"), _real(D, "D")
-        self.M, self.R, self.N, self.P, self.Q = (_real(M, "M"), _real(R, "R"), _real(N, "N"),
-                                                  _real(P, "P"), _real(Q, "Q"))
+        self.phi1, self.phi2, self.phi3 = (check_real(phi1, "phi1"), check_real(phi2, "phi2"),
+                                           check_real(phi3, "phi3"))
+        self.A, self.D = check_real(A, "A"), check_real(D, "D")
+        self.M, self.R, self.N, self.P, self.Q = (check_real(M, "M"), check_real(R, "R"),
+                                                  check_real(N, "N"), check_real(P, "P"),
+                                                  check_real(Q, "Q"))
         self.gamma = check_positive(gamma, "gamma", allow_zero=True)
         v = math.exp(self.phi3)
         self.v = v
@@ -590,11 +582,11 @@ class MeanVarianceGaussian(Diffusion1D):
     def __init__(self, mu: float = 0.3, sigma: float = 0.2, *, phi1: float | None = None,
                  v: float = 0.01, w: float = 1.4, z: float = 1.4, gamma: float = 0.1,
                  T: float = 1.0, x0: float = 1.0):
-        self.mu = _real(mu, "mu")
+        self.mu = check_real(mu, "mu")
         self.sigma = check_positive(sigma, "sigma")
-        self.phi1 = self.mu / self.sigma ** 2 if phi1 is None else _real(phi1, "phi1")
+        self.phi1 = self.mu / self.sigma ** 2 if phi1 is None else check_real(phi1, "phi1")
         self.v = check_positive(v, "v")
-        self.w, self.z, self.x0 = _real(w, "w"), _real(z, "z"), _real(x0, "x0")
+        self.w, self.z, self.x0 = check_real(w, "w"), check_real(z, "z"), check_real(x0, "x0")
         self.gamma = check_positive(gamma, "gamma", allow_zero=True)
         s2, p1, w_ = self.sigma ** 2, self.phi1, self.w
         self.k = s2 * p1 ** 2 - 2 * self.mu * p1
