@@ -416,11 +416,6 @@ def measure_horizon(setting: dict, seed: int, weighting: str = "home") -> np.nda
     return np.array([vh + [worst[0]], cs + [worst[0]]])
 
 
-def measure_h(setting: dict, seed: int, weighting: str = "home") -> np.ndarray:
-    """PC-H rows: V_hat_{K,1} per H (+ coverage ratio)."""
-    return measure_horizon(setting, seed, weighting)[0]
-
-
 def check_h(Y: np.ndarray, setting: dict, seconds: float) -> CheckResult:
     """Cor. 2.6.4 (H only in logs): slope of log V_hat_K on log H, pass if CI upper < 0.35;
     inconclusive (fail) when any V_hat > 0.5 (saturation, pitfall P9)."""
@@ -431,11 +426,6 @@ def check_h(Y: np.ndarray, setting: dict, seconds: float) -> CheckResult:
         {"rule": "slope CI upper < 0.35",
          "radius": f"practical c_beta={setting.get('c_beta', 1.0)}",
          "max_cov_ratio": cov}, guard=bool(np.all(Y <= 0.5)))
-
-
-def measure_h2(setting: dict, seed: int, weighting: str = "home") -> np.ndarray:
-    """PC-H2 rows: all-reward certificate C (practical radius) at K per H (+ coverage)."""
-    return measure_horizon(setting, seed, weighting)[1]
 
 
 def check_h2(Y: np.ndarray, setting: dict, seconds: float) -> CheckResult:
