@@ -94,7 +94,7 @@ def instance(name: str):
 class _OptEvalEpsMix(EpsMix):
     """Broken (C1): certifies pi^k with OPT-EVAL instead of PES-EVAL."""
 
-    def _bound0(self, pi_f, pessimistic=True, act=None):
+    def _bound0(self, pi_f, pessimistic, act):
         return super()._bound0(pi_f, False, act)
 
 

@@ -221,23 +221,16 @@ class _Conservative(Agent):
         _k.one_hot_fill(self._pik, self._pik_f)
         return self._pik_f
 
-    def _bound0(self, pi_f: np.ndarray, pessimistic: bool = True,
-                act: np.ndarray | None = None) -> float:
-        """``init @ PES-EVAL(pi_f)_0`` (``OPT-EVAL`` if not ``pessimistic``); ``act``:
-        :func:`~._stepmix_kernels.one_hot_actions` of ``pi_f`` if known (faster, same
-        numbers)."""
+    def _bound0(self, pi_f: np.ndarray, pessimistic: bool, act: np.ndarray) -> float:
+        """``init @ PES-EVAL(pi_f)_0`` (``OPT-EVAL`` if not ``pessimistic``); ``act`` is
+        :func:`~._stepmix_kernels.one_hot_actions` of ``pi_f`` (for a deterministic
+        policy, its action table)."""
         V = self._Vpes
         V[self.spec.horizon] = 0.0
-        if act is None:
-            _k.evaluate_bound(self._N, self._n, self._nxt, self._nnz, self._R, pi_f,
+        _k.evaluate_bound_act(self._N, self._n, self._nxt, self._nnz, self._R, pi_f, act,
                               self._eps, self._w, self._w0, _PES_KINDS[self.bonus],
                               self.bonus_scale, -1 if pessimistic else 1, 0,
                               self.spec.horizon, V)
-        else:
-            _k.evaluate_bound_act(self._N, self._n, self._nxt, self._nnz, self._R, pi_f, act,
-                                  self._eps, self._w, self._w0, _PES_KINDS[self.bonus],
-                                  self.bonus_scale, -1 if pessimistic else 1, 0,
-                                  self.spec.horizon, V)
         return float(self._init @ V[0])
 
     def _baseline_bounds(self) -> tuple[float, float]:
