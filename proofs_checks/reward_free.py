@@ -184,8 +184,9 @@ def _slope_result(check, claim, x, Y, rule, seconds, details, guard=None):
 
 
 def _monitor(theta, worst: list):
-    """``on_episode`` hook recording the largest coverage ratio of the frozen
-    estimators (all 2M ellipsoids) into ``worst[0]`` (needs theta*: checks only)."""
+    """``on_episode`` hook recording the largest coverage ratio of the agent's frozen
+    estimators (``coverage_ratios``: all 2M ellipsoids of HF-UCRL-RFE++, UCRL-RFE's
+    one) into ``worst[0]`` (needs theta*: checks only)."""
     def hook(a, k):
         worst[0] = max(worst[0], float(a.coverage_ratios(theta).max()))
     return hook
@@ -210,10 +211,7 @@ def measure_coverage(setting: dict, seed: int, beta_mode: str,
     ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], delta=setting["delta"],
                      beta_mode=beta_mode, beta_scale=beta_scale)
     worst = [0.0]
-
-    def hook(a, k):
-        worst[0] = max(worst[0], float(a.coverage_ratios(inst.theta).max()))
-
+    hook = _monitor(inst.theta, worst)
     explore(ag, inst, setting["K"], seed, on_episode=hook)
     hook(ag, setting["K"] + 1)
     return worst[0]
@@ -226,10 +224,7 @@ def measure_coverage_ucrl_rfe(setting: dict, seed: int, c_beta: float = 1.0) -> 
     ag = UCRLRFE(inst.mdp.spec, inst.phi, inst.B, setting["K"], delta=setting["delta"],
                  c_beta=c_beta, beta_mode="practical")
     worst = [0.0]
-
-    def hook(a, k):
-        worst[0] = max(worst[0], a.coverage_ratio(inst.theta))
-
+    hook = _monitor(inst.theta, worst)
     explore(ag, inst, setting["K"], seed, on_episode=hook)
     hook(ag, setting["K"] + 1)
     return worst[0]
@@ -471,10 +466,7 @@ def measure_baselines(setting: dict, seed: int) -> np.ndarray:
         ub = UCRLRFE(inst.mdp.spec, inst.phi, inst.B, setting["K"], c_beta=setting["c_beta"],
                      beta_mode="practical")
         w_ub = [0.0]
-
-        def hook(a, k, w=w_ub, th=inst.theta):
-            w[0] = max(w[0], a.coverage_ratio(th))
-
+        hook = _monitor(inst.theta, w_ub)
         explore(ub, inst, setting["K"], seed, on_episode=hook)
         hook(ub, setting["K"] + 1)
         tab = random_mdp(S, A, horizon=H, seed=seed)

@@ -191,12 +191,12 @@ class UCRLRFE(Agent):
     def info(self) -> dict[str, float]:
         return {"vexp": float(self._Vexp[0, self.s1])}
 
-    def coverage_ratio(self, theta_star) -> float:
-        r""":math:`\|\theta_k - \theta^*\|_{\Sigma_{1,k}}/\beta` for the current estimator
-        (the confidence event of Theorem 2.4.3 is ratio <= 1 for all k) -- proof
-        checks only."""
+    def coverage_ratios(self, theta_star) -> np.ndarray:
+        r""":math:`\|\theta_k - \theta^*\|_{\Sigma_{1,k}}/\beta`, shape (1,), for the current
+        estimator (the confidence event of Theorem 2.4.3 is ratio <= 1 for all k; the
+        same interface as :meth:`HFUCRLRFEpp.coverage_ratios`) -- proof checks only."""
         diff = self._th - np.asarray(theta_star, dtype=float)
-        return math.sqrt(max(float(diff @ self._G @ diff), 0.0)) / self.beta
+        return np.array([math.sqrt(max(float(diff @ self._G @ diff), 0.0)) / self.beta])
 
     def certificate(self) -> float:
         r""":math:`H\cdot V^{K+1}_1(s_1)` (Lemma 2.8.1) for rewards :math:`r_h\in[0,1]`."""
