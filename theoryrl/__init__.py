@@ -11,7 +11,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("models", "planning", "envs", "agents", "evaluation", "experiment",
+_SUBMODULES = ("models", "planning", "robust", "envs", "agents", "evaluation", "experiment",
                "claims", "backend", "exercises")
 __all__ = [*_SUBMODULES, "run", "__version__"]
 

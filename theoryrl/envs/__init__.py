@@ -44,3 +44,6 @@ from .mdptoolbox import from_mdptoolbox, to_mdptoolbox  # noqa: E402
 
 __all__ += ["GRID_ACTIONS", "HardMDP", "from_mdptoolbox", "grid_cells", "gridworld",
             "hard_instance", "to_gymnasium", "to_mdptoolbox"]
+from .robust import RobustInstance, random_finite_set, windy_walk  # noqa: E402
+
+__all__ += ["RobustInstance", "random_finite_set", "windy_walk"]
