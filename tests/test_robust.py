@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from theoryrl.agents.iwocs import iwocs
+from theoryrl.agents.iwocs import iwocs, monte_carlo_values
 from theoryrl.envs.robust import random_finite_set, windy_walk
 from theoryrl.planning import ConvergenceError, policy_iteration
 from theoryrl.robust import (
@@ -285,3 +285,28 @@ def test_bad_input_names_the_argument():
         robust_policy_evaluation(inst.uset, inst.R, 0.9, np.array([0, 5, 0]))
     with pytest.raises(TypeError, match="uset"):
         robust_value_iteration(None, inst.R, 0.9)
+
+
+def test_monte_carlo_values_agree_with_exact_values():
+    inst = windy_walk(np.linspace(0.0, 0.5, 5))
+    pi = policy_iteration(inst.uset.models[0], inst.R, inst.gamma).policy
+    exact = np.array([static_value(T, inst.R, inst.gamma, pi)[inst.init]
+                      for T in inst.uset.models])
+    mean, se = monte_carlo_values(inst.uset.models, inst.R, inst.gamma, pi, inst.init, 400,
+                                  np.random.default_rng(3))
+    noisy = se > 1e-9  # alpha = 0 is deterministic: every rollout returns the exact value
+    assert noisy[1:].all()
+    assert np.abs(mean - exact)[~noisy].max() <= 1e-7
+    assert (np.abs(mean - exact)[noisy] / se[noisy]).max() <= 4.0
+
+
+def test_monte_carlo_minimum_is_biased_low_on_near_ties():
+    """The paper's min over noisy estimates (Appendix E) is biased: the winner's curse."""
+    inst = windy_walk(np.linspace(0.45, 0.5, 25))
+    pi = iwocs(inst.uset, inst.R, inst.gamma, inst.init).policy
+    exact = min(static_value(T, inst.R, inst.gamma, pi)[inst.init] for T in inst.uset.models)
+    rng = np.random.default_rng(11)
+    bias = np.array([monte_carlo_values(inst.uset.models, inst.R, inst.gamma, pi, inst.init,
+                                        300, rng)[0].min() - exact for _ in range(60)])
+    z = bias.mean() / (bias.std(ddof=1) / np.sqrt(bias.size))
+    assert z < -4

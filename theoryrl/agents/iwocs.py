@@ -50,7 +50,7 @@ from ..robust import (
     static_value,
 )
 
-__all__ = ["IWOCSResult", "iwocs"]
+__all__ = ["IWOCSResult", "iwocs", "monte_carlo_values"]
 
 _VARIANTS = ("paper", "rect")
 
@@ -108,6 +108,67 @@ def _start(init, S: int) -> np.ndarray:
         mu[int(init)] = 1.0
         return mu
     return check_distribution(init, "init", size=S)
+
+
+def monte_carlo_values(models: np.ndarray, R: np.ndarray, gamma: float, policy: np.ndarray,
+                       init: int, rollouts: int, rng: np.random.Generator,
+                       horizon: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    r"""Monte-Carlo estimates of :math:`V^\pi_{T_k}(s_0)` for every model, as in the
+    paper's tabular experiment (Zouitine, Geist and Rachelson 2024, Appendix E:
+    300 rollouts per model).
+
+    Rollouts end in absorbing zero-reward states (the goal of a stochastic
+    shortest path) or are truncated at ``horizon`` steps (default: the first
+    :math:`L` with :math:`\gamma^L \max|r| / (1 - \gamma) \le 10^{-8}`).
+
+    Parameters
+    ----------
+    models : ndarray, shape (K, S, A, S)
+        Static models.
+    R : ndarray, shape (S, A)
+        Rewards.
+    gamma : float
+        Discount factor.
+    policy : ndarray of int, shape (S,)
+        Deterministic policy.
+    init : int
+        Start state.
+    rollouts : int
+        Rollouts per model.
+    rng : numpy.random.Generator
+        Source of randomness.
+    horizon : int, optional
+        Truncation length.
+
+    Returns
+    -------
+    mean, stderr : ndarray, shape (K,)
+        Sample means of the discounted returns and their standard errors.
+    """
+    models = np.asarray(models, dtype=float)
+    K, S = models.shape[0], models.shape[1]
+    rollouts = check_int(rollouts, "rollouts", low=2)
+    if horizon is None:
+        scale = max(float(np.abs(R).max()), 1e-300) / (1.0 - gamma)
+        horizon = max(1, int(np.ceil(np.log(1e-8 / scale) / np.log(gamma))))
+    cum = np.cumsum(models[:, np.arange(S), policy], axis=-1)  # (K, S, S)
+    r_pi = R[np.arange(S), policy]
+    state = np.full((K, rollouts), int(init))
+    ret = np.zeros((K, rollouts))
+    k_idx = np.arange(K)[:, None]
+    P_pi = models[:, np.arange(S), policy]
+    # states that keep the return fixed forever (zero reward, absorbing in every model)
+    done = (r_pi == 0.0) & np.all(P_pi[:, np.arange(S), np.arange(S)] == 1.0, axis=0)
+    disc = 1.0
+    for _ in range(horizon):
+        if done[state].all():
+            break
+        ret += disc * r_pi[state]
+        rows = cum[k_idx, state]  # (K, n, S)
+        u = rng.random((K, rollouts, 1)) * rows[..., -1:]
+        state = np.minimum((rows <= u).sum(axis=-1), S - 1)
+        disc *= gamma
+    return ret.mean(axis=1), ret.std(axis=1, ddof=1) / np.sqrt(rollouts)
 
 
 def _worst_case(uset, R, gamma, pi, mu):
