@@ -13,7 +13,8 @@ Mehta 2020): :math:`\tilde\theta_t = \theta_t + \frac{1-\eta_t}{\eta_t}(\theta_t
 :math:`\eta_t = \eta_0 (2/(t+2))^{4/5}` and :math:`\alpha_t = \alpha_0\, 2/(t+2)`.
 
 **N-HARPG**: :math:`\hat\theta_t = q_t\theta_t + (1-q_t)\theta_{t-1}`,
-:math:`q_t \sim U[0,1]`; :math:`d_t = (1-\eta_t)(d_{t-1} + B(\hat\tau_t,\hat\theta_t)(\theta_t - \theta_{t-1}))
+:math:`q_t \sim U[0,1]`;
+:math:`d_t = (1-\eta_t)\big(d_{t-1} + B(\hat\tau_t,\hat\theta_t)(\theta_t - \theta_{t-1})\big)
 + \eta_t g(\tau_t, \theta_t)` with two independent trajectories and
 :math:`\eta_t = \eta_0\, 2/(t+2)`; normalised step as above. **HARPG** takes
 the plain step :math:`\alpha_0 (2/(t+2))^{1/2} d_t`.

@@ -147,8 +147,8 @@ class PolicyGradientMDP:
         M = np.eye(S) - self.gamma * P_pi
         V = np.linalg.solve(M, r_pi[..., None])[..., 0]
         Q = self.R + self.gamma * np.einsum("sat,...t->...sa", self.P, V)
-        d = (1 - self.gamma) * np.linalg.solve(np.swapaxes(M, -1, -2),
-                                               np.broadcast_to(self.rho, V.shape)[..., None])[..., 0]
+        rho = np.broadcast_to(self.rho, V.shape)[..., None]
+        d = (1 - self.gamma) * np.linalg.solve(np.swapaxes(M, -1, -2), rho)[..., 0]
         w = d[..., None] * pi * (Q - V[..., None]) / (1 - self.gamma)
         return np.einsum("...sa,...sad->...d", w, self.score(theta))
 
