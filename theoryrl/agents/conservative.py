@@ -1,4 +1,4 @@
-r"""Conservative-exploration baselines compared with StepMix/EpsMix (spec Sec. 8).
+r"""Conservative-exploration baselines compared with StepMix/EpsMix.
 
 * :class:`BaselineOnly` — plays :math:`\pi_b` forever (Sec. 8.7; regret
   :math:`K\Delta_b`, always safe).
@@ -85,7 +85,7 @@ class _Switching(_Conservative):
 
 
 class CUCBVI(_Switching):
-    r"""CUCBVI (Garcelon et al. 2020) [V abstract; R mechanics, spec Sec. 8.2].
+    r"""CUCBVI (Garcelon et al. 2020) [V abstract; R mechanics].
 
     Plays :math:`\pi^k` iff
     :math:`\sum_{l < k} \underline V_l + \underline V^{\pi^k} \ge (1-\alpha)\,k\,V_b`,
@@ -103,7 +103,7 @@ class CUCBVI(_Switching):
 
 
 class DOPESwitch(_Switching):
-    r"""DOPE-style optimistic-pessimistic play [D surrogate, spec Sec. 8.5]: play
+    r"""DOPE-style optimistic-pessimistic play [D surrogate]: play
     :math:`\pi^k` iff :math:`\underline V^{\pi^k}_1(s_1) \ge (1-\alpha)V_b`
     (zero episode-wise violations on the event), else :math:`\pi_b`. Equivalent to
     EpsMix with :math:`\rho_k \in \{0, 1\}` — it pays the :math:`1/\kappa`-type
@@ -187,7 +187,7 @@ def _l1_bound(S: int, A: int, H: int, m: int, K: int, delta: float) -> float:
 
 def cumulative_violations(values: np.ndarray, baseline_value: float, alpha: float,
                           tol: float = 1e-9) -> np.ndarray:
-    r"""True where the cumulative constraint (spec Sec. 1.2) fails:
+    r"""True where the cumulative constraint fails:
     :math:`\sum_{l \le k} V^{\pi_l} < (1-\alpha) k V_b`; ``values`` (..., K)."""
     v = np.asarray(values, float)
     k = np.arange(1, v.shape[-1] + 1)

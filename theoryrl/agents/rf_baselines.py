@@ -1,7 +1,7 @@
 r"""Reward-free baselines: UCRL-RFE (linear mixtures), RF-Express and RF-UCRL (tabular).
 
 None of them is horizon-free; they are the comparison points of
-HF-UCRL-RFE++ (:mod:`theoryrl.agents.reward_free`, spec Sec. 7).
+HF-UCRL-RFE++ (:mod:`theoryrl.agents.reward_free`).
 
 * :class:`UCRLRFE` -- Zhang, Zhou & Gu, NeurIPS 2021 (dissertation Sec. 2.4,
   Algorithms 1-2, Theorem 2.4.3) [V]: Hoeffding-type, unweighted value-targeted
@@ -39,7 +39,7 @@ def ucrl_rfe_radius(K: int, d: int, H: int, B: float, delta: float) -> float:
 
 
 def ucrl_rfe_practical_radius(K: int, d: int, H: int, B: float, c_beta: float = 1.0) -> float:
-    r"""The **practical radius** of UCRL-RFE [D] (spec Sec. 8, PC-BASE):
+    r"""The **practical radius** of UCRL-RFE [D] (used by the ``baselines`` check):
     :math:`\beta = c_\beta H\sqrt{d\log(1 + KH^3B^2)} + 1`.
 
     Same construction and same scaling semantics as HF-UCRL-RFE++'s practical

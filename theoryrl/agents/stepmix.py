@@ -2,10 +2,9 @@ r"""StepMix and EpsMix: conservative exploration under episode-wise constraints.
 
 D. Li, R. Huang, C. Shen, J. Yang, *Near-optimal Conservative Exploration in
 Reinforcement Learning under Episode-wise Constraints*, ICML 2023 ([1]_).
-Implementation of the package spec ``specs/stepmix.md`` (section numbers
-below refer to it). Provenance tags: [V] verified from a retrievable source
-(the abstract), [R] reconstructed, [D] our design (holds for this code
-whatever the paper says).
+docs/theory/stepmix.md states what is reconstructed and why. Provenance
+tags: [V] verified from a retrievable source (the abstract), [R]
+reconstructed, [D] our design (holds for this code whatever the paper says).
 
 Setting [V tabular episodic; R details]. A known safe baseline
 :math:`\pi_b` with value :math:`V_b = V^{\pi_b}_1(s_1)`; with probability at
@@ -87,7 +86,7 @@ __all__ = [
 
 _OPT_KINDS = {"hoeffding": _uk.HOEFFDING, "bernstein": _uk.BERNSTEIN, "l1": _uk.L1}
 _PES_KINDS = {"l1": _k.L1, "bernstein": _k.BERNSTEIN}
-_SAFE = 1e-12  # slack in the safe direction only (spec Sec. 10.10)
+_SAFE = 1e-12  # slack in the safe direction only
 
 
 def safety_log_factors(bonus: str, S: int, A: int, H: int, K: int,
@@ -282,7 +281,7 @@ def _as_float_policy(pi: np.ndarray, A: int) -> np.ndarray:
 
 class EpsMix(_Conservative):
     r"""EpsMix [V existence, R mechanism]: an episode-level randomised mixture
-    of the optimistic policy and the baseline (spec Sec. 3.1).
+    of the optimistic policy and the baseline.
 
     Each episode: :math:`\pi^k` = OPT-PLAN, :math:`L_k` =
     PES-EVAL(:math:`\pi^k`)\ :math:`_1(s_1)`, and
@@ -378,7 +377,7 @@ class EpsMix(_Conservative):
 
 class StepMix(_Conservative):
     r"""StepMix [V existence; R family, low confidence; D safety]: a Markov policy
-    that switches between :math:`\pi_b` and :math:`\pi^k` at one step (spec Sec. 4).
+    that switches between :math:`\pi_b` and :math:`\pi^k` at one step.
 
     ``order="baseline_first"``: :math:`\mu^{(j)}` follows :math:`\pi_b` at steps
     :math:`1..H-j` and :math:`\pi^k` after; :math:`\mu^{(t)}`, :math:`t = j + f`,
@@ -501,7 +500,7 @@ def _select_max_t(lb: np.ndarray, thr: float) -> tuple[float, float]:
 
 def _select_max_ub(lb: np.ndarray, ub: np.ndarray, thr: float) -> tuple[float, float]:
     """The feasible t (knots with ``lb >= thr`` and segment crossings) maximising the
-    interpolated optimistic bound ``ub`` (spec Sec. 4.2, ``select="max_ub"``)."""
+    interpolated optimistic bound ``ub`` (``select="max_ub"``)."""
     H = lb.shape[0] - 1
     best_t, best_u, best_l = 0.0, ub[0], lb[0]
     for j in range(H + 1):
@@ -563,7 +562,7 @@ def _check_dataset(dataset: Any, spec: MDPSpec) -> OfflineDataset:
 
 def behaviour_cloning(dataset: OfflineDataset, n_states: int, n_actions: int) -> np.ndarray:
     r"""Empirical action frequencies per (h, s) (uniform on unseen (h, s)) [R: which
-    learned baseline the paper uses is open, spec Sec. 5 item 3]. Shape (H, S, A)."""
+    learned baseline the paper uses is not known]. Shape (H, S, A)."""
     N, H = dataset.actions.shape
     C = np.zeros((H, n_states, n_actions))
     np.add.at(C, (np.broadcast_to(np.arange(H), (N, H)), dataset.states[:, :H],

@@ -18,7 +18,7 @@ Bonuses (``bonus=``):
 ``"bernstein"`` (UCBVI-BF, [1]_ Alg. 4) [R constants]
     :math:`b = \sqrt{8 L \mathrm{Var}_{\hat P}(\bar V_{h+1}) / n} + 14 H L / (3 n)
     + \sqrt{8 \sum_y \hat P(y) \min(10^4 H^3 S^2 A L^2 / n'_{h+1}(y), H^2) / n}`.
-``"l1"`` [D] (the StepMix spec, Sec. 2.1)
+``"l1"`` [D]
     :math:`b_h = \tfrac{H-h-1}{2} \sqrt{2 (S \ln 2 + \iota) / n}`,
     :math:`\iota = \ln(S A H K / \delta)`: valid for *every* value function in
     :math:`[0, H-h-1]^S` on the Weissman L1 event, so optimism

@@ -5,8 +5,8 @@ Linear mixture AMDP, known rewards; epochs by determinant doubling
 value-targeted ridge estimate with the Hoeffding radius
 :math:`\sqrt{\beta_t} = \tfrac D2\sqrt{2\ln(1/\delta) + \ln(\det\Lambda_t/\lambda^d)}
 + \sqrt\lambda C_\theta`
-(spec Sec. 6: "LOOP-LM with det switching, no span truncation and a
-diameter-based radius" [V abstract + public code; radius form D]); EVI
+(LOOP-LM with det switching, no span truncation and a
+diameter-based radius [V abstract + public code; radius form D]); EVI
 without truncation; targets :math:`w_k = u - (\max u + \min u)/2`.
 Regret :math:`\tilde O(dD\sqrt T)` [R]. The equivalence with an independent
 plain-numpy implementation is tested (check C10, ``tests/test_loop_vtr.py``).

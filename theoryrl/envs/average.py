@@ -1,4 +1,4 @@
-r"""Average-reward instances of the LOOP spec (Sec. 9), each with exact facts.
+r"""Average-reward instances used for LOOP (docs/theory/loop.md), each with exact facts.
 
 Every constructor returns a validated model (neither horizon nor gamma);
 :func:`facts` returns its exact optimal gain :math:`J^*`, bias :math:`h^*`, span,
@@ -27,16 +27,16 @@ def facts(mdp, with_diameter: bool = True) -> AverageFacts:
 
 
 def riverswim_average(n_states: int = 6) -> TabularMDP:
-    r"""RiverSwim, the normalised variant of Osband, Russo, Van Roy (2013) that the
-    LOOP spec names (Sec. 9; as in RonanFR/UCRL) [V], average-reward criterion.
-    Spec values (recomputed in code): RiverSwim-6 :math:`J^* = 0.428622`,
+    r"""RiverSwim, the normalised variant of Osband, Russo, Van Roy (2013) as in the
+    public UCRL code of Fruit et al. [V], average-reward criterion.
+    Exact values (recomputed in the tests): RiverSwim-6 :math:`J^* = 0.428622`,
     :math:`\operatorname{sp} = 6.3103`, :math:`D = 14.722`."""
     return riverswim(n_states, variant="osband")
 
 
 def two_state_gadget(delta_s: float = 0.2, eps: float = 0.1, n_actions: int = 2,
                      best_action: int = 0) -> TabularMDP:
-    r"""The two-state lower-bound block of Jaksch et al. (2010) (spec Sec. 9).
+    r"""The two-state lower-bound block of Jaksch et al. (2010).
 
     :math:`r(s_0, \cdot) = 0`, :math:`r(s_1, \cdot) = 1`;
     :math:`P(s_1 \mid s_0, a) = \delta_s + \varepsilon 1\{a = a^*\}`,
@@ -67,14 +67,14 @@ def random_communicating(n_states: int, n_actions: int, branching: int = 3,
                          seed: int | np.random.Generator = 0) -> TabularMDP:
     """A random communicating ("Garnet") MDP: ``branching`` next states per pair with
     Dirichlet(1) probabilities, redrawn until the support graph is strongly connected;
-    rewards U[0, 1] (spec Sec. 9)."""
+    rewards U[0, 1]."""
     return random_mdp(n_states, n_actions, branching=branching, communicating=True, seed=seed)
 
 
 def wzg_hard_linear_mixture(d: int = 4, delta_s: float = 0.2, Delta: float | None = None,
                             T: int | None = None, seed: int | np.random.Generator = 0
                             ) -> LinearMixtureMDP:
-    r"""The hard linear-mixture instance of Wu, Zhou, Gu (AISTATS 2022) (spec Sec. 9).
+    r"""The hard linear-mixture instance of Wu, Zhou, Gu (AISTATS 2022).
 
     Two states :math:`x_0, x_1`, actions :math:`a \in \{-1, 1\}^{d-1}` (``A = 2^{d-1}``,
     action index bits), :math:`\theta \in \{\pm\Delta/(d-1)\}^{d-1}` drawn uniformly
@@ -119,7 +119,7 @@ def wzg_hard_linear_mixture(d: int = 4, delta_s: float = 0.2, Delta: float | Non
 def random_linear_mixture_amdp(n_states: int, n_actions: int, d: int,
                                branching: int | None = None,
                                seed: int | np.random.Generator = 0) -> LinearMixtureMDP:
-    r"""A random mixture of ``d`` communicating base kernels (spec Sec. 8.14):
+    r"""A random mixture of ``d`` communicating base kernels:
     :math:`\phi(s'|s,a) = (P_1(s'|s,a), \dots, P_d(s'|s,a))`, :math:`\theta` uniform on the
     simplex (Dirichlet(1)), so every row of :math:`\phi\theta` is a distribution;
     rewards U[0, 1]. Base kernels are random communicating MDPs."""

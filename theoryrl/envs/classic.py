@@ -15,7 +15,7 @@ _RIVERSWIM = {
     # rewards 5 and 10000 divided by 10000 to lie in [0, 1].
     "strehl_littman": dict(first=(0.7, 0.3), mid=(0.1, 0.6, 0.3), last=(0.3, 0.7),
                            r_left=5 / 10_000, r_right=1.0),
-    # Osband, Russo, Van Roy (2013) normalised version, as in the LOOP spec, Sec. 9.
+    # Osband, Russo, Van Roy (2013) normalised version (the LOOP experiments' RiverSwim).
     "osband": dict(first=(0.4, 0.6), mid=(0.05, 0.6, 0.35), last=(0.4, 0.6),
                    r_left=0.005, r_right=1.0),
 }
@@ -42,7 +42,7 @@ def riverswim(n_states: int = 6, horizon: int | None = None, gamma: float | None
         by 1/10000; probabilities (0.7, 0.3) at 0, (0.1, 0.6, 0.3) in the middle,
         (0.3, 0.7) at the end) [R: recalled from the paper's figure];
         ``"osband"`` (Osband et al. 2013; (0.4, 0.6), (0.05, 0.6, 0.35), (0.4, 0.6),
-        ``r_left = 0.005``), the instance the LOOP spec names.
+        ``r_left = 0.005``), the instance of docs/theory/loop.md.
     """
     n = check_int(n_states, "n_states", 2)
     if variant not in _RIVERSWIM:

@@ -1,4 +1,4 @@
-r"""Instances for conservative exploration (StepMix spec, Sec. 7.2), each with its baseline.
+r"""Instances for conservative exploration (docs/theory/stepmix.md), each with its baseline.
 
 Contract: ``<env>(...)`` returns a :class:`~theoryrl.models.TabularMDP` (sensible
 defaults everywhere), and ``<env>_baseline(mdp, ...)`` returns the safe baseline
@@ -22,7 +22,7 @@ __all__ = ["conservative_trap", "conservative_trap_baseline", "conservative_rand
 
 def conservative_trap(horizon: int = 5, p: float = 0.8, baseline_reward: float = 0.5
                       ) -> TabularMDP:
-    r"""The conservative trap E3 [D] (spec Sec. 7.2): states good (0), bad (1), great (2).
+    r"""The conservative trap E3 [D]: states good (0), bad (1), great (2).
 
     From *good*: action 0 stays with reward ``baseline_reward`` (the baseline);
     action 1 goes to *great* w.p. ``p``, else *bad*, reward 0; action 2 goes to
@@ -57,7 +57,7 @@ def conservative_trap_baseline(mdp: TabularMDP) -> np.ndarray:
 
 def conservative_random_mdp(n_states: int = 3, n_actions: int = 2, horizon: int = 3,
                             branching: int = 2, seed: int = 3) -> TabularMDP:
-    """E1 [D] (spec Sec. 7.2): :func:`~theoryrl.envs.random_mdp` with a
+    """E1 [D]: :func:`~theoryrl.envs.random_mdp` with a
     time-homogeneous Dirichlet(1) kernel on ``branching`` random next states and
     U[0, 1] rewards. The defaults are the quick instance Q of the proof checks."""
     return random_mdp(n_states, n_actions, horizon=horizon, branching=branching, seed=seed)
@@ -65,7 +65,7 @@ def conservative_random_mdp(n_states: int = 3, n_actions: int = 2, horizon: int 
 
 def conservative_random_mdp_baseline(mdp: TabularMDP, quality: float = 0.0,
                                      seed: int = 0) -> np.ndarray:
-    r"""A fixed deterministic baseline of chosen quality (spec Sec. 7.2): at each
+    r"""A fixed deterministic baseline of chosen quality: at each
     (h, s), :math:`\pi^*_h(s)` with probability ``quality``, else a uniformly
     random action (drawn once, from ``seed``). ``quality=1`` gives
     :math:`\pi^*` (:math:`\Delta_b = 0`, check C9)."""
@@ -82,7 +82,7 @@ def conservative_random_mdp_baseline(mdp: TabularMDP, quality: float = 0.0,
 
 def riverswim_safe(n_states: int = 6, horizon: int = 20,
                    variant: str = "strehl_littman") -> TabularMDP:
-    """E2 [D] (spec Sec. 7.2): RiverSwim with the safe baseline "always swim left"."""
+    """E2 [D]: RiverSwim with the safe baseline "always swim left"."""
     return riverswim(n_states, horizon=horizon, variant=variant)
 
 

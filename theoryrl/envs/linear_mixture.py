@@ -1,9 +1,9 @@
 r"""Linear mixture instances for reward-free exploration (Zhang, Zhang & Gu, ICML 2023).
 
-Three families, exactly as parameterised in the spec (``specs/reward_free.md``
-Sec. 4), all episodic and time-homogeneous, with a fixed initial state
-:math:`s_1 = 0` and rewards in the class :math:`\mathcal{R}` of rewards whose
-total along every trajectory is at most 1 (Assumption 2.6.1 [V]):
+Three families (docs/theory/reward_free.md), all episodic and
+time-homogeneous, with a fixed initial state :math:`s_1 = 0` and rewards in
+the class :math:`\mathcal{R}` of rewards whose total along every
+trajectory is at most 1 (Assumption 2.6.1 [V]):
 
 * :func:`random_linear_mixture` -- mixture of ``d`` Dirichlet kernels [D];
 * :func:`tabular_as_linear_mixture` -- any tabular MDP with ``d = S^2 A`` [V idea, D scaling];
@@ -68,7 +68,7 @@ def _point_init(S: int, s1: int) -> np.ndarray:
 
 def random_linear_mixture(n_states: int, n_actions: int, dim: int, horizon: int,
                           seed: int, concentration: float = 0.5) -> LinearMixtureInstance:
-    r"""Random mixture-of-kernels linear mixture MDP (spec Sec. 4.2) [D].
+    r"""Random mixture-of-kernels linear mixture MDP [D].
 
     Draw ``d`` kernels :math:`P_i(\cdot \mid s, a) \sim \mathrm{Dir}(c\,1_S)` and
     weights :math:`w \sim \mathrm{Dir}(1_d)`; set
@@ -96,7 +96,7 @@ def random_linear_mixture(n_states: int, n_actions: int, dim: int, horizon: int,
 
 
 def tabular_as_linear_mixture(P, R, horizon: int, s1: int = 0) -> LinearMixtureInstance:
-    r"""A tabular MDP as a linear mixture with :math:`d = S^2 A` (spec Sec. 4.3).
+    r"""A tabular MDP as a linear mixture with :math:`d = S^2 A`.
 
     :math:`\phi(s' \mid s, a) = e_{(s, a, s')}/\sqrt S`,
     :math:`\theta^* = \sqrt S\,\mathrm{vec}(P)`, hence
@@ -107,7 +107,7 @@ def tabular_as_linear_mixture(P, R, horizon: int, s1: int = 0) -> LinearMixtureI
     ----------
     P : array_like, shape (S, A, S)
         Time-homogeneous kernel (stage-dependent kernels are refused: the
-        horizon-free analysis needs one :math:`\theta^*`, spec pitfall P12).
+        horizon-free analysis needs one :math:`\theta^*`).
     R : array_like, shape (S, A) or (H, S, A)
         Rewards in [0, 1] with total at most 1 on every trajectory from ``s1``.
     horizon : int
@@ -150,7 +150,7 @@ def hard_instance_actions(dim: int) -> np.ndarray:
 
 def hard_linear_mixture(dim: int, horizon: int, Delta: float, seed: int = 0,
                         delta0: float = 1 / 6, mu_signs=None) -> LinearMixtureInstance:
-    r"""The lower-bound instance (Zhou & Gu 2022; Sec. 2.6.2.2; spec Sec. 4.4).
+    r"""The lower-bound instance (Zhou & Gu 2022; Sec. 2.6.2.2).
 
     States :math:`x_1, x_2, x_3` (0, 1, 2), :math:`s_1 = x_1`, actions
     :math:`a \in \{-1,+1\}^{d-1}`, :math:`\mu \in \{-\Delta, +\Delta\}^{d-1}`
@@ -161,8 +161,8 @@ def hard_linear_mixture(dim: int, horizon: int, Delta: float, seed: int = 0,
     :math:`\phi(x_2 \mid x_1, a) = (a_f(1-\delta_0), -b_f a)`,
     :math:`\phi(x_3 \mid x_1, a) = (a_f\delta_0, b_f a)`,
     :math:`\phi(s \mid s, a) = (a_f, 0)` for :math:`s \in \{x_2, x_3\}`,
-    :math:`\theta^* = (1/a_f, \mu/b_f)`, with the scalings [R, derived in the
-    spec] :math:`a_f = (1+(d-1)\Delta)^{-1/2}`,
+    :math:`\theta^* = (1/a_f, \mu/b_f)`, with the scalings [R, our derivation]
+    :math:`a_f = (1+(d-1)\Delta)^{-1/2}`,
     :math:`b_f = (\Delta/(1+(d-1)\Delta))^{1/2}`, which give
     :math:`\|\phi_V\|_2 \le 1` and :math:`\|\theta^*\|_2 = 1 + (d-1)\Delta =: B`.
 
