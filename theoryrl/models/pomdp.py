@@ -112,8 +112,11 @@ class POMDP:
     Examples
     --------
     >>> m = POMDP(np.full((1, 2, 2), 0.5), np.eye(2), horizon=2)
-    >>> float(m.traj_probs()[0, 0].sum(axis=(0,)).sum())  # sum over o_2, a_2 = 0 fixed
-    2.0
+    >>> P = m.traj_probs()  # P[o_1, a_1, o_2, a_2], conditioned on the actions
+    >>> P.shape
+    (2, 1, 2, 1)
+    >>> float(P.sum())  # one action sequence: a law over observation sequences
+    1.0
     """
 
     def __init__(self, T, E, horizon: int, mu=None,
