@@ -78,6 +78,26 @@ def random_linear_mixture(n_states: int, n_actions: int, dim: int, horizon: int,
     :math:`\|\theta^*\|_2 \le \sqrt d =: B` (:math:`\lambda = d/B^2 = 1`).
     Rewards :math:`r_h(s, a) = g(s, a)/H`, :math:`g \sim U[0,1]^{S\times A}`, so
     the total is at most 1 on every trajectory.
+
+    Parameters
+    ----------
+    n_states : int
+        Number of states :math:`S`.
+    n_actions : int
+        Number of actions :math:`A`.
+    dim : int
+        Number of base kernels :math:`d`.
+    horizon : int
+        Episode length :math:`H`.
+    seed : int
+        Seed of every draw.
+    concentration : float, default 0.5
+        Dirichlet parameter :math:`c` of the base kernels.
+
+    Returns
+    -------
+    LinearMixtureInstance
+        The instance, with :math:`B = \sqrt d` and the weights in ``meta``.
     """
     S = check_int(n_states, "n_states", 1)
     A = check_int(n_actions, "n_actions", 1)
@@ -111,7 +131,21 @@ def tabular_as_linear_mixture(P, R, horizon: int, s1: int = 0) -> LinearMixtureI
     R : array_like, shape (S, A) or (H, S, A)
         Rewards in [0, 1] with total at most 1 on every trajectory from ``s1``.
     horizon : int
-    s1 : int
+        Episode length :math:`H`.
+    s1 : int, default 0
+        The fixed initial state.
+
+    Returns
+    -------
+    LinearMixtureInstance
+        The instance, with :math:`B = S\sqrt A`.
+
+    Examples
+    --------
+    >>> P = np.full((2, 1, 2), 0.5)
+    >>> inst = tabular_as_linear_mixture(P, np.zeros((2, 1)), horizon=3)
+    >>> inst.phi.shape, bool(np.allclose(inst.mdp.to_tabular().P, P))
+    ((2, 1, 2, 4), True)
     """
     P = check_kernel(P, "P")
     if P.ndim != 3:
@@ -175,6 +209,7 @@ def hard_linear_mixture(dim: int, horizon: int, Delta: float, seed: int = 0,
     dim : int
         d >= 2 (``2^(d-1)`` actions; keep d <= 8).
     horizon : int
+        Episode length :math:`H`.
     Delta : float
         Positive, with :math:`(d-1)\Delta \le \min(\delta_0, 1-\delta_0)`.
     seed : int
@@ -182,6 +217,12 @@ def hard_linear_mixture(dim: int, horizon: int, Delta: float, seed: int = 0,
     delta0 : float
         The paper's :math:`\delta` (renamed), in (0, 1).
     mu_signs : array_like of +-1, shape (d-1,), optional
+        Signs of :math:`\mu`, overriding ``seed``.
+
+    Returns
+    -------
+    LinearMixtureInstance
+        The instance, with :math:`B = 1 + (d-1)\Delta` and the closed forms in ``meta``.
     """
     d = check_int(dim, "dim", 2)
     H = check_int(horizon, "horizon", 1)
