@@ -51,13 +51,14 @@ def _errors(qual: str, obj) -> list[str]:
     errors = [(c, m) for c, m in numpydoc_validate.validate(qual)["errors"] if c in CHECKS]
     if inspect.isclass(obj):
         # Fields of dataclasses and named tuples may be documented as Attributes.
-        attrs = {a.name for a in ClassDoc(obj)["Attributes"]}
-        params = {p.name.split(":")[0].strip() for p in ClassDoc(obj)["Parameters"]}
+        doc = ClassDoc(obj)
+        documented = {n.strip() for sec in ("Parameters", "Attributes") for p in doc[sec]
+                      for n in p.name.split(":")[0].split(",")}
         try:
             sig = set(inspect.signature(obj).parameters) - {"self", "args", "kwargs"}
         except (TypeError, ValueError):
             sig = set()
-        missing = sig - params - attrs
+        missing = sig - documented
         errors = [(c, m) for c, m in errors if c != "PR01"]
         if missing:
             errors.append(("PR01", f"Parameters {sorted(missing)} not documented"))
