@@ -23,6 +23,8 @@ class LinearMixtureMDP:
         Features. Validated through the kernel they induce: every row of
         ``phi @ theta`` must be a distribution within 1e-9.
     theta : array_like, shape (d,)
+        The true parameter :math:`\theta^*`; every row of :math:`\phi\theta^*` must be a
+        distribution.
     R : array_like, shape (S, A) or (H, S, A)
         Mean rewards in [0, 1].
     horizon, gamma, init
