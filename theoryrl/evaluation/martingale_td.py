@@ -168,11 +168,26 @@ def step_sizes(alpha0: float, n: int, schedule: str = "episodes") -> np.ndarray:
 
 @dataclass(frozen=True)
 class Paths:
-    """Observed paths on a grid: ``t`` (K+1,), ``X`` (n, K+1), ``r`` (n, K), ``h`` (n,).
+    r"""Observed paths on a grid: ``t`` (K+1,), ``X`` (n, K+1), ``r`` (n, K), ``h`` (n,).
 
     ``r`` holds reward *rates* :math:`r(t_k, X_k)` (multiplied by dt inside, never
     fed as per-step rewards); ``h`` the terminal payoffs :math:`h(X_K)` (ignored when
     ``terminal=False``, i.e. a segment of a continuing task).
+
+    Parameters
+    ----------
+    t : numpy.ndarray, shape (K+1,)
+        Observation times, evenly spaced.
+    X : numpy.ndarray, shape (n, K+1)
+        States of ``n`` paths.
+    r : numpy.ndarray, shape (n, K)
+        Reward rates at the left end of every step.
+    h : numpy.ndarray, shape (n,)
+        Terminal payoffs.
+    beta : float, default 0.0
+        Discount rate :math:`\beta \ge 0`.
+    terminal : bool, default True
+        Whether the paths end at the horizon (else a segment of a continuing task).
     """
 
     t: np.ndarray
@@ -251,7 +266,13 @@ class Approximator(Protocol):
 
 @dataclass(frozen=True)
 class LinearApproximator:
-    r""":math:`J^\theta(t,x)=\theta^\top\phi(t,x)` from a feature map ``phi(t, x) -> (n, K, L)``."""
+    r""":math:`J^\theta(t,x)=\theta^\top\phi(t,x)` from a feature map ``phi(t, x) -> (n, K, L)``.
+
+    Parameters
+    ----------
+    features : callable
+        Feature map ``phi(t, x) -> (n, K, L)``.
+    """
 
     features: Callable
 
@@ -275,6 +296,30 @@ class TDStatistics:
     ML: :math:`\bar\sum_kw_k\phi_k\phi_k^\top`, :math:`\bar\sum_kw_k\phi_kG_k`;
     MSTDE: :math:`\bar\sum_kc_kc_k^\top`, :math:`\bar\sum_kc_kd_k`. Bars are
     means over the ``n`` paths (population statistics: expectations, ``n=inf``).
+
+    Parameters
+    ----------
+    A, b, S : numpy.ndarray
+        Per trace: :math:`\hat A_j` (J, M, L), :math:`\hat b_j` (J, M), :math:`\hat S_j` (J, M, M).
+    Gm, gm : numpy.ndarray
+        ML's :math:`\bar\sum_k w_k\phi_k\phi_k^\top` (L, L)
+        and :math:`\bar\sum_k w_k\phi_k G_k` (L,).
+    C, cd : numpy.ndarray
+        MSTDE's :math:`\bar\sum_k c_kc_k^\top` (L, L) and :math:`\bar\sum_k c_kd_k` (L,).
+    scal : numpy.ndarray
+        Scalar sums kept for the loss values (module docstring).
+    n : float
+        Number of paths (``inf`` for population statistics).
+    lams : tuple of float
+        Trace parameters, one per ``j``.
+    dt : float
+        Time step.
+    beta : float
+        Discount rate.
+    discount : {"euler", "exact"}
+        Increment convention.
+    meta : dict
+        Provenance of the statistics (simulation sizes, seed).
     """
 
     A: np.ndarray
@@ -444,6 +489,25 @@ def td_statistics(data, features: Callable, *, lams: Sequence[float] = (0.0,),
         Increment convention.
     backend : {"numba", "numpy", "array_api_strict", "cupy"}
         ``"numba"``: the compiled kernel; others: the array-API twin.
+    n_paths : int, optional
+        Number of simulated paths (model input only).
+    K : int, optional
+        Number of time steps (model input only).
+    seed : int, optional
+        Seed of the simulation (model input only).
+    dt : float, optional
+        Time step, instead of ``K``.
+    chunk : int, optional
+        Paths simulated at once.
+    scheme : str, default "exact"
+        Simulation scheme of the model.
+    substeps : int, default 1
+        Simulation substeps per observed step.
+
+    Returns
+    -------
+    TDStatistics
+        Per-path means of every estimator's statistics.
     """
     discount = _check_discount(discount)
     lams = tuple(_check_lam(lam) for lam in lams)
@@ -488,6 +552,35 @@ def population_statistics(model, features, K: int, *, lams: Sequence[float] = (0
     ``features`` (and ``test_features``) must be
     :class:`~theoryrl.models.diffusion.PolyFeatures`; uses exact Gaussian moments,
     so bias curves carry no Monte Carlo noise [N].
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        A Gaussian model (:class:`~theoryrl.models.diffusion.OUQuadratic`,
+        :class:`~theoryrl.models.diffusion.BrownianQuadratic`).
+    features : PolyFeatures
+        Polynomial features.
+    K : int
+        Number of time steps.
+    lams : sequence of float, default (0.0,)
+        Trace parameters in [0, 1].
+    test_features : PolyFeatures, optional
+        Test-function inputs (default ``features``).
+    discount : {"euler", "exact"}
+        Increment convention.
+
+    Returns
+    -------
+    TDStatistics
+        Expectations, with ``n = inf``.
+
+    Examples
+    --------
+    >>> from theoryrl.models.diffusion import OUQuadratic
+    >>> m = OUQuadratic()
+    >>> f = m.realizable_features()
+    >>> round(value_error(m, f, population_statistics(m, f, 4).lstd()), 5)
+    0.03327
     """
     from ._martingale_td_population import population_sums
 
@@ -514,23 +607,98 @@ def population_statistics(model, features, K: int, *, lams: Sequence[float] = (0
 # ---------------------------------------------------------------------------
 
 def ml_fit(data, features: Callable, **kw) -> np.ndarray:
-    """Martingale-loss (gradient-MC) closed form for linear features [V, S; R]."""
+    r"""Martingale-loss (gradient-MC) closed form for linear features [V, S; R].
+
+    Parameters
+    ----------
+    data : Paths or Diffusion1D
+        Observed paths, or a model to simulate (then ``**kw`` sets the simulation).
+    features : callable
+        ``phi(t, x) -> (n, K+1, L)``, e.g. a :class:`~theoryrl.models.diffusion.PolyFeatures`.
+    **kw
+        Passed to :func:`td_statistics` (``n_paths``, ``K``, ``seed``, ``discount``, ...).
+
+    Returns
+    -------
+    numpy.ndarray, shape (L,)
+        The fitted parameter :math:`\hat\theta`.
+    """
     return td_statistics(data, features, **kw).ml()
 
 
 def lstd(data, features: Callable, *, lam: float = 0.0, **kw) -> np.ndarray:
-    """LSTD(lambda) from the martingale orthogonality conditions [V; R]."""
+    r"""LSTD(lambda) from the martingale orthogonality conditions [V; R].
+
+    Parameters
+    ----------
+    data : Paths or Diffusion1D
+        Observed paths, or a model to simulate (then ``**kw`` sets the simulation).
+    features : callable
+        ``phi(t, x) -> (n, K+1, L)``, e.g. a :class:`~theoryrl.models.diffusion.PolyFeatures`.
+    lam : float, default 0.0
+        Trace parameter in [0, 1] (0: TD(0)).
+    **kw
+        Passed to :func:`td_statistics` (``n_paths``, ``K``, ``seed``, ``discount``, ...).
+
+    Returns
+    -------
+    numpy.ndarray, shape (L,)
+        The fitted parameter :math:`\hat\theta`.
+
+    Examples
+    --------
+    >>> from theoryrl.models.diffusion import OUQuadratic
+    >>> m = OUQuadratic()
+    >>> f = m.realizable_features()
+    >>> theta = lstd(m, f, n_paths=2000, K=64, seed=0)
+    >>> bool(value_error(m, f, theta) < 0.05)
+    True
+    """
     return td_statistics(data, features, lams=(lam,), **kw).lstd(lam)
 
 
 def mstde_fit(data, features: Callable, **kw) -> np.ndarray:
-    """Mean-square TD error minimiser -- the baseline that must fail."""
+    r"""Mean-square TD error minimiser -- the baseline that must fail.
+
+    Parameters
+    ----------
+    data : Paths or Diffusion1D
+        Observed paths, or a model to simulate (then ``**kw`` sets the simulation).
+    features : callable
+        ``phi(t, x) -> (n, K+1, L)``, e.g. a :class:`~theoryrl.models.diffusion.PolyFeatures`.
+    **kw
+        Passed to :func:`td_statistics` (``n_paths``, ``K``, ``seed``, ``discount``, ...).
+
+    Returns
+    -------
+    numpy.ndarray, shape (L,)
+        The fitted parameter :math:`\hat\theta`.
+    """
     return td_statistics(data, features, **kw).mstde()
 
 
 def gtd_fit(data, features: Callable, *, lam: float = 0.0, A: str | np.ndarray = "identity",
             **kw) -> np.ndarray:
-    """GTD closed form (quadratic form of the orthogonality conditions) [S; R]."""
+    r"""GTD closed form (quadratic form of the orthogonality conditions) [S; R].
+
+    Parameters
+    ----------
+    data : Paths or Diffusion1D
+        Observed paths, or a model to simulate (then ``**kw`` sets the simulation).
+    features : callable
+        ``phi(t, x) -> (n, K+1, L)``, e.g. a :class:`~theoryrl.models.diffusion.PolyFeatures`.
+    lam : float, default 0.0
+        Trace parameter in [0, 1].
+    A : {"identity", "inv_gram"} or numpy.ndarray
+        Weight matrix of the quadratic form (GTD, GTD2, or explicit).
+    **kw
+        Passed to :func:`td_statistics` (``n_paths``, ``K``, ``seed``, ``discount``, ...).
+
+    Returns
+    -------
+    numpy.ndarray, shape (L,)
+        The fitted parameter :math:`\hat\theta`.
+    """
     return td_statistics(data, features, lams=(lam,), **kw).gtd(lam, A)
 
 
@@ -579,6 +747,39 @@ def td_lambda_sa(model, features: Callable, *, K: int, lam: float = 0.0,
     every step, :math:`\theta\leftarrow\theta+\alpha_j\,\mathrm{mean}_n(\xi_k\delta_k)`
     with :math:`\xi_k=e^{-2\beta t_k}\phi_k` for TD(0) (constant per-step
     :math:`\alpha`) and the dt-weighted trace for :math:`\lambda>0`.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Model simulated afresh for every minibatch.
+    K : int
+        Number of time steps per path (:math:`\Delta t = T/K`).
+    iterations : int, default 1000
+        Number of minibatches.
+    batch : int, default 32
+        Paths per minibatch.
+    alpha0 : float, default 1.0
+        Step-size scale :math:`\alpha_0` of :math:`\alpha_j = \alpha_0 j^{-0.51}`.
+    features : callable
+        Feature map ``phi(t, x) -> (n, K+1, L)``.
+    lam : float, default 0.0
+        Trace parameter in [0, 1].
+    online : bool, default False
+        Update at every step instead of once per minibatch.
+    discount : {"euler", "exact"}
+        Increment convention.
+    theta0 : array_like, optional
+        Initial parameter (default zeros).
+    rng : numpy.random.Generator
+        Source of every path.
+    reward_per_step : bool, default False
+        Feed reward rates as per-step rewards (a broken convention, for the tests).
+
+    Returns
+    -------
+    SAResult
+        Final parameter ``theta``, its trajectory ``path`` (iterations, L) and, for GTD,
+        the auxiliary ``w``.
     """
     iterations, batch, alpha0, rng, theta = _sa_setup(model, features, theta0, iterations,
                                                       batch, alpha0, rng)
@@ -619,6 +820,39 @@ def gtd_sa(model, features: Callable, *, K: int, lam: float = 0.0, A: str = "inv
     ``A="inv_gram"`` (GTD2) :math:`w\leftarrow w+\beta_j(\hat g-\hat Sw)`; then
     :math:`\theta\leftarrow\theta-\alpha_j\hat H^\top w`, with
     :math:`\beta_j=\text{ratio}\cdot\alpha_j`, :math:`\alpha_j=\alpha_0j^{-0.51}`.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Model simulated afresh for every minibatch.
+    K : int
+        Number of time steps per path (:math:`\Delta t = T/K`).
+    iterations : int, default 1000
+        Number of minibatches.
+    batch : int, default 32
+        Paths per minibatch.
+    alpha0 : float, default 1.0
+        Step-size scale :math:`\alpha_0` of :math:`\alpha_j = \alpha_0 j^{-0.51}`.
+    features : callable
+        Feature map ``phi(t, x) -> (n, K+1, L)``.
+    lam : float, default 0.0
+        Trace parameter in [0, 1].
+    A : {"identity", "inv_gram"}
+        GTD or GTD2.
+    ratio : float, default 5.0
+        Ratio of the fast (``w``) to the slow (``theta``) step size.
+    discount : {"euler", "exact"}
+        Increment convention.
+    theta0 : array_like, optional
+        Initial parameter (default zeros).
+    rng : numpy.random.Generator
+        Source of every path.
+
+    Returns
+    -------
+    SAResult
+        Final parameter ``theta``, its trajectory ``path`` (iterations, L) and, for GTD,
+        the auxiliary ``w``.
     """
     iterations, batch, alpha0, rng, theta = _sa_setup(model, features, theta0, iterations,
                                                       batch, alpha0, rng)
@@ -644,7 +878,33 @@ def gtd_sa(model, features: Callable, *, K: int, lam: float = 0.0, A: str = "inv
 def ml_sgd(model, features: Callable, *, K: int, iterations: int = 1000, batch: int = 32,
            alpha0: float = 1.0, theta0=None, rng: np.random.Generator) -> SAResult:
     r"""Gradient Monte Carlo on the martingale loss:
-    :math:`\theta\leftarrow\theta+\alpha_j\frac1m\sum_n\sum_kw_k(G_k-\theta^\top\phi_k)\phi_k`."""
+    :math:`\theta\leftarrow\theta+\alpha_j\frac1m\sum_n\sum_kw_k(G_k-\theta^\top\phi_k)\phi_k`.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Model simulated afresh for every minibatch.
+    K : int
+        Number of time steps per path (:math:`\Delta t = T/K`).
+    iterations : int, default 1000
+        Number of minibatches.
+    batch : int, default 32
+        Paths per minibatch.
+    alpha0 : float, default 1.0
+        Step-size scale :math:`\alpha_0` of :math:`\alpha_j = \alpha_0 j^{-0.51}`.
+    features : callable
+        Feature map ``phi(t, x) -> (n, K+1, L)``.
+    theta0 : array_like, optional
+        Initial parameter (default zeros).
+    rng : numpy.random.Generator
+        Source of every path.
+
+    Returns
+    -------
+    SAResult
+        Final parameter ``theta``, its trajectory ``path`` (iterations, L) and, for GTD,
+        the auxiliary ``w``.
+    """
     iterations, batch, alpha0, rng, theta = _sa_setup(model, features, theta0, iterations,
                                                       batch, alpha0, rng)
     K = check_int(K, "K", 1)
@@ -674,6 +934,37 @@ def td_lambda_nonlinear(model, approx: Approximator, theta0, *, K: int, lam: flo
     :math:`J^\theta` the solution is a fixed point, not a minimiser, without
     guarantees. ML:
     :math:`\theta\leftarrow\theta+\alpha_j\frac1m\sum\sum w_k(G_k-J^\theta_k)\psi_k`.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Model simulated afresh for every minibatch.
+    approx : Approximator
+        Differentiable value approximation :math:`J^\theta`.
+    theta0 : array_like
+        Initial parameter.
+    K : int
+        Number of time steps per path.
+    lam : float, default 0.0
+        Trace parameter in [0, 1].
+    iterations : int, default 1000
+        Number of minibatches.
+    batch : int, default 32
+        Paths per minibatch.
+    alpha0 : float, default 1.0
+        Step-size scale of :math:`\alpha_j = \alpha_0 j^{-0.51}`.
+    discount : {"euler", "exact"}
+        Increment convention.
+    method : {"td", "ml"}
+        Semi-gradient TD or gradient Monte Carlo.
+    rng : numpy.random.Generator
+        Source of every path.
+
+    Returns
+    -------
+    SAResult
+        Final parameter ``theta``, its trajectory ``path`` (iterations, L) and, for GTD,
+        the auxiliary ``w``.
     """
     lam = _check_lam(lam)
     discount = _check_discount(discount)
@@ -731,6 +1022,34 @@ def ergodic_td(model, *, dt: float, steps: int, alpha0: float = 1e-2, alpha_v: f
     1 for :math:`V`; :math:`\alpha_k=\alpha_0/\max\{1,\log(k\Delta t)\}` (PG's decay over
     time t [S]). The exact form of PG's V update was not decodable [R].
     Features are the model's ``[x^2/2, x]``.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Infinite-horizon model (e.g. :class:`~theoryrl.models.diffusion.OUDiscounted`).
+    dt : float
+        Time step.
+    steps : int
+        Number of steps of the single path.
+    alpha0 : float, default 0.01
+        Step-size scale of :math:`\theta`.
+    alpha_v : float, optional
+        Step-size scale of :math:`V` (default ``alpha0``).
+    theta0 : array_like, shape (2,), optional
+        Initial parameter (default zeros).
+    V0 : float, default 0.0
+        Initial average-reward estimate.
+    record_every : int, default 1000
+        Recording period, in steps.
+    substeps : int, default 1
+        Simulation substeps per observed step.
+    rng : numpy.random.Generator
+        Source of the path.
+
+    Returns
+    -------
+    dict
+        ``theta``, ``V``, and the recorded ``theta_path``, ``V_path`` and ``times``.
     """
     dt = check_positive(dt, "dt")
     steps = check_int(steps, "steps", 1)
@@ -765,6 +1084,22 @@ def martingale_diagnostic(theta: np.ndarray, paths: Paths, features: Callable,
     in fitting*, :math:`S_n=\sum_k\psi(t_k,X^n_k)\Delta\hat M^n_k` and
     :math:`z=\bar S/(\mathrm{sd}(S)/\sqrt N)`. A true value function gives
     :math:`z\approx N(0,1)` for every test function.
+
+    Parameters
+    ----------
+    theta : numpy.ndarray, shape (L,)
+        Fitted parameter.
+    paths : Paths
+        Held-out paths.
+    features : callable
+        Feature map of the fit.
+    test_fns : dict of str to callable
+        Named test functions ``psi(t, x) -> (n, K+1)``.
+
+    Returns
+    -------
+    dict of str to float
+        The z-statistic of every test function.
     """
     theta = as_float_array(theta, "theta")
     phi = _eval_features(features, paths.t, paths.X, "features")
@@ -792,6 +1127,24 @@ def value_error(model, features: Callable, theta: np.ndarray, *, n_grid: int = 1
     :math:`s_i=iT/n`, with the expectation by 64-point Gauss-Hermite
     quadrature under the exact Gaussian marginal. With ``xs`` given instead,
     returns :math:`\max_{x\in xs}|J^\theta(0,x)-J(0,x)|`.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Gaussian model with a closed-form value.
+    features : callable
+        Feature map of the fit.
+    theta : numpy.ndarray, shape (L,)
+        Fitted parameter.
+    n_grid : int, default 1024
+        Number of time points :math:`n`.
+    xs : numpy.ndarray, optional
+        States at which to take the sup-norm error at time 0 instead.
+
+    Returns
+    -------
+    float
+        The error.
     """
     theta = as_float_array(theta, "theta")
     if xs is not None:
