@@ -52,10 +52,10 @@ def _errors(qual: str, obj) -> list[str]:
     if inspect.isclass(obj):
         # Fields of dataclasses and named tuples may be documented as Attributes.
         doc = ClassDoc(obj)
-        documented = {n.strip() for sec in ("Parameters", "Attributes") for p in doc[sec]
-                      for n in p.name.split(":")[0].split(",")}
+        documented = {n.strip().lstrip("*") for sec in ("Parameters", "Attributes")
+                      for p in doc[sec] for n in p.name.split(":")[0].split(",")}
         try:
-            sig = set(inspect.signature(obj).parameters) - {"self", "args", "kwargs"}
+            sig = set(inspect.signature(obj).parameters) - {"self"}
         except (TypeError, ValueError):
             sig = set()
         missing = sig - documented

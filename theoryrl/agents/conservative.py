@@ -40,8 +40,25 @@ __all__ = ["BaselineOnly", "CUCBVI", "BudgetConservative", "DOPESwitch",
 
 
 class BaselineOnly(_Conservative):
-    """Plays the baseline in every episode (the trivial safe reference, Sec. 8.7).
+    r"""Plays the baseline in every episode (the trivial safe reference).
 
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        Number of episodes K.
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Failure probability in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` if known; None: bounded from data.
+    **kw
+        ``bonus``, ``bonus_scale``, ``optimistic_bonus``, ``anytime`` as in
+        :class:`~theoryrl.agents.stepmix.EpsMix`.
     """
 
     name = "BaselineOnly"
@@ -93,7 +110,30 @@ class CUCBVI(_Switching):
     policy (PES-EVAL of :math:`\pi^l`, or :math:`V_b` for baseline episodes; with
     unknown :math:`V_b` the certified lower/upper bounds replace it). Satisfies the
     *cumulative* constraint only; its episode-wise violations are allowed and
-    reported. Parameters as :class:`~theoryrl.agents.stepmix.EpsMix`.
+    reported.
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        Number of episodes K.
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Failure probability in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` if known; None: bounded from data.
+    bonus : {"l1", "bernstein"}
+        Width of the pessimistic evaluation.
+    bonus_scale : float
+        Multiplies every width and bonus (1 by default).
+    optimistic_bonus : {"l1", "hoeffding", "bernstein"}
+        UCBVI bonus of the optimistic planner.
+    anytime : bool
+        Anytime log factor in the widths.
     """
 
     name = "CUCBVI"
@@ -107,7 +147,31 @@ class DOPESwitch(_Switching):
     :math:`\pi^k` iff :math:`\underline V^{\pi^k}_1(s_1) \ge (1-\alpha)V_b`
     (zero episode-wise violations on the event), else :math:`\pi_b`. Equivalent to
     EpsMix with :math:`\rho_k \in \{0, 1\}` — it pays the :math:`1/\kappa`-type
-    overhead that mixing avoids."""
+    overhead that mixing avoids.
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        Number of episodes K.
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Failure probability in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` if known; None: bounded from data.
+    bonus : {"l1", "bernstein"}
+        Width of the pessimistic evaluation.
+    bonus_scale : float
+        Multiplies every width and bonus (1 by default).
+    optimistic_bonus : {"l1", "hoeffding", "bernstein"}
+        UCBVI bonus of the optimistic planner.
+    anytime : bool
+        Anytime log factor in the widths.
+    """
 
     name = "DOPESwitch"
 
@@ -136,6 +200,24 @@ class BudgetConservative(_Conservative):
     it a reduction. With guarantee-carrying constants :math:`B` is large, so the
     reduction plays the baseline for :math:`n_0 \approx (B(n_0)/(\alpha V_b))`
     episodes (:func:`regret_bound_budget`). Cumulative constraint only.
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        Number of episodes K.
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Failure probability in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` if known; None: bounded from data.
+    **kw
+        ``bonus``, ``bonus_scale``, ``optimistic_bonus``, ``anytime`` as in
+        :class:`~theoryrl.agents.stepmix.EpsMix`.
     """
 
     name = "BudgetConservative"

@@ -108,6 +108,7 @@ class LOOP(AverageAgent):
     spec : MDPSpec
         Average-reward spec; rewards ``spec.R`` are known unless ``reward="learned"``.
     model : {"tabular", "linear_mixture"}
+        Hypothesis class: per-pair kernels, or :math:`\\phi\\theta` with known features.
     span_bound : float
         ``B >= sp(V*)`` (assumption A2 [V]); ``ValueError`` if ``<= 0``.
     delta : float
@@ -128,10 +129,14 @@ class LOOP(AverageAgent):
         Tabular only: VTR ellipsoids (default) or UCRL2's L1 ball (ablation).
     beta_scale : float
         Multiplies :math:`\\beta` (exploration knob; 1 for theorem checks).
+    evi_max_iter : int
+        Sweep cap of extended value iteration (a warning when reached).
     features : ndarray (S, A, S, d)
         ``phi`` of the linear mixture (required for ``model="linear_mixture"``).
     theta_norm : float
         :math:`C_\\theta \\ge \\|\\theta^*\\|_2` (linear mixture).
+    diameter : float, optional
+        Diameter :math:`D` used by ``radius="diameter"``.
     radius : {"span", "diameter"}
         ``"span"``: :math:`B/2`-sub-Gaussian targets (LOOP); ``"diameter"``: :math:`D/2`
         in place of :math:`B/2` (UCRL2-VTR's Hoeffding radius), needs ``diameter``.

@@ -42,11 +42,13 @@ class OptimisticQ(AverageAgent):
     Parameters
     ----------
     spec : MDPSpec
+        Average-reward spec (known rewards).
     steps : int
         Horizon ``T`` (sets the default ``H`` and the bonus' logarithm).
     span_bound : float
         Upper bound on ``sp(v*)`` used in the bonus.
     delta : float
+        Confidence in (0, 1).
     H : int, optional
         Surrogate horizon; default ``max(2, ceil((T/(SA))^(1/3)))``.
     bonus_scale : float, optional

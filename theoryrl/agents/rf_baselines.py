@@ -232,6 +232,17 @@ class RFExpress(Agent):
     ``bonus_scale`` :math:`c` (1 = paper) scales the bonus as in Kaufmann et
     al.'s experiments. ``stage_dependent=False`` pools counts over ``h`` (not
     covered by its theorem).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a point-mass initial state.
+    delta : float
+        Confidence in (0, 1).
+    bonus_scale : float
+        Bonus scale :math:`c` (1: the paper's constants).
+    stage_dependent : bool
+        Counts per stage (the paper) or pooled over stages.
     """
 
     name = "rf_express"
@@ -306,6 +317,17 @@ class RFUCRL(RFExpress):
     :math:`E_h(s,a) = \min\big(2(H-h+1), (H-h+1)\sqrt{c\,\beta(n,\delta)/n}
     + \sum_{s'}\hat p(s'|s,a)\max_b E_{h+1}(s',b)\big)` (1-based ``h``); stop when
     :math:`\max_a E_1(s_1,a) \le \varepsilon/2`; certificate :math:`\max_a E_1(s_1,a)`.
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a point-mass initial state.
+    delta : float
+        Confidence in (0, 1).
+    bonus_scale : float
+        Bonus scale :math:`c` (1: the paper's constants).
+    stage_dependent : bool
+        Counts per stage (the paper) or pooled over stages.
     """
 
     name = "rf_ucrl"

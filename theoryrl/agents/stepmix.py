@@ -400,7 +400,32 @@ class StepMix(_Conservative):
     target :math:`(1-\alpha)U^b`; when even :math:`LB(0)` misses it, the
     baseline itself is played (safe: its true value is :math:`V_b`).
 
-    Parameters are those of :class:`EpsMix`, plus ``order`` and ``select``.
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        Number of episodes K.
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Failure probability in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` if known; None: bounded from data.
+    bonus : {"l1", "bernstein"}
+        Width of the pessimistic evaluation.
+    bonus_scale : float
+        Multiplies every width and bonus (1 by default).
+    optimistic_bonus : {"l1", "hoeffding", "bernstein"}
+        UCBVI bonus of the optimistic planner.
+    anytime : bool
+        Anytime log factor in the widths.
+    order : {"baseline_first", "optimistic_first"}
+        Which policy comes first in the switching family.
+    select : {"max_t", "max_ub"}
+        Selection rule among the certified mixtures.
     """
 
     name = "StepMix"

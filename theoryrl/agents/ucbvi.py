@@ -146,13 +146,45 @@ class UCBVI(Agent):
 
 
 class UCBVIHoeffding(UCBVI):
-    """UCBVI-CH."""
+    """UCBVI-CH: :class:`UCBVI` with the Hoeffding bonus (Azar et al. 2017, Alg. 3).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP.
+    episodes : int
+        Number of episodes K.
+    delta : float
+        Confidence level in (0, 1).
+    bonus : {"hoeffding", "bernstein", "l1"}, optional
+        Defaults to this class's bonus.
+    bonus_scale : float
+        Multiplies the bonus (1: the algorithm).
+    optimistic_init : bool
+        Value unvisited pairs at the horizon cap.
+    """
 
     bonus = "hoeffding"
 
 
 class UCBVIBernstein(UCBVI):
-    """UCBVI-BF."""
+    """UCBVI-BF: :class:`UCBVI` with the Bernstein-Freedman bonus (Azar et al. 2017, Alg. 4).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP.
+    episodes : int
+        Number of episodes K.
+    delta : float
+        Confidence level in (0, 1).
+    bonus : {"hoeffding", "bernstein", "l1"}, optional
+        Defaults to this class's bonus.
+    bonus_scale : float
+        Multiplies the bonus (1: the algorithm).
+    optimistic_init : bool
+        Value unvisited pairs at the horizon cap.
+    """
 
     bonus = "bernstein"
 

@@ -67,7 +67,9 @@ class UCRL2(AverageAgent):
     delta : float
         Confidence in (0, 1).
     reward : {"known", "learned"}
+        Whether the rewards are given or estimated with a Hoeffding bonus.
     evi_max_iter : int
+        Sweep cap of extended value iteration (a warning when reached).
     """
 
     name = "UCRL2"
@@ -130,7 +132,19 @@ class UCRL2(AverageAgent):
 
 
 class UCRL2B(UCRL2):
-    """UCRL2B: UCRL2 with element-wise empirical-Bernstein boxes (module docstring)."""
+    """UCRL2B: UCRL2 with element-wise empirical-Bernstein boxes (module docstring).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        Average-reward spec.
+    delta : float
+        Confidence in (0, 1).
+    reward : {"known", "learned"}
+        Whether the rewards are given or estimated.
+    evi_max_iter : int
+        Sweep cap of extended value iteration.
+    """
 
     name = "UCRL2B"
     confidence = "bernstein"

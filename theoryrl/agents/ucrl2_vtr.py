@@ -28,8 +28,28 @@ def regret_bound(d: int, D: float, T: int, delta: float, c: float = 1.0) -> floa
 
 
 class UCRL2VTR(LOOP):
-    """UCRL2-VTR: ``LOOP(model="linear_mixture", switching="det", span_truncation=False,
-    radius="diameter")``."""
+    """UCRL2-VTR as a LOOP configuration.
+
+    ``LOOP(model="linear_mixture", switching="det", span_truncation=False,
+    radius="diameter")``.
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        Average-reward spec (known rewards).
+    features : numpy.ndarray, shape (S, A, S, d)
+        Feature map :math:`\\phi` of the linear mixture.
+    diameter : float
+        Diameter :math:`D` (or an upper bound) of the true model.
+    theta_norm : float
+        :math:`C_\\theta \\ge \\|\\theta^*\\|_2`.
+    delta : float
+        Confidence in (0, 1).
+    lam : float
+        Ridge :math:`\\lambda > 0`.
+    evi_max_iter : int
+        Sweep cap of extended value iteration.
+    """
 
     name = "UCRL2-VTR"
 
