@@ -41,7 +41,7 @@ STAY_SWITCH = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]])  # 
 
 @functools.cache
 def _small() -> SharedSpecificClass:
-    """N = 2 tasks, H = 2 (F = 36): 2 transitions x 2 emissions of the §3.6 family."""
+    """N = 2 tasks, H = 2 (F = 36): 2 transitions x 2 emissions of the default family."""
     c = shared_transition_family(2, 2, T_grid=two_state_grid([0.2, 0.35])[[0, 3]],
                                  emissions=E_EASY[:2])
     c.dmax()

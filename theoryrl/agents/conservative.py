@@ -1,6 +1,6 @@
 r"""Conservative-exploration baselines compared with StepMix/EpsMix.
 
-* :class:`BaselineOnly` — plays :math:`\pi_b` forever (Sec. 8.7; regret
+* :class:`BaselineOnly` — plays :math:`\pi_b` forever (regret
   :math:`K\Delta_b`, always safe).
 * :class:`CUCBVI` — Garcelon, Ghavamzadeh, Lazaric, Pirotta (AISTATS 2020)
   [V abstract; R mechanics]: *cumulative* constraint, plays :math:`\pi^k` when a
@@ -10,7 +10,7 @@ r"""Conservative-exploration baselines compared with StepMix/EpsMix.
   budget; the unconstrained learner (UCBVI, fed only its own episodes) runs
   when the budget covers a worst-case episode.
 * :class:`DOPESwitch` — DOPE-style optimistic-pessimistic play [D surrogate of
-  Bura et al., NeurIPS 2022]: under the CMDP mapping of Sec. 8.5 (cost
+  Bura et al., NeurIPS 2022]: under the CMDP mapping (cost
   :math:`1 - r`), play :math:`\pi^k` when its pessimistic value certifies the
   episode-wise constraint, else :math:`\pi_b`; no mixing. DOPE proper solves
   an LP over occupancy measures of the confidence set (not implemented): this
@@ -328,8 +328,8 @@ def regret_bound_dope(S: int, A: int, H: int, K: int, delta: float, alpha: float
                       V_b: float) -> float:
     r"""DOPE (Bura et al. 2022) [V abstract :math:`\tilde O(|S|\sqrt{|A|K})`; R H- and
     slack-dependence]: :math:`H^3 S\sqrt{AK}\,\iota\,(1 + H/\kappa)` with
-    :math:`\kappa = \alpha V_b` the baseline's slack under the CMDP mapping of
-    Sec. 8.5 — the :math:`1/\kappa` factor multiplies the *leading* term."""
+    :math:`\kappa = \alpha V_b` the baseline's slack under the CMDP mapping; the
+    :math:`1/\kappa` factor multiplies the *leading* term."""
     if not 0 < alpha <= 1 or not V_b > 0:
         raise ValueError(f"need alpha in (0, 1] and V_b > 0, got {alpha}, {V_b}")
     iota = math.log(S * A * H * K / delta)

@@ -216,7 +216,7 @@ def greedy_policies(P: np.ndarray, R: np.ndarray, clip: bool = True):
     r"""Backward induction for a batch of rewards in one model, vectorised.
 
     :math:`Q_h = \mathrm{clip}_{[0,1]}(r_h + P V_{h+1})` (clipping as in the model-θ
-    values of Sec. 1.3, [V] ``min{1, .}`` plus [D] the lower clip), greedy policy
+    values, [V] ``min{1, .}`` plus [D] the lower clip), greedy policy
     (ties: lowest action). ``P`` (S, A, S) need not be stochastic. ``R``
     (n, H, S, A). Returns ``pi`` (n, H, S) int and ``V`` (n, H+1, S).
     """
@@ -541,7 +541,7 @@ class HFUCRLRFEpp(Agent):
 
     def plan(self, r, project: bool = True) -> np.ndarray:
         r"""Planning phase: greedy policy for reward ``r`` in the model
-        :math:`\theta_{plan}` (Sec. 2.6 with D3), no bonus, no interaction.
+        :math:`\theta_{plan}` (the planning phase, with D3), no bonus, no interaction.
 
         ``r`` of shape (S, A), (H, S, A) or a batch (n, H, S, A) with values in
         [0, 1] and total at most 1 on every trajectory allowed by the features'

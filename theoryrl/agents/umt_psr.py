@@ -7,13 +7,13 @@ as reconstructed in docs/theory/umt_psr.md:
   distance planning, exploration policies :math:`\nu_h(\pi)`, certified
   stopping [V structure / R details / D finite instantiation];
   optional PSR-UCB-style planner with an elliptical bonus on TV
-  (``planner="ucb_tv"``, §2.3) [R bonus form / ? constants / D multi-task sum];
+  (``planner="ucb_tv"``) [R bonus form / ? constants / D multi-task sum];
 * :class:`IndependentPSR` — the single-task baseline (the same learner with
   ``N = 1``, OMLE-style reward-free disagreement search), run ``N`` times
-  independently with :math:`\delta/N` each (§3.5) [D];
+  independently with :math:`\delta/N` each [D];
 * :class:`DownstreamOMLE` — downstream OMLE with optimism and a certified
-  stopping rule on a target class built from the upstream output (§4) [R/D];
-* bound functions for Theorems 1–2 (§5) [R; polynomial factors are placeholders].
+  stopping rule on a target class built from the upstream output [R/D];
+* bound functions for Theorems 1–2 [R; polynomial factors are placeholders].
 
 Agents follow the package's episode-level contract adapted to multi-task
 POMDPs: ``reset(rng)`` creates the learning state, ``policies()`` returns the
@@ -101,7 +101,7 @@ def upstream_bound(N: int, r: int, d: int, QA: int, A: int, H: int, gamma: float
 def single_task_bound(N: int, r: int, d: int, QA: int, A: int, H: int, gamma: float,
                       eps: float, delta: float, log_bracket_single: float, K: int = 1,
                       c: float = 1.0) -> float:
-    r"""Per-task trajectories of ``N`` independent single-task learners (§5.2) [R].
+    r"""Per-task trajectories of ``N`` independent single-task learners [R].
 
     Each learner runs with :math:`\delta/N`, so
     :math:`\beta^{(1)} = \log(K N\, N_\eta(\Theta)/\delta)` and the per-task
@@ -112,7 +112,7 @@ def single_task_bound(N: int, r: int, d: int, QA: int, A: int, H: int, gamma: fl
 
 
 def benefit_ratio(log_joint: float, log_single: float, N: int, delta: float) -> float:
-    r"""Predicted per-task sample ratio, multi-task over independent (§5.2, check C5) [D].
+    r"""Predicted per-task sample ratio, multi-task over independent (check C5) [D].
 
     .. math::
 
@@ -143,7 +143,7 @@ def downstream_bound(r: int, d: int, QA: int, A: int, H: int, gamma: float, eps:
     return c * _poly(r, d, QA, A, H, gamma) * (beta0 + float(approx_error)) / eps ** 2
 
 
-# ------------------------------------------------- UCB-on-TV planner (§2.3)
+# ------------------------------------------------- UCB-on-TV planner
 def ucb_tv_alpha(beta: float, r: int, QA: int, H: int, gamma: float, c: float = 1.0) -> float:
     r"""Bonus scale :math:`\alpha` of the UCB-on-TV planner [R shape / ? constant].
 
@@ -415,7 +415,7 @@ class UMTPSR(_MultiTaskAgent):
        D[(t, e), (t', e')] \ge \Delta_k` (valid for stopping) [D];
     3. certified stop when :math:`\Delta_k \le N\varepsilon/2` (``criterion="average"``,
        the paper's goal) or :math:`\max_n(\cdot) \le \varepsilon/2` (``"max"``);
-       output the joint MLE and its optimal policies (§2.5) [D];
+       output the joint MLE and its optimal policies [D];
     4. otherwise one trajectory per task and per :math:`h = 1..H` with
        :math:`\nu_h(\pi^k_n)`, :math:`\pi^k_n` the TV maximiser of the selected pair.
 
@@ -456,7 +456,7 @@ class UMTPSR(_MultiTaskAgent):
     beta : float, optional
         Confidence radius; default from ``beta_rule``.
     beta_rule : {"finite", "paper"}
-        ``"finite"``: :math:`\log(|\Theta_u|/\delta)` (Ville, §2.4) [D];
+        ``"finite"``: :math:`\log(|\Theta_u|/\delta)` (Ville) [D];
         ``"paper"``: :math:`\log(K_{\max} |\Theta_u|/\delta)` [R, constant 1].
     criterion : {"average", "max"}
     planner : {"pairwise", "uniform", "ucb_tv"}
@@ -732,7 +732,7 @@ class UMTPSR(_MultiTaskAgent):
 
 
 class IndependentPSR(_MultiTaskAgent):
-    r"""``N`` independent single-task learners (UMT-PSR, ``N = 1``), :math:`\delta/N` each (§3.5).
+    r"""``N`` independent single-task learners (UMT-PSR, ``N = 1``), :math:`\delta/N` each.
 
     Task ``n`` keeps :math:`B_n = \{m : L_n[m] \ge \max L_n - \beta_1\}` over the
     single-task class :math:`\Theta_s` (``M = m_T m_E`` models),

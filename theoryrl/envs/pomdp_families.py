@@ -12,7 +12,7 @@ a *shared* part ``t`` (``m_T`` values) and a *task-specific* part ``e``
 and the single-task class of an independent learner is
 :math:`\Theta_s = \{\theta_{t, e}\}`, :math:`|\Theta_s| = m_T m_E`.
 It covers the paper's "common latent transition kernel" and "perturbed
-models" examples (§5.3, examples 1–2) and, with ``t`` = a tuple of core
+models" examples (the paper's examples 1–2) and, with ``t`` = a tuple of core
 models and ``e`` = a mixture weight, its "linear combination of core tasks"
 (Example 3) [V that the examples exist; R/D for these finite versions].
 
@@ -37,7 +37,7 @@ __all__ = [
     "shared_transition_family", "two_state_grid",
 ]
 
-# §3.6 default instance [D]
+# default instance of docs/theory/umt_psr.md [D]
 E_EASY = np.array([
     [[.8, .1, .1], [.1, .1, .8]],
     [[.1, .8, .1], [.1, .1, .8]],
@@ -237,7 +237,7 @@ def control_family(N: int = 4, H: int = 3) -> SharedSpecificClass:
 
 
 def near_duplicate_family(N: int = 4, H: int = 3, delta_e: float = 0.03) -> SharedSpecificClass:
-    r"""§3.6 instance plus a near-duplicate of every emission (``m_E = 8``) (check C7) [D].
+    r"""The default instance plus a near-duplicate of every emission (``m_E = 8``, check C7) [D].
 
     The duplicate of ``E_i`` moves ``delta_e`` of mass in every row from the
     largest entry to the next one (cyclically): models that are almost never
