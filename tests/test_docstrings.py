@@ -19,7 +19,8 @@ from numpydoc.docscrape import ClassDoc
 
 import theoryrl
 
-SUBPACKAGES = ("models", "planning", "envs", "agents", "evaluation", "experiment", "claims")
+SUBPACKAGES = ("models", "planning", "envs", "agents", "evaluation", "experiment", "claims",
+               "backend")
 
 # numpydoc error codes enforced on the public API, and why these:
 CHECKS = {
