@@ -140,6 +140,14 @@ def test_repository_text_stands_alone():
                       "paper or a page under docs/ instead:\n" + "\n".join(hits))
 
 
+def test_every_theory_page_states_its_provenance():
+    pages = sorted((ROOT / "docs" / "theory").glob("*.md"))
+    assert (ROOT / "docs" / "theory" / "provenance.md") in pages
+    missing = [p.name for p in pages if p.name != "provenance.md"
+               and "## Provenance and our choices" not in p.read_text(encoding="utf-8")]
+    assert not missing, f"theory pages without a 'Provenance and our choices' section: {missing}"
+
+
 def test_scanner_sees_the_project():
     files = {f.relative_to(ROOT).as_posix() for f in _tracked_files()}
     assert "README.md" in files
