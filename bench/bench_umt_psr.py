@@ -2,7 +2,7 @@
 
 Compares the numba forward kernel (``theoryrl.models._pomdp_kernels.forward_loglik``,
 ``@njit(cache=True)``) with its plain-numpy twin (vectorised over models and
-trajectories), in the same process, on the §3.6 class (64 POMDPs, S=2, O=3,
+trajectories), in the same process, on the default shared-transition class (64 POMDPs, S=2, O=3,
 A=2) with a batch of trajectories. Also times the trajectory-tensor route
 (counts . log P, one mat-vec for the class) that the agents use.
 """

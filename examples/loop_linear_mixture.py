@@ -1,4 +1,4 @@
-"""LOOP figure 3 (spec Sec. 5.3): linear mixtures. Left: advantage regret vs T on the
+"""LOOP figure 3 (ours, docs/theory/loop.md): linear mixtures. Left: advantage regret vs T on the
 Wu-Zhou-Gu hard instance (d = 4, 6) for LOOP-LM (det rule, span truncation) and
 UCRL2-VTR (Hoeffding radius, no truncation). Right: regret at fixed T vs d (log-log).
 Writes ``loop_linear_mixture.png``."""

@@ -1,4 +1,4 @@
-"""LOOP figure 4 (spec Sec. 5.4): optimism gap Jtilde_k - J* vs epoch start tau_k
+"""LOOP figure 4 (ours, docs/theory/loop.md): optimism gap Jtilde_k - J* vs epoch start tau_k
 (log-log) for tabular LOOP on the two-state gadget, with a tau^{-1/2} guide.
 Writes ``loop_optimism_gap.png``."""
 

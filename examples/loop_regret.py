@@ -1,5 +1,5 @@
-"""LOOP figure 1 (spec Sec. 5.1): advantage regret vs T on RiverSwim-6 and a random
-communicating MDP; LOOP (VTR, and L1 ablation) vs UCRL2 and UCRL2B, log-log, with a
+"""LOOP figure 1 (ours, docs/theory/loop.md): advantage regret vs T on RiverSwim-6
+and a random communicating MDP; LOOP (VTR, and L1 ablation) vs UCRL2 and UCRL2B, log-log, with a
 sqrt(T) reference line. Writes ``loop_regret.png``."""
 
 from __future__ import annotations

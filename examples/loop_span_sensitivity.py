@@ -1,4 +1,4 @@
-"""LOOP figure 5 (spec Sec. 5.5): span-bound sensitivity. Advantage regret of tabular
+"""LOOP figure 5 (ours, docs/theory/loop.md): span-bound sensitivity. Advantage regret of tabular
 LOOP on the two-state gadget for B in {0.5, 1, 2, 4} x sp(V*); B < sp(V*) breaks
 realizability. Writes ``loop_span_sensitivity.png``."""
 

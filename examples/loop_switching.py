@@ -1,6 +1,7 @@
-"""LOOP figure 2 (spec Sec. 5.2): number of plans (switches) vs T (log-x) for LOOP
+"""LOOP figure 2 (ours, docs/theory/loop.md): number of plans (switches) vs T (log-x) for LOOP
 (loop rule), LOOP (det rule) and UCRL2 (count rule) on the two-state gadget, with the
-worst-case bounds of spec Sec. 2.4 dashed. Writes ``loop_switching.png``."""
+worst-case bounds of ``theoryrl.agents.loop.switch_bound`` dashed.
+Writes ``loop_switching.png``."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ iteration) and report the out-of-sample mean, variance and Sharpe ratio
 * Table 1: Wang & Zhou's MSTDE-based EMV algorithm (``emv_wang_zhou``);
 * Table 2: PG's offline actor-critic, Algorithm 4 (``pg_offline_ac``);
 
-beside PG's numbers (spec Appendix A [S]) and the Wang-Zhou oracle mean policy
+beside PG's numbers (its Tables 1-3 [S]) and the Wang-Zhou oracle mean policy
 u = -(mu/sigma^2)(x - w*), evaluated the same way.
 
 The default run is reduced (2000 iterations, 1 run per cell, about 1.5 min on

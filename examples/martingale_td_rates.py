@@ -1,11 +1,11 @@
 """Error against dt and against sample size for ML, TD(lambda)/LSTD, GTD and MSTDE (B1).
 
-Left: population errors ||J^theta - J||_occ (exact Gaussian moments, spec C2)
+Left: population errors ||J^theta - J||_occ (exact Gaussian moments, check C2)
 against dt for ML, LSTD(0), LSTD(0.5), GTD2 (overidentified, test functions
 [realizable, x, x^4]) and the MSTDE minimiser; plus offline TD(0) by
 stochastic approximation at a few dt (Monte Carlo). Right: RMSE of the Monte
 Carlo estimators against their own population (discretised) solution against
-the number of paths N (spec C4). Writes ``martingale_td_rates.png``.
+the number of paths N (check C4). Writes ``martingale_td_rates.png``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""StepMix / EpsMix benchmark figures (our benchmark of spec Sec. 7.2, NOT a reproduction
+"""StepMix / EpsMix benchmark figures (our benchmark, docs/theory/stepmix.md, NOT a reproduction
 of the paper's experiments, which could not be read).
 
 Writes three PNGs under ``<out>``:

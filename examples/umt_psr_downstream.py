@@ -2,7 +2,7 @@
 
 Downstream OMLE on the class built from the upstream confidence set
 (shared transition restricted to the upstream projection) against learning
-from scratch on the full class (spec umt_psr.md §4.2). Writes
+from scratch on the full class (the downstream OMLE of docs/theory/umt_psr.md). Writes
 ``umt_psr_downstream.png``.
 """
 

@@ -1,7 +1,7 @@
 """UMT-PSR: per-task samples to a certified eps-optimal output against the number of tasks N.
 
 Joint learner (UMT-PSR) vs N independent single-task learners on the
-shared-transition family (spec umt_psr.md §3.6), with the bracketing-number
+shared-transition family (``shared_transition_family``), with the bracketing-number
 prediction rho*_N * (independent samples) drawn; the task-specific-hard control
 family is shown alongside. Writes ``umt_psr_samples_vs_tasks.png``.
 """

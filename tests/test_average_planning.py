@@ -22,7 +22,7 @@ def test_kernels_are_compiled():
 
 
 def test_two_state_closed_forms():
-    # LOOP spec Sec. 9: J* = (ds+e)/(2ds+e), sp = 1/(2ds+e), D = 1/ds
+    # Jaksch et al. (2010) two-state block: J* = (ds+e)/(2ds+e), sp = 1/(2ds+e), D = 1/ds
     for ds, e in [(0.2, 0.1), (0.1, 0.02)]:
         f = average_facts(two_state_gadget(ds, e))
         np.testing.assert_allclose(f.gain, (ds + e) / (2 * ds + e), rtol=1e-9)
@@ -31,7 +31,8 @@ def test_two_state_closed_forms():
 
 
 def test_riverswim_spec_values():
-    # spec Sec. 9 [P]: RiverSwim-6 J* 0.428622, sp 6.3103, D 14.722
+    # RiverSwim-6 (docs/theory/loop.md), values of an independent numpy computation [P]:
+    # J* 0.428622, sp 6.3103, D 14.722
     f = average_facts(riverswim_average(6))
     assert abs(f.gain - 0.428622) < 1e-6
     assert abs(f.span - 6.3103) < 1e-4
@@ -100,7 +101,7 @@ class _Model:
        inner=st.sampled_from(["l1", "box", "ellipsoid"]), slack=st.floats(1.0, 3.0))
 def test_evi_optimistic_when_truth_in_set(seed, S, A, inner, slack):
     """EVI optimism: if the true P lies in every pair's plausible set, the EVI gain is
-    at least J* - eps (Jaksch et al. 2010, Thm 7 / spec Sec. 2.3 [D])."""
+    at least J* - eps (Jaksch et al. 2010, Thm 7; docs/theory/loop.md [D])."""
     rng = np.random.default_rng(seed)
     mdp = random_communicating(S, A, branching=S, seed=seed)
     P, R = np.asarray(mdp.P), np.asarray(mdp.R)

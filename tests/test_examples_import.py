@@ -1,7 +1,7 @@
 """Every example imports against the current API and exposes ``main(out, quick)``.
 
-Running them is too slow for the suite (1-60 s each with ``--quick``); the
-closing notes record their quick runs. Importing catches API drift cheaply.
+Running them is too slow for the suite (1-60 s each with ``--quick``); the docs
+pages show their figures. Importing catches API drift cheaply.
 """
 
 import importlib.util

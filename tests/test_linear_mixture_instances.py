@@ -1,4 +1,4 @@
-"""Instance invariants of the linear mixture families (spec Sec. 4.5, PC-INST)."""
+"""Instance invariants of the linear mixture families (docs/theory/reward_free.md)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Broken variants: each LOOP proof check must fail on them (spec Sec. 7)."""
+"""Broken variants: each LOOP proof check must fail on them (docs/theory/loop.md)."""
 
 import numpy as np
 import pytest

@@ -1,5 +1,5 @@
 """C10 (regression test): UCRL2-VTR as a configuration of LOOP's code path equals an
-independent plain-numpy implementation (spec Sec. 6-7)."""
+independent plain-numpy implementation (Wu, Zhou, Gu, AISTATS 2022)."""
 
 import math
 

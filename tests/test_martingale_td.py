@@ -1,4 +1,4 @@
-"""Tests of theoryrl.models.diffusion and theoryrl.evaluation.martingale_td (spec C6)."""
+"""Tests of theoryrl.models.diffusion and theoryrl.evaluation.martingale_td (check C6)."""
 
 from __future__ import annotations
 
@@ -56,12 +56,12 @@ def _feat(seed, L):
 # -- closed forms --------------------------------------------------------------
 
 def test_reference_numbers_of_spec():
-    m = OUQuadratic()   # spec B1 defaults
+    m = OUQuadratic()   # benchmark B1 defaults (docs/theory/martingale_td.md)
     np.testing.assert_allclose(m.theta_star, [0.454545, 0.045455, 0.113636, 0.011364],
                                atol=1e-6)
     assert m.value(0.0, 1.0) == pytest.approx(0.566598, abs=1e-6)
     assert m.value(0.0, 0.0) == pytest.approx(0.107016, abs=1e-6)
-    # spec C2: population LSTD(0) error 0.03327 at K=4, 0.00025 at K=512 (exact moments)
+    # C2: population LSTD(0) error 0.03327 at K=4, 0.00025 at K=512 (exact moments)
     f = m.realizable_features()
     assert value_error(m, f, population_statistics(m, f, 4).lstd()) == pytest.approx(
         0.03327, abs=1e-5)
@@ -117,7 +117,7 @@ def test_mean_variance_value_against_monte_carlo():
     assert abs(X[:, -1].mean() - mean) < 5 * X[:, -1].std() / np.sqrt(X.shape[0]) + 2e-3
 
 
-# -- estimator identities (spec C6) ----------------------------------------------
+# -- estimator identities (check C6) ---------------------------------------------
 
 @FAST
 @given(st.integers(0, 10 ** 6), st.integers(2, 30), st.integers(1, 4))

@@ -41,12 +41,12 @@ LEARNERS = {"wz": emv_wang_zhou, "pg": pg_offline_ac}
 # -- PG's tables ------------------------------------------------------------------
 
 def test_pg_tables_cover_the_grid():
-    # spec Section 4.2 [S]: mu in {-0.5, ..., 0.5} x sigma in {0.1, ..., 0.4}
+    # PG Section 5.1 [S]: mu in {-0.5, ..., 0.5} x sigma in {0.1, ..., 0.4}
     mus = (-0.5, -0.3, -0.1, 0.0, 0.1, 0.3, 0.5)
     sigmas = (0.1, 0.2, 0.3, 0.4)
     assert set(PG_GRID) == {(m, s) for m in mus for s in sigmas}
     assert set(PG_TABLE1) == set(PG_TABLE2) == set(PG_GRID)
-    # spot values, spec Appendix A
+    # spot values, PG Tables 1 and 2
     assert PG_TABLE1[(-0.5, 0.1)] == ((1.40, 0.015), (0.0, 0.00033), (6.69, 0.096))
     assert PG_TABLE2[(0.5, 0.1)] == ((1.40, 0.014), (0.0, 0.00016), (7.35, 0.055))
 
@@ -58,7 +58,7 @@ def test_pg_tables_cover_the_grid():
        T=st.sampled_from([0.5, 1.0, 2.0]))
 def test_oracle_meets_the_target_in_continuous_time(mu, sigma, T):
     # Under u = -c (x - w), E x_T = w + (x0 - w) exp(-c mu T); WZ's c = mu / sigma^2 and
-    # w* = (z e^{rho^2 T} - x0) / (e^{rho^2 T} - 1) give exactly z (WZ Theorem, spec 4.2).
+    # w* = (z e^{rho^2 T} - x0) / (e^{rho^2 T} - 1) give exactly z (WZ's optimal EMV policy).
     s = MVSetting(T=T, dt=T / 10)
     c, w = oracle_policy(mu, sigma, s)
     assert c * sigma ** 2 == pytest.approx(mu, rel=1e-12)

@@ -1,4 +1,4 @@
-"""Tests of the exact POMDP / PSR layer (theoryrl.models.pomdp), spec umt_psr.md §1, §3."""
+"""Tests of the exact POMDP / PSR layer (theoryrl.models.pomdp), docs/theory/umt_psr.md."""
 
 from __future__ import annotations
 

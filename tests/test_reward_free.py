@@ -168,7 +168,7 @@ def test_validation_errors_name_the_argument():
 def test_bound_functions_properties():
     d, H, B = 4, 8, 1.1
     assert n_levels(1000, 8) == int(np.ceil(np.log2(7 * 1000 * 8)))
-    # the theory radius is ~1e3 (spec Sec. 2.1), the practical one a few units
+    # the theory radius is ~1e3 (Theorem 2.6.3's parameters), the practical one a few units
     assert 1e3 < theory_radius(1000, d, H, B, 0.1, 16) < 3e3
     assert 1 < practical_radius(1000, d, H, B) < 10
     assert practical_radius(4000, d, H, B) > practical_radius(1000, d, H, B)

@@ -1,5 +1,5 @@
 """Each proof check of ``proofs_checks.reward_free`` fails on its broken variant
-(spec Sec. 7.6 / Sec. 8), so none of them is vacuous."""
+(docs/theory/reward_free.md), so none of them is vacuous."""
 
 import numpy as np
 

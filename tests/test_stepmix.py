@@ -1,4 +1,4 @@
-"""Unit and property tests of StepMix / EpsMix (spec ``specs/stepmix.md``)."""
+"""Unit and property tests of StepMix / EpsMix (docs/theory/stepmix.md)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def _on_event(agent, mdp) -> bool:
 
 
 def _pes_reference(agent, pi_f, sign=-1):
-    """Slow NumPy twin of PES-EVAL / OPT-EVAL with the L1 width (spec Sec. 2.3)."""
+    """Slow NumPy twin of PES-EVAL / OPT-EVAL with the L1 width (docs/theory/stepmix.md)."""
     H, S, A = pi_f.shape
     R = agent._R[0]
     n = agent._n
@@ -193,7 +193,7 @@ def test_kernels_are_compiled():
 
 def test_envs_values():
     trap = conservative_trap()
-    assert trap.optimal_value() == pytest.approx(3.2)  # 0.8 * 4, spec Sec. 7.2
+    assert trap.optimal_value() == pytest.approx(3.2)  # 0.8 * 4, instance E3
     assert trap.initial_value(conservative_trap_baseline(trap)) == pytest.approx(2.5)
     q = conservative_random_mdp()
     assert q.initial_value(conservative_random_mdp_baseline(q, quality=1.0)) == pytest.approx(

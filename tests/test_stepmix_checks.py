@@ -1,4 +1,4 @@
-"""The StepMix proof checks can fail: each runs on its broken variant (spec Sec. 9)."""
+"""The StepMix proof checks can fail: each runs on its broken variant (docs/theory/stepmix.md)."""
 
 from __future__ import annotations
 

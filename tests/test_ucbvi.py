@@ -102,7 +102,7 @@ def test_variants_and_validation():
 # -- compiled core -------------------------------------------------------------------------
 
 def reference_plan(N, n, nstate, R, H, L, kind, scale, optimistic_init):
-    """The per-pair loop of the UCBVI spec in plain Python floats (sums left to right)."""
+    """UCBVI's per-pair loop (Azar et al. 2017, Alg. 1) in Python floats, sums left to right."""
     S, A = n.shape
     V = np.zeros((H + 1, S))
     Q = np.zeros((H, S, A))

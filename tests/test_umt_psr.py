@@ -56,7 +56,7 @@ def test_family_sizes_and_brackets(fam):
 def test_family_dmax_matches_spec_grid(fam):
     D = fam.dmax()
     nz = D[D > 1e-12]
-    assert abs(nz.min() - 0.047) < 1e-3          # spec §3.6: smallest non-zero Dmax ~ 0.047
+    assert abs(nz.min() - 0.047) < 1e-3          # default family: smallest non-zero Dmax ~ 0.047
     assert abs(np.quantile(nz, 0.05) - 0.12) < 0.01
     np.testing.assert_allclose(D, D.T)
 
@@ -108,7 +108,7 @@ def test_driver_is_seeded_and_records_exact_values(fam):
 
 
 def test_projection_planning_never_below_exact_enumeration(fam):
-    """The bound U used for stopping is >= the exact Delta_k (spec §3.4)."""
+    """The bound U used for stopping is >= the exact Delta_k (docs/theory/umt_psr.md)."""
     c = fam.with_tasks(2)
     t, e, R = _instance(c, 5)
     rng = np.random.default_rng(0)
@@ -165,7 +165,7 @@ def test_bounds_shapes(N, eps):
 
 
 def test_benefit_ratio_formula():
-    # shared x specific, m_T=16, m_E=4: prototype rho* values (spec §7 C5)
+    # shared x specific, m_T=16, m_E=4: prototype rho* values (check C5)
     for N, want in ((1, 1.0), (2, 0.55), (4, 0.34), (8, 0.24)):
         got = benefit_ratio(math.log(16) + N * math.log(4), math.log(64), N, 0.1)
         assert abs(got - want) < 0.01

@@ -1,4 +1,4 @@
-"""Tests of the UCB-on-TV planner of UMT-PSR (spec umt_psr.md §2.3) and of its proof check C11."""
+"""Tests of the UCB-on-TV planner of UMT-PSR (docs/theory/umt_psr.md) and of its proof check C11."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ STAY_SWITCH = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]])  # 
 
 @functools.cache
 def _small() -> SharedSpecificClass:
-    """N = 2 tasks, H = 2 (F = 36): 2 transitions x 2 emissions of the §3.6 family."""
+    """N = 2 tasks, H = 2 (F = 36): 2 transitions x 2 emissions of the default family."""
     c = shared_transition_family(2, 2, T_grid=two_state_grid([0.2, 0.35])[[0, 3]],
                                  emissions=E_EASY[:2])
     c.dmax()
@@ -114,9 +114,9 @@ def test_alpha_formula_and_class_constants(small):
     assert ucb_tv_alpha(4.0, 1, 1, 4, 0.5) == pytest.approx(10.0)
     assert ucb_tv_alpha(9.0, 1, 1, 4, 0.5) == pytest.approx(15.0)  # sqrt(beta) scaling
     r, g = class_rank_gamma(small)
-    assert r == 2  # two latent states, observable rank 2 (spec §1.2)
+    assert r == 2  # two latent states, observable rank 2 (PSR rank, docs/theory/umt_psr.md)
     want = min(1 / np.abs(np.linalg.pinv(E.T)).sum(axis=0).max() for E in E_EASY[:2])
-    assert g == pytest.approx(want)  # gamma = 1 / ||O^+||_{1->1} (spec §1.3)
+    assert g == pytest.approx(want)  # gamma = 1 / ||O^+||_{1->1} (gamma-well-conditioning)
     ag = UMTPSR(small, np.zeros((2, small.F)), planner="ucb_tv")
     assert ag.alpha == pytest.approx(ucb_tv_alpha(ag.beta, 2, 1, 2, g))
     assert ag.p_min == pytest.approx(ag.delta / (ag.K_max * 2 * small.F))

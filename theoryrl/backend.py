@@ -29,6 +29,16 @@ def get_namespace(backend: str = "numpy") -> ModuleType:
         ``"array_api_strict"`` is the strict reference namespace used in tests
         to prove a kernel touches nothing outside the standard.
 
+    Returns
+    -------
+    module
+        The namespace (a module implementing the array-API standard).
+
+    Examples
+    --------
+    >>> get_namespace("numpy").__name__
+    'numpy'
+
     Raises
     ------
     ValueError
@@ -56,7 +66,24 @@ def get_namespace(backend: str = "numpy") -> ModuleType:
 
 
 def namespace_of(*arrays: Any) -> ModuleType:
-    """The namespace of ``arrays`` (numpy arrays give numpy without extra imports)."""
+    """The namespace of ``arrays`` (numpy arrays give numpy without extra imports).
+
+    Parameters
+    ----------
+    *arrays : array
+        Arrays of one namespace.
+
+    Returns
+    -------
+    module
+        Their array-API namespace.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> namespace_of(np.zeros(2), np.ones(3)) is np
+    True
+    """
     import numpy
 
     if all(isinstance(a, numpy.ndarray) for a in arrays):
@@ -67,7 +94,18 @@ def namespace_of(*arrays: Any) -> ModuleType:
 
 
 def to_numpy(x: Any) -> Any:
-    """Copy an array of any supported namespace to a numpy array on the host."""
+    """Copy an array of any supported namespace to a numpy array on the host.
+
+    Parameters
+    ----------
+    x : array
+        An array of numpy, CuPy or any array-API namespace.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x`` itself when it is already a numpy array, else a host copy.
+    """
     import numpy
 
     if isinstance(x, numpy.ndarray):

@@ -1,4 +1,4 @@
-"""Compiled loops of HF-UCRL-RFE++ (Zhang, Zhang & Gu, ICML 2023; spec Sec. 3.2).
+"""Compiled loops of HF-UCRL-RFE++ (Zhang, Zhang & Gu, ICML 2023).
 
 Arrays in, ``out`` arrays filled; no validation, no RNG, no Python objects.
 Chains are stacked on a leading axis of length 2: index 0 is the "hat" chain

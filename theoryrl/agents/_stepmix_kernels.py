@@ -1,4 +1,4 @@
-"""Compiled pessimistic / optimistic evaluation and StepMix knots (StepMix spec, Sec. 2-4).
+"""Compiled pessimistic / optimistic evaluation and StepMix knots.
 
 Arrays in, ``out`` arrays filled, no Python objects, no RNG. Counts are pooled
 over steps (time-homogeneous kernel, as in :mod:`._ucbvi_kernels`):
@@ -31,7 +31,7 @@ def refresh_widths(N, n, nxt, nnz, states, actions, eps, w, w0, S_log2, iota_l1,
 
     Non-anytime: ``iota_l1``, ``iota_eb`` are the fixed log factors. Anytime:
     ``iota = log_sah + ln(n (n + 1))`` per pair (union bound over n with weights
-    1 / (n (n + 1)), StepMix spec Sec. 2.1).
+    1 / (n (n + 1))).
     """
     H = actions.shape[0]
     for h in range(H):
@@ -78,7 +78,7 @@ def evaluate_bound(N, n, nxt, nnz, R, pi, eps, w, w0, kind, scale, sign, h0, h1,
 
     ``V (H+1, S)``: ``V[h1]`` is the terminal value (preset by the caller), rows
     ``h0..h1-1`` are filled. With ``c`` the mid-range and ``sp`` the span of
-    ``V[h+1]``, the width is (spec Sec. 2.1, tightened to the span [D])
+    ``V[h+1]``, the width is (the L1 width of docs/theory/ucbvi.md, tightened to the span [D])
 
     ``beta = scale * (sp / 2) * eps``                              (L1)
     ``beta = scale * min(sp / 2 * eps, sum_s' w(s') |V(s') - c|)``  (Bernstein)

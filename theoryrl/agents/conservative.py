@@ -1,6 +1,6 @@
-r"""Conservative-exploration baselines compared with StepMix/EpsMix (spec Sec. 8).
+r"""Conservative-exploration baselines compared with StepMix/EpsMix.
 
-* :class:`BaselineOnly` — plays :math:`\pi_b` forever (Sec. 8.7; regret
+* :class:`BaselineOnly` — plays :math:`\pi_b` forever (regret
   :math:`K\Delta_b`, always safe).
 * :class:`CUCBVI` — Garcelon, Ghavamzadeh, Lazaric, Pirotta (AISTATS 2020)
   [V abstract; R mechanics]: *cumulative* constraint, plays :math:`\pi^k` when a
@@ -10,7 +10,7 @@ r"""Conservative-exploration baselines compared with StepMix/EpsMix (spec Sec. 8
   budget; the unconstrained learner (UCBVI, fed only its own episodes) runs
   when the budget covers a worst-case episode.
 * :class:`DOPESwitch` — DOPE-style optimistic-pessimistic play [D surrogate of
-  Bura et al., NeurIPS 2022]: under the CMDP mapping of Sec. 8.5 (cost
+  Bura et al., NeurIPS 2022]: under the CMDP mapping (cost
   :math:`1 - r`), play :math:`\pi^k` when its pessimistic value certifies the
   episode-wise constraint, else :math:`\pi_b`; no mixing. DOPE proper solves
   an LP over occupancy measures of the confidence set (not implemented): this
@@ -40,8 +40,25 @@ __all__ = ["BaselineOnly", "CUCBVI", "BudgetConservative", "DOPESwitch",
 
 
 class BaselineOnly(_Conservative):
-    """Plays the baseline in every episode (the trivial safe reference, Sec. 8.7).
+    r"""Plays the baseline in every episode (the trivial safe reference).
 
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        Number of episodes K.
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Failure probability in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` if known; None: bounded from data.
+    **kw
+        ``bonus``, ``bonus_scale``, ``optimistic_bonus``, ``anytime`` as in
+        :class:`~theoryrl.agents.stepmix.EpsMix`.
     """
 
     name = "BaselineOnly"
@@ -85,7 +102,7 @@ class _Switching(_Conservative):
 
 
 class CUCBVI(_Switching):
-    r"""CUCBVI (Garcelon et al. 2020) [V abstract; R mechanics, spec Sec. 8.2].
+    r"""CUCBVI (Garcelon et al. 2020) [V abstract; R mechanics].
 
     Plays :math:`\pi^k` iff
     :math:`\sum_{l < k} \underline V_l + \underline V^{\pi^k} \ge (1-\alpha)\,k\,V_b`,
@@ -93,7 +110,30 @@ class CUCBVI(_Switching):
     policy (PES-EVAL of :math:`\pi^l`, or :math:`V_b` for baseline episodes; with
     unknown :math:`V_b` the certified lower/upper bounds replace it). Satisfies the
     *cumulative* constraint only; its episode-wise violations are allowed and
-    reported. Parameters as :class:`~theoryrl.agents.stepmix.EpsMix`.
+    reported.
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        Number of episodes K.
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Failure probability in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` if known; None: bounded from data.
+    bonus : {"l1", "bernstein"}
+        Width of the pessimistic evaluation.
+    bonus_scale : float
+        Multiplies every width and bonus (1 by default).
+    optimistic_bonus : {"l1", "hoeffding", "bernstein"}
+        UCBVI bonus of the optimistic planner.
+    anytime : bool
+        Anytime log factor in the widths.
     """
 
     name = "CUCBVI"
@@ -103,11 +143,35 @@ class CUCBVI(_Switching):
 
 
 class DOPESwitch(_Switching):
-    r"""DOPE-style optimistic-pessimistic play [D surrogate, spec Sec. 8.5]: play
+    r"""DOPE-style optimistic-pessimistic play [D surrogate]: play
     :math:`\pi^k` iff :math:`\underline V^{\pi^k}_1(s_1) \ge (1-\alpha)V_b`
     (zero episode-wise violations on the event), else :math:`\pi_b`. Equivalent to
     EpsMix with :math:`\rho_k \in \{0, 1\}` — it pays the :math:`1/\kappa`-type
-    overhead that mixing avoids."""
+    overhead that mixing avoids.
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        Number of episodes K.
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Failure probability in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` if known; None: bounded from data.
+    bonus : {"l1", "bernstein"}
+        Width of the pessimistic evaluation.
+    bonus_scale : float
+        Multiplies every width and bonus (1 by default).
+    optimistic_bonus : {"l1", "hoeffding", "bernstein"}
+        UCBVI bonus of the optimistic planner.
+    anytime : bool
+        Anytime log factor in the widths.
+    """
 
     name = "DOPESwitch"
 
@@ -136,6 +200,24 @@ class BudgetConservative(_Conservative):
     it a reduction. With guarantee-carrying constants :math:`B` is large, so the
     reduction plays the baseline for :math:`n_0 \approx (B(n_0)/(\alpha V_b))`
     episodes (:func:`regret_bound_budget`). Cumulative constraint only.
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        Number of episodes K.
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Failure probability in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` if known; None: bounded from data.
+    **kw
+        ``bonus``, ``bonus_scale``, ``optimistic_bonus``, ``anytime`` as in
+        :class:`~theoryrl.agents.stepmix.EpsMix`.
     """
 
     name = "BudgetConservative"
@@ -187,7 +269,7 @@ def _l1_bound(S: int, A: int, H: int, m: int, K: int, delta: float) -> float:
 
 def cumulative_violations(values: np.ndarray, baseline_value: float, alpha: float,
                           tol: float = 1e-9) -> np.ndarray:
-    r"""True where the cumulative constraint (spec Sec. 1.2) fails:
+    r"""True where the cumulative constraint fails:
     :math:`\sum_{l \le k} V^{\pi_l} < (1-\alpha) k V_b`; ``values`` (..., K)."""
     v = np.asarray(values, float)
     k = np.arange(1, v.shape[-1] + 1)
@@ -246,8 +328,8 @@ def regret_bound_dope(S: int, A: int, H: int, K: int, delta: float, alpha: float
                       V_b: float) -> float:
     r"""DOPE (Bura et al. 2022) [V abstract :math:`\tilde O(|S|\sqrt{|A|K})`; R H- and
     slack-dependence]: :math:`H^3 S\sqrt{AK}\,\iota\,(1 + H/\kappa)` with
-    :math:`\kappa = \alpha V_b` the baseline's slack under the CMDP mapping of
-    Sec. 8.5 — the :math:`1/\kappa` factor multiplies the *leading* term."""
+    :math:`\kappa = \alpha V_b` the baseline's slack under the CMDP mapping; the
+    :math:`1/\kappa` factor multiplies the *leading* term."""
     if not 0 < alpha <= 1 or not V_b > 0:
         raise ValueError(f"need alpha in (0, 1] and V_b > 0, got {alpha}, {V_b}")
     iota = math.log(S * A * H * K / delta)

@@ -1,6 +1,6 @@
 r"""LOOP -- Local-fitted Optimization with OPtimism (He, Zhong, Yang, ICLR 2024).
 
-**What is implemented: "LOOP with rectangular relaxation"** (LOOP spec Sec. 2.3, 8.1).
+**What is implemented: "LOOP with rectangular relaxation"**.
 The exact LOOP step
 :math:`f^k = \arg\max\{J_f : f \in \mathcal B_t,\ \operatorname{sp}(V_f) \le B\}`
 is non-convex [D]; we replace the confidence set :math:`\mathcal B_t` by an
@@ -11,7 +11,7 @@ value iteration with SCAL span truncation. Because the superset contains
 guarantee the implemented algorithm *inherits* is of UCRL2 / UCRL2-VTR type
 (per-pair bonuses), **not** a literal instance of the paper's Theorem 3.
 
-Model-based LOOP with value-targeted regression (spec Sec. 2.6, 2.7):
+Model-based LOOP with value-targeted regression:
 targets :math:`w^k = V_{f^k}` centred to midrange zero, features
 :math:`x_i = \phi_{w^{k(i)}}(s_i, a_i)`, responses :math:`y_i = w^{k(i)}(s_{i+1})`,
 :math:`\Lambda_t = \lambda I + \sum_{i<t} x_i x_i^\top`; the ridge excess loss is
@@ -19,7 +19,7 @@ exactly :math:`\|\theta - \hat\theta_t\|^2_{\Lambda_t}` [D], so LOOP's model-bas
 set is the VTR ellipsoid.
 
 * ``model="linear_mixture"``: :math:`P(s'|s,a) = \langle\phi(s'|s,a),\theta^*\rangle`,
-  radius (Abbasi-Yadkori et al. 2011, Thm 2; spec Sec. 2.2 [D])
+  radius (Abbasi-Yadkori et al. 2011, Thm 2 [D])
   :math:`\sqrt{\beta_t} = \tfrac B2\sqrt{2\ln(1/\delta) + \ln(\det\Lambda_t/\lambda^d)}
   + \sqrt\lambda\,C_\theta`.
 * ``model="tabular"``: :math:`\phi(s'|s,a) = e_{(s,a,s')}`; :math:`\Lambda` is block
@@ -29,7 +29,7 @@ set is the VTR ellipsoid.
   + \sqrt\lambda`.
   ``confidence="l1"`` is the ablation with UCRL2's L1 ball in the same template.
 
-Switching rules (spec Sec. 2.4 [D]; the paper's constant is unverified [R]):
+Switching rules ([D]; the paper's constant is unverified [R]):
 ``"loop"`` (tabular default; ``c_sw = 16`` gives the provable bound of
 :func:`switch_bound`), ``"det"`` (linear-mixture default), ``"count"`` (UCRL2's rule).
 The radius multiplier ``beta_scale`` multiplies :math:`\beta`; any run that claims to
@@ -64,8 +64,8 @@ def regret_bound(d_G: float, kappa_G: float, span: float, T: int, log_cover: flo
               \sqrt{T(\log N + \log(T/\delta))},
 
     with :math:`(d_G, \kappa_G)` the AGEC and :math:`\log N` the log-covering number.
-    The absolute constant ``c`` is unknown (not given explicitly in what the spec could
-    read); never use this as a pass/fail threshold."""
+    The absolute constant ``c`` is unknown (not given explicitly in the parts of the paper
+    we could read); never use this as a pass/fail threshold."""
     width = math.sqrt(T * (log_cover + math.log(T / delta)))
     return c * span * max(math.sqrt(d_G), kappa_G) * width
 
@@ -73,7 +73,7 @@ def regret_bound(d_G: float, kappa_G: float, span: float, T: int, log_cover: flo
 def switch_bound(rule: str, *, T: int | None = None, S: int | None = None,
                  A: int | None = None, d: int | None = None, lam: float = 1.0,
                  L: float | None = None, logdet_gain: np.ndarray | None = None) -> float:
-    r"""Upper bound on the number of plans (epochs) in :math:`T` steps (spec Sec. 2.4 [D]).
+    r"""Upper bound on the number of plans (epochs) in :math:`T` steps [D].
 
     * ``"count"``: :math:`S A \log_2(8T/(SA))` (Jaksch et al. 2010, App. C.2), deterministic.
     * ``"det"``: :math:`1 + \sum_k \log_2(\det G_{k,T}/\lambda^d)` given the run's
@@ -108,6 +108,7 @@ class LOOP(AverageAgent):
     spec : MDPSpec
         Average-reward spec; rewards ``spec.R`` are known unless ``reward="learned"``.
     model : {"tabular", "linear_mixture"}
+        Hypothesis class: per-pair kernels, or :math:`\\phi\\theta` with known features.
     span_bound : float
         ``B >= sp(V*)`` (assumption A2 [V]); ``ValueError`` if ``<= 0``.
     delta : float
@@ -121,17 +122,21 @@ class LOOP(AverageAgent):
         LOOP-test multiplier, ``> 1``.
     span_truncation : bool
         SCAL truncation in EVI. Without it the radius uses
-        :math:`B_{eff} = \\max(B, \\max_k \\operatorname{sp}(w^k))` (spec Sec. 2.2).
+        :math:`B_{eff} = \\max(B, \\max_k \\operatorname{sp}(w^k))`.
     reward : {"known", "learned"}
         Learned: UCRL2's Hoeffding bonus, ``delta`` split in halves.
     confidence : {"vtr", "l1"}
         Tabular only: VTR ellipsoids (default) or UCRL2's L1 ball (ablation).
     beta_scale : float
         Multiplies :math:`\\beta` (exploration knob; 1 for theorem checks).
+    evi_max_iter : int
+        Sweep cap of extended value iteration (a warning when reached).
     features : ndarray (S, A, S, d)
         ``phi`` of the linear mixture (required for ``model="linear_mixture"``).
     theta_norm : float
         :math:`C_\\theta \\ge \\|\\theta^*\\|_2` (linear mixture).
+    diameter : float, optional
+        Diameter :math:`D` used by ``radius="diameter"``.
     radius : {"span", "diameter"}
         ``"span"``: :math:`B/2`-sub-Gaussian targets (LOOP); ``"diameter"``: :math:`D/2`
         in place of :math:`B/2` (UCRL2-VTR's Hoeffding radius), needs ``diameter``.
@@ -161,7 +166,7 @@ class LOOP(AverageAgent):
             raise ValueError(f"switching must be 'loop', 'det' or 'count', got {switching!r}")
         if switching in ("loop", "raw") and (model != "tabular" or confidence != "vtr"):
             raise ValueError("switching='loop' needs model='tabular' and confidence='vtr' "
-                             "(use 'det' for linear mixtures, spec Sec. 2.4)")
+                             "(use 'det' for linear mixtures)")
         self.switching = switching
         self.c_sw = check_positive(c_sw, "c_sw")
         if self.c_sw <= 1:

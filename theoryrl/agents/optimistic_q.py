@@ -9,7 +9,7 @@ Model-free, discounted surrogate with :math:`\gamma = 1 - 1/H`; initialise
     Q(s,a) \leftarrow (1-\alpha) Q(s,a) + \alpha\,(r + \gamma \hat V(s') + b),\quad
     \hat Q(s,a) \leftarrow \min(\hat Q(s,a), Q(s,a)),\quad \hat V(s) = \max_a \hat Q(s,a),
 
-acting greedily in :math:`\hat Q` (LOOP spec Sec. 6 [V code]). The paper's bonus is
+acting greedily in :math:`\hat Q` (Wei et al. 2020, their public code [V]). The paper's bonus is
 recalled as :math:`4\operatorname{sp}(v^*)\sqrt{H\ln(2T/\delta)/n}` [R], i.e.
 :math:`c = 4\operatorname{sp}\sqrt{\ln(2T/\delta)}`; default
 :math:`H = \max(2, \lceil (T/(SA))^{1/3}\rceil)` [R]. The policy may change at every
@@ -42,11 +42,13 @@ class OptimisticQ(AverageAgent):
     Parameters
     ----------
     spec : MDPSpec
+        Average-reward spec (known rewards).
     steps : int
         Horizon ``T`` (sets the default ``H`` and the bonus' logarithm).
     span_bound : float
         Upper bound on ``sp(v*)`` used in the bonus.
     delta : float
+        Confidence in (0, 1).
     H : int, optional
         Surrogate horizon; default ``max(2, ceil((T/(SA))^(1/3)))``.
     bonus_scale : float, optional

@@ -17,7 +17,7 @@ the theoretical radius :math:`\beta_k` of Theorem 2.6.3, the exploration
 uncertainty (2.6.1) and the truncated optimistic value (2.6.2), and planning by
 value iteration in the learned model with no bonus.
 
-Our buildable variant (spec Sec. 3, every deviation labelled [D]):
+Our buildable variant (every deviation labelled [D]; docs/theory/reward_free.md):
 
 * D1 local optimism: :math:`\max_{\theta \in U_k}` replaced by the closed form over
   the level-0 hat ellipsoid, :math:`\langle\phi,\hat\theta_{k,0}\rangle +
@@ -144,7 +144,7 @@ def upper_bound(K: int, delta: float, d: int, H: int, B: float) -> float:
     r"""Theorem 2.6.3 [V]: w.p. :math:`\ge 1-\delta`, for every :math:`r \in \mathcal R`,
     :math:`V^*_1 - V^{\hat\pi_r}_1 \le \frac{4}{K}\,c_0 + \frac{4}{\sqrt K}\,c_1` with the
     constant block :math:`c_0` and :math:`\sqrt K` coefficient :math:`c_1` of Lemma 2.8.9
-    (spec Sec. 2.7 item 5) at the theory parameters. Clipped at nothing: values
+    at the theory parameters. Clipped at nothing: values
     above 1 are vacuous (they always are at feasible ``K``)."""
     M = n_levels(K, H)
     beta = float(theory_radius(K, d, H, B, delta, M))
@@ -216,7 +216,7 @@ def greedy_policies(P: np.ndarray, R: np.ndarray, clip: bool = True):
     r"""Backward induction for a batch of rewards in one model, vectorised.
 
     :math:`Q_h = \mathrm{clip}_{[0,1]}(r_h + P V_{h+1})` (clipping as in the model-θ
-    values of Sec. 1.3, [V] ``min{1, .}`` plus [D] the lower clip), greedy policy
+    values, [V] ``min{1, .}`` plus [D] the lower clip), greedy policy
     (ties: lowest action). ``P`` (S, A, S) need not be stochastic. ``R``
     (n, H, S, A). Returns ``pi`` (n, H, S) int and ``V`` (n, H+1, S).
     """
@@ -541,11 +541,11 @@ class HFUCRLRFEpp(Agent):
 
     def plan(self, r, project: bool = True) -> np.ndarray:
         r"""Planning phase: greedy policy for reward ``r`` in the model
-        :math:`\theta_{plan}` (Sec. 2.6 with D3), no bonus, no interaction.
+        :math:`\theta_{plan}` (the planning phase, with D3), no bonus, no interaction.
 
         ``r`` of shape (S, A), (H, S, A) or a batch (n, H, S, A) with values in
         [0, 1] and total at most 1 on every trajectory allowed by the features'
-        support (max-plus DP, spec Sec. 3.5); returns (H, S) or (n, H, S) ints.
+        support (max-plus DP); returns (H, S) or (n, H, S) ints.
         """
         S, A, H = self.spec.n_states, self.spec.n_actions, self.spec.horizon
         R = _check_rewards(r, H, S, A, self._support, self.s1)

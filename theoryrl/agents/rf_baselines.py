@@ -1,7 +1,7 @@
 r"""Reward-free baselines: UCRL-RFE (linear mixtures), RF-Express and RF-UCRL (tabular).
 
 None of them is horizon-free; they are the comparison points of
-HF-UCRL-RFE++ (:mod:`theoryrl.agents.reward_free`, spec Sec. 7).
+HF-UCRL-RFE++ (:mod:`theoryrl.agents.reward_free`).
 
 * :class:`UCRLRFE` -- Zhang, Zhou & Gu, NeurIPS 2021 (dissertation Sec. 2.4,
   Algorithms 1-2, Theorem 2.4.3) [V]: Hoeffding-type, unweighted value-targeted
@@ -39,7 +39,7 @@ def ucrl_rfe_radius(K: int, d: int, H: int, B: float, delta: float) -> float:
 
 
 def ucrl_rfe_practical_radius(K: int, d: int, H: int, B: float, c_beta: float = 1.0) -> float:
-    r"""The **practical radius** of UCRL-RFE [D] (spec Sec. 8, PC-BASE):
+    r"""The **practical radius** of UCRL-RFE [D] (used by the ``baselines`` check):
     :math:`\beta = c_\beta H\sqrt{d\log(1 + KH^3B^2)} + 1`.
 
     Same construction and same scaling semantics as HF-UCRL-RFE++'s practical
@@ -232,6 +232,17 @@ class RFExpress(Agent):
     ``bonus_scale`` :math:`c` (1 = paper) scales the bonus as in Kaufmann et
     al.'s experiments. ``stage_dependent=False`` pools counts over ``h`` (not
     covered by its theorem).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a point-mass initial state.
+    delta : float
+        Confidence in (0, 1).
+    bonus_scale : float
+        Bonus scale :math:`c` (1: the paper's constants).
+    stage_dependent : bool
+        Counts per stage (the paper) or pooled over stages.
     """
 
     name = "rf_express"
@@ -306,6 +317,17 @@ class RFUCRL(RFExpress):
     :math:`E_h(s,a) = \min\big(2(H-h+1), (H-h+1)\sqrt{c\,\beta(n,\delta)/n}
     + \sum_{s'}\hat p(s'|s,a)\max_b E_{h+1}(s',b)\big)` (1-based ``h``); stop when
     :math:`\max_a E_1(s_1,a) \le \varepsilon/2`; certificate :math:`\max_a E_1(s_1,a)`.
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a point-mass initial state.
+    delta : float
+        Confidence in (0, 1).
+    bonus_scale : float
+        Bonus scale :math:`c` (1: the paper's constants).
+    stage_dependent : bool
+        Counts per stage (the paper) or pooled over stages.
     """
 
     name = "rf_ucrl"

@@ -2,21 +2,20 @@ r"""StepMix and EpsMix: conservative exploration under episode-wise constraints.
 
 D. Li, R. Huang, C. Shen, J. Yang, *Near-optimal Conservative Exploration in
 Reinforcement Learning under Episode-wise Constraints*, ICML 2023 ([1]_).
-Implementation of the package spec ``specs/stepmix.md`` (section numbers
-below refer to it). Provenance tags: [V] verified from a retrievable source
-(the abstract), [R] reconstructed, [D] our design (holds for this code
-whatever the paper says).
+docs/theory/stepmix.md states what is reconstructed and why. Provenance
+tags: [V] verified from a retrievable source (the abstract), [R]
+reconstructed, [D] our design (holds for this code whatever the paper says).
 
 Setting [V tabular episodic; R details]. A known safe baseline
 :math:`\pi_b` with value :math:`V_b = V^{\pi_b}_1(s_1)`; with probability at
 least :math:`1-\delta`, every episode's (expected, for randomised policies)
-value must satisfy (Sec. 1.2)
+value must satisfy
 
 .. math::
 
     \forall k \le K:\quad V^{\pi_k}_1(s_1) \ge (1-\alpha) V_b .
 
-Shared machinery [D] (Sec. 2). Counts are pooled over steps (the true kernel
+Shared machinery [D]. Counts are pooled over steps (the true kernel
 is time-homogeneous, as in :class:`~theoryrl.agents.ucbvi.UCBVI`). On the L1
 event of Weissman et al. (2003), which has probability at least
 :math:`1-\delta` with :math:`\iota = \ln(SAHK/\delta)`,
@@ -27,7 +26,7 @@ event of Weissman et al. (2003), which has probability at least
     \quad\text{for every } (s, a) \text{ and every count } n \ge 1,
 
 so :math:`|(\hat P - P) V| \le \tfrac12 \mathrm{span}(V)\, \varepsilon(n)` for
-*every* V, data-dependent ones included (Sec. 2.1; we use the span of the
+*every* V, data-dependent ones included (we use the span of the
 vector being propagated instead of its a-priori range :math:`H-h`, which is
 tighter and equally valid [D]). ``bonus="bernstein"`` adds the entrywise
 empirical-Bernstein radius (Maurer & Pontil 2009) with
@@ -35,22 +34,22 @@ empirical-Bernstein radius (Maurer & Pontil 2009) with
 widths, each event at :math:`\delta/2`. ``anytime=True`` replaces
 :math:`\iota` by :math:`\ln(S A H n (n+1)/\delta)` (no K needed for safety).
 
-* ``OPT-PLAN`` (Sec. 2.2): UCBVI's compiled optimistic planner
+* ``OPT-PLAN``: UCBVI's compiled optimistic planner
   (``optimistic_bonus``; ``"l1"`` shares the event above).
-* ``PES-EVAL(pi)`` (Sec. 2.3, Lemma 2.1 [D]):
+* ``PES-EVAL(pi)`` (Lemma 2.1 [D]):
   :math:`\underline Q_h = r_h + \max(0, \hat P \underline V_{h+1} - \beta)`
   (:math:`r_h` when :math:`n = 0`), :math:`\underline V_h = \pi_h \underline Q_h`;
   on the event, :math:`\underline V^\pi \le V^\pi` for every Markov policy.
-* Per-episode certificate (Sec. 2.4 [D]): :math:`V^* - V^{\pi_k} \le
+* Per-episode certificate [D]: :math:`V^* - V^{\pi_k} \le
   \bar V_1(s_1) - LB_k`; ``info()`` reports both sides.
 
-EpsMix (Sec. 3 [R mechanism, D constants]): play :math:`\pi^k` with
+EpsMix [R mechanism, D constants]: play :math:`\pi^k` with
 probability :math:`\rho_k` and :math:`\pi_b` otherwise, :math:`\rho_k = 1` if
 :math:`L_k \ge (1-\alpha)V_b`, else :math:`\rho_k = \alpha V_b / (V_b - L_k)`
-(eq. of Sec. 3.1): the largest weight whose certified mixture value
+: the largest weight whose certified mixture value
 :math:`\rho L_k + (1-\rho) V_b` reaches the threshold.
 
-StepMix (Sec. 4 [R low confidence in the exact family; D safety]): the Markov
+StepMix [R low confidence in the exact family; D safety]: the Markov
 policy :math:`\mu^{(t)}` that switches between :math:`\pi_b` and
 :math:`\pi^k` at one step, with a fractional action mixture at that step;
 its value is affine between knots (Lemma 4.1), so the certified bound is
@@ -87,13 +86,14 @@ __all__ = [
 
 _OPT_KINDS = {"hoeffding": _uk.HOEFFDING, "bernstein": _uk.BERNSTEIN, "l1": _uk.L1}
 _PES_KINDS = {"l1": _k.L1, "bernstein": _k.BERNSTEIN}
-_SAFE = 1e-12  # slack in the safe direction only (spec Sec. 10.10)
+_SAFE = 1e-12  # slack in the safe direction only
 
 
 def safety_log_factors(bonus: str, S: int, A: int, H: int, K: int,
                        delta: float) -> tuple[float, float]:
-    r"""``(iota, iota')`` of Sec. 2.1: :math:`\iota = \ln(SAHK/\delta_1)`,
-    :math:`\iota' = \ln(4 S^2 A H K / \delta_2)`, with :math:`\delta_1 = \delta`
+    r"""``(iota, iota')`` of the L1 and Bernstein events (module docstring):
+    :math:`\iota = \ln(SAHK/\delta_1)`, :math:`\iota' = \ln(4 S^2 A H K / \delta_2)`,
+    with :math:`\delta_1 = \delta`
     for ``"l1"`` and :math:`\delta_1 = \delta_2 = \delta/2` for ``"bernstein"``."""
     if bonus not in _PES_KINDS:
         raise ValueError(f"bonus must be one of {sorted(_PES_KINDS)}, got {bonus!r}")
@@ -204,7 +204,7 @@ class _Conservative(Agent):
         return float(self._init @ self._Vbar[0])
 
     def evaluate_bound(self, policy: np.ndarray, pessimistic: bool = True) -> np.ndarray:
-        r"""``PES-EVAL`` (Sec. 2.3) or ``OPT-EVAL`` of a Markov policy on the current
+        r"""``PES-EVAL`` or ``OPT-EVAL`` of a Markov policy on the current
         counts: :math:`\underline V^\pi` (or :math:`\bar V^\pi`), shape (H+1, S)."""
         H = self.spec.horizon
         pi = policy if (isinstance(policy, np.ndarray) and policy.dtype == np.float64
@@ -282,7 +282,7 @@ def _as_float_policy(pi: np.ndarray, A: int) -> np.ndarray:
 
 class EpsMix(_Conservative):
     r"""EpsMix [V existence, R mechanism]: an episode-level randomised mixture
-    of the optimistic policy and the baseline (spec Sec. 3.1).
+    of the optimistic policy and the baseline.
 
     Each episode: :math:`\pi^k` = OPT-PLAN, :math:`L_k` =
     PES-EVAL(:math:`\pi^k`)\ :math:`_1(s_1)`, and
@@ -298,7 +298,7 @@ class EpsMix(_Conservative):
     so the driver records the mixture's exact value
     :math:`\rho V^{\pi^k} + (1-\rho)V_b` and the realised component.
 
-    Unknown :math:`V_b` (``baseline_value=None``, Sec. 3.3 [D, package
+    Unknown :math:`V_b` (``baseline_value=None``, [D, package
     extension]): with :math:`U^b` = OPT-EVAL, :math:`L^b` = PES-EVAL of
     :math:`\pi_b`, :math:`\rho_k = \min(1, \alpha L^b / (U^b - L_k))`.
 
@@ -317,7 +317,7 @@ class EpsMix(_Conservative):
         Total failure probability of the safety guarantee, in (0, 1).
     baseline_value : float, optional
         :math:`V_b` in [0, H] if known (default mode of the paper [R]); None:
-        unknown, bounded from data (Sec. 3.3).
+        unknown, bounded from data.
     bonus : {"l1", "bernstein"}
         Width of the pessimistic evaluation (both guarantee-carrying).
     bonus_scale : float
@@ -378,7 +378,7 @@ class EpsMix(_Conservative):
 
 class StepMix(_Conservative):
     r"""StepMix [V existence; R family, low confidence; D safety]: a Markov policy
-    that switches between :math:`\pi_b` and :math:`\pi^k` at one step (spec Sec. 4).
+    that switches between :math:`\pi_b` and :math:`\pi^k` at one step.
 
     ``order="baseline_first"``: :math:`\mu^{(j)}` follows :math:`\pi_b` at steps
     :math:`1..H-j` and :math:`\pi^k` after; :math:`\mu^{(t)}`, :math:`t = j + f`,
@@ -393,7 +393,7 @@ class StepMix(_Conservative):
         LB(j) = \text{PES-EVAL}(\mu^{(j)})_1(s_1),
 
     is a certified lower bound. ``select="max_t"``: :math:`t_k = \max\{t: LB(t) \ge
-    (1-\alpha)V_b\}` (Sec. 4.2); ``"max_ub"``: the feasible t maximising the
+    (1-\alpha)V_b\}`; ``"max_ub"``: the feasible t maximising the
     interpolated OPT-EVAL bound. The played policy is an ordinary (H, S, A)
     array (the int (H, S) :math:`\pi^k` when :math:`t_k = H`).
 
@@ -401,7 +401,32 @@ class StepMix(_Conservative):
     target :math:`(1-\alpha)U^b`; when even :math:`LB(0)` misses it, the
     baseline itself is played (safe: its true value is :math:`V_b`).
 
-    Parameters are those of :class:`EpsMix`, plus ``order`` and ``select``.
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        Number of episodes K.
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Failure probability in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` if known; None: bounded from data.
+    bonus : {"l1", "bernstein"}
+        Width of the pessimistic evaluation.
+    bonus_scale : float
+        Multiplies every width and bonus (1 by default).
+    optimistic_bonus : {"l1", "hoeffding", "bernstein"}
+        UCBVI bonus of the optimistic planner.
+    anytime : bool
+        Anytime log factor in the widths.
+    order : {"baseline_first", "optimistic_first"}
+        Which policy comes first in the switching family.
+    select : {"max_t", "max_ub"}
+        Selection rule among the certified mixtures.
     """
 
     name = "StepMix"
@@ -501,7 +526,7 @@ def _select_max_t(lb: np.ndarray, thr: float) -> tuple[float, float]:
 
 def _select_max_ub(lb: np.ndarray, ub: np.ndarray, thr: float) -> tuple[float, float]:
     """The feasible t (knots with ``lb >= thr`` and segment crossings) maximising the
-    interpolated optimistic bound ``ub`` (spec Sec. 4.2, ``select="max_ub"``)."""
+    interpolated optimistic bound ``ub`` (``select="max_ub"``)."""
     H = lb.shape[0] - 1
     best_t, best_u, best_l = 0.0, ub[0], lb[0]
     for j in range(H + 1):
@@ -522,7 +547,7 @@ def _select_max_ub(lb: np.ndarray, ub: np.ndarray, thr: float) -> tuple[float, f
     return best_t, float(best_l)
 
 
-# -- offline baseline (Sec. 5) ---------------------------------------------------------
+# -- offline baseline ---------------------------------------------------------
 
 class OfflineDataset(NamedTuple):
     """N episodes of a behaviour policy: ``states`` (N, H+1), ``actions`` (N, H),
@@ -563,7 +588,7 @@ def _check_dataset(dataset: Any, spec: MDPSpec) -> OfflineDataset:
 
 def behaviour_cloning(dataset: OfflineDataset, n_states: int, n_actions: int) -> np.ndarray:
     r"""Empirical action frequencies per (h, s) (uniform on unseen (h, s)) [R: which
-    learned baseline the paper uses is open, spec Sec. 5 item 3]. Shape (H, S, A)."""
+    learned baseline the paper uses is not known]. Shape (H, S, A)."""
     N, H = dataset.actions.shape
     C = np.zeros((H, n_states, n_actions))
     np.add.at(C, (np.broadcast_to(np.arange(H), (N, H)), dataset.states[:, :H],
@@ -574,7 +599,7 @@ def behaviour_cloning(dataset: OfflineDataset, n_states: int, n_actions: int) ->
 
 def offline_certificate(spec: MDPSpec, dataset: Any, alpha: float = 0.1, delta: float = 0.05,
                         episodes: int = 1, bonus: str = "l1") -> dict[str, float]:
-    r"""The dataset-size condition of the offline variant (Sec. 5 [D]), without raising.
+    r"""The dataset-size condition of the offline variant [D], without raising.
 
     With :math:`N` behaviour episodes, :math:`\delta_1 = \delta/2`:
     :math:`U_\beta = \bar G + H\sqrt{\ln(2/\delta_1)/(2N)}` (Hoeffding on returns
@@ -606,7 +631,7 @@ def offline_certificate(spec: MDPSpec, dataset: Any, alpha: float = 0.1, delta: 
 def from_offline(spec: MDPSpec, dataset: Any, alpha: float = 0.1, delta: float = 0.05,
                  episodes: int = 1000, learner: type = EpsMix, **kwargs: Any) -> _Conservative:
     r"""A conservative learner whose baseline is learned from an offline dataset
-    (Sec. 5 [V existence; R/D mechanism]).
+    [V existence; R/D mechanism].
 
     Certifies the dataset (:func:`offline_certificate`) and raises
     ``ValueError`` naming ``dataset`` when :math:`\hat L_b < (1-\alpha) U_\beta`
@@ -640,7 +665,7 @@ def from_offline(spec: MDPSpec, dataset: Any, alpha: float = 0.1, delta: float =
 def constraint_violations(values: np.ndarray, baseline_value: float, alpha: float,
                           tol: float = 1e-9) -> np.ndarray:
     r"""Boolean array, True where an episode's exact value is below the threshold:
-    ``values < (1 - alpha) * baseline_value - tol`` (Sec. 1.2). ``values`` is
+    ``values < (1 - alpha) * baseline_value - tol``. ``values`` is
     ``Result.values`` (exact values of the played, possibly randomised, policies)."""
     v = np.asarray(values, dtype=float)
     return v < (1.0 - float(alpha)) * float(baseline_value) - tol
@@ -648,7 +673,7 @@ def constraint_violations(values: np.ndarray, baseline_value: float, alpha: floa
 
 def certificate_failures(values: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                          optimal_value: float, tol: float = 1e-9) -> np.ndarray:
-    r"""True where the per-episode certificate of Sec. 2.4 fails: the certified lower
+    r"""True where the per-episode certificate (module docstring) fails: the certified lower
     bound exceeds the exact value (``lower > values``), the optimistic value is
     below :math:`V^*`, or the regret exceeds ``upper - lower``."""
     v = np.asarray(values, float)
@@ -657,7 +682,7 @@ def certificate_failures(values: np.ndarray, lower: np.ndarray, upper: np.ndarra
     return (lo > v + tol) | (up < optimal_value - tol) | (optimal_value - v > up - lo + tol)
 
 
-# -- bound functions (Sec. 6) ---------------------------------------------------------------
+# -- bound functions ---------------------------------------------------------------
 
 def _sizes(S, A, H, K, delta):
     for v, n in ((S, "S"), (A, "A"), (H, "H"), (K, "K")):
@@ -676,7 +701,7 @@ def regret_order(S: int, A: int, H: int, K: int, delta: float) -> float:
 
 def conservative_episodes_order(S: int, A: int, H: int, alpha: float, V_b: float,
                                 gap_b: float, delta: float, bonus: str = "l1") -> float:
-    r"""Order of the number of conservative episodes of EpsMix (Sec. 6.3 [D sketch]):
+    r"""Order of the number of conservative episodes of EpsMix [D sketch]:
 
     .. math::
 
@@ -721,7 +746,7 @@ def regret_bound_stepmix(S: int, A: int, H: int, K: int, delta: float, alpha: fl
 
 def offline_dataset_size_order(S: int, H: int, alpha: float, V_beta: float, delta: float,
                                d_min: float) -> float:
-    r"""Heuristic order of the dataset size the offline variant needs (Sec. 5 [D]):
+    r"""Heuristic order of the dataset size the offline variant needs [D]:
     :math:`N_0 \approx H^2 (S + \ln(1/\delta)) / ((\alpha V_\beta)^2 d_{\min})`,
     :math:`d_{\min}` the behaviour policy's smallest visitation probability."""
     if not (alpha > 0 and V_beta > 0 and d_min > 0):

@@ -18,7 +18,7 @@ Bonuses (``bonus=``):
 ``"bernstein"`` (UCBVI-BF, [1]_ Alg. 4) [R constants]
     :math:`b = \sqrt{8 L \mathrm{Var}_{\hat P}(\bar V_{h+1}) / n} + 14 H L / (3 n)
     + \sqrt{8 \sum_y \hat P(y) \min(10^4 H^3 S^2 A L^2 / n'_{h+1}(y), H^2) / n}`.
-``"l1"`` [D] (the StepMix spec, Sec. 2.1)
+``"l1"`` [D]
     :math:`b_h = \tfrac{H-h-1}{2} \sqrt{2 (S \ln 2 + \iota) / n}`,
     :math:`\iota = \ln(S A H K / \delta)`: valid for *every* value function in
     :math:`[0, H-h-1]^S` on the Weissman L1 event, so optimism
@@ -146,13 +146,45 @@ class UCBVI(Agent):
 
 
 class UCBVIHoeffding(UCBVI):
-    """UCBVI-CH."""
+    """UCBVI-CH: :class:`UCBVI` with the Hoeffding bonus (Azar et al. 2017, Alg. 3).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP.
+    episodes : int
+        Number of episodes K.
+    delta : float
+        Confidence level in (0, 1).
+    bonus : {"hoeffding", "bernstein", "l1"}, optional
+        Defaults to this class's bonus.
+    bonus_scale : float
+        Multiplies the bonus (1: the algorithm).
+    optimistic_init : bool
+        Value unvisited pairs at the horizon cap.
+    """
 
     bonus = "hoeffding"
 
 
 class UCBVIBernstein(UCBVI):
-    """UCBVI-BF."""
+    """UCBVI-BF: :class:`UCBVI` with the Bernstein-Freedman bonus (Azar et al. 2017, Alg. 4).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP.
+    episodes : int
+        Number of episodes K.
+    delta : float
+        Confidence level in (0, 1).
+    bonus : {"hoeffding", "bernstein", "l1"}, optional
+        Defaults to this class's bonus.
+    bonus_scale : float
+        Multiplies the bonus (1: the algorithm).
+    optimistic_init : bool
+        Value unvisited pairs at the horizon cap.
+    """
 
     bonus = "bernstein"
 

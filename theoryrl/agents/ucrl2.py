@@ -2,7 +2,7 @@ r"""UCRL2 (Jaksch, Ortner, Auer 2010) and UCRL2B (Fruit, Pirotta, Lazaric 2020).
 
 Episodes start at :math:`t_k`; with :math:`N_k(s,a)` visits before :math:`t_k`,
 :math:`N^+ = \max(1, N_k)`, empirical :math:`\hat p`, :math:`\hat r`
-(LOOP spec Sec. 6 [V code + standard]):
+(Jaksch, Ortner, Auer 2010 [V code + standard]):
 
 * UCRL2: :math:`\|\tilde p - \hat p\|_1 \le \sqrt{14 S \ln(2 A t_k/\delta) / N^+}`,
   :math:`|\tilde r - \hat r| \le \sqrt{7 \ln(2 S A t_k/\delta) / (2 N^+)}`;
@@ -39,7 +39,7 @@ def regret_bound(D: float, S: int, A: int, T: int, delta: float) -> float:
     r"""Theorem 2 of Jaksch et al. (2010): with probability at least :math:`1-\delta`,
     for all :math:`T > 1`, :math:`\mathrm{Reg}(T) \le 34 D S \sqrt{A T \ln(T/\delta)}` [V].
 
-    Not a pass/fail threshold at feasible ``T`` (it exceeds ``T``; spec Sec. 7)."""
+    Not a pass/fail threshold at feasible ``T`` (it exceeds ``T``)."""
     return 34.0 * D * S * math.sqrt(A * T * math.log(T / delta))
 
 
@@ -67,7 +67,9 @@ class UCRL2(AverageAgent):
     delta : float
         Confidence in (0, 1).
     reward : {"known", "learned"}
+        Whether the rewards are given or estimated with a Hoeffding bonus.
     evi_max_iter : int
+        Sweep cap of extended value iteration (a warning when reached).
     """
 
     name = "UCRL2"
@@ -130,7 +132,19 @@ class UCRL2(AverageAgent):
 
 
 class UCRL2B(UCRL2):
-    """UCRL2B: UCRL2 with element-wise empirical-Bernstein boxes (module docstring)."""
+    """UCRL2B: UCRL2 with element-wise empirical-Bernstein boxes (module docstring).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        Average-reward spec.
+    delta : float
+        Confidence in (0, 1).
+    reward : {"known", "learned"}
+        Whether the rewards are given or estimated.
+    evi_max_iter : int
+        Sweep cap of extended value iteration.
+    """
 
     name = "UCRL2B"
     confidence = "bernstein"

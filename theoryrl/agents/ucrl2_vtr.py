@@ -5,8 +5,8 @@ Linear mixture AMDP, known rewards; epochs by determinant doubling
 value-targeted ridge estimate with the Hoeffding radius
 :math:`\sqrt{\beta_t} = \tfrac D2\sqrt{2\ln(1/\delta) + \ln(\det\Lambda_t/\lambda^d)}
 + \sqrt\lambda C_\theta`
-(spec Sec. 6: "LOOP-LM with det switching, no span truncation and a
-diameter-based radius" [V abstract + public code; radius form D]); EVI
+(LOOP-LM with det switching, no span truncation and a
+diameter-based radius [V abstract + public code; radius form D]); EVI
 without truncation; targets :math:`w_k = u - (\max u + \min u)/2`.
 Regret :math:`\tilde O(dD\sqrt T)` [R]. The equivalence with an independent
 plain-numpy implementation is tested (check C10, ``tests/test_loop_vtr.py``).
@@ -28,8 +28,28 @@ def regret_bound(d: int, D: float, T: int, delta: float, c: float = 1.0) -> floa
 
 
 class UCRL2VTR(LOOP):
-    """UCRL2-VTR: ``LOOP(model="linear_mixture", switching="det", span_truncation=False,
-    radius="diameter")``."""
+    """UCRL2-VTR as a LOOP configuration.
+
+    ``LOOP(model="linear_mixture", switching="det", span_truncation=False,
+    radius="diameter")``.
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        Average-reward spec (known rewards).
+    features : numpy.ndarray, shape (S, A, S, d)
+        Feature map :math:`\\phi` of the linear mixture.
+    diameter : float
+        Diameter :math:`D` (or an upper bound) of the true model.
+    theta_norm : float
+        :math:`C_\\theta \\ge \\|\\theta^*\\|_2`.
+    delta : float
+        Confidence in (0, 1).
+    lam : float
+        Ridge :math:`\\lambda > 0`.
+    evi_max_iter : int
+        Sweep cap of extended value iteration.
+    """
 
     name = "UCRL2-VTR"
 

@@ -1,19 +1,19 @@
 r"""UMT-PSR: multi-task learning over POMDPs/PSRs, upstream and downstream.
 
 Agents for finite joint model classes (:class:`~theoryrl.envs.pomdp_families.SharedSpecificClass`),
-implemented exactly as the spec ``umt_psr.md`` reconstructs them (§2–§4):
+as reconstructed in docs/theory/umt_psr.md:
 
 * :class:`UMTPSR` — upstream: joint MLE confidence set, pairwise additive
   distance planning, exploration policies :math:`\nu_h(\pi)`, certified
-  stopping (§2.2, §2.5, §3.4) [V structure / R details / D finite instantiation];
+  stopping [V structure / R details / D finite instantiation];
   optional PSR-UCB-style planner with an elliptical bonus on TV
-  (``planner="ucb_tv"``, §2.3) [R bonus form / ? constants / D multi-task sum];
+  (``planner="ucb_tv"``) [R bonus form / ? constants / D multi-task sum];
 * :class:`IndependentPSR` — the single-task baseline (the same learner with
   ``N = 1``, OMLE-style reward-free disagreement search), run ``N`` times
-  independently with :math:`\delta/N` each (§3.5) [D];
+  independently with :math:`\delta/N` each [D];
 * :class:`DownstreamOMLE` — downstream OMLE with optimism and a certified
-  stopping rule on a target class built from the upstream output (§4) [R/D];
-* bound functions for Theorems 1–2 (§5) [R; polynomial factors are placeholders].
+  stopping rule on a target class built from the upstream output [R/D];
+* bound functions for Theorems 1–2 [R; polynomial factors are placeholders].
 
 Agents follow the package's episode-level contract adapted to multi-task
 POMDPs: ``reset(rng)`` creates the learning state, ``policies()`` returns the
@@ -53,7 +53,7 @@ __all__ = [
 
 # ----------------------------------------------------------------- bounds
 def beta_finite(log_size: float, delta: float) -> float:
-    r"""Confidence radius :math:`\beta = \log(|\Theta|/\delta)` for a finite class [D, spec §2.4].
+    r"""Confidence radius :math:`\beta = \log(|\Theta|/\delta)` for a finite class [D].
 
     Valid uniformly over all iterations: for fixed :math:`\theta` the
     likelihood ratio against :math:`\theta^*` is a non-negative martingale of
@@ -66,7 +66,7 @@ def beta_finite(log_size: float, delta: float) -> float:
 
 
 def _poly(r: float, d: float, QA: float, A: float, H: float, gamma: float) -> float:
-    # placeholder polynomial [?]: shape r*d * |A|^2 Q_A^2 H^2 / gamma^4 (spec §5.1)
+    # placeholder polynomial [?]: shape r*d * |A|^2 Q_A^2 H^2 / gamma^4
     return r * d * (A * QA) ** 2 * H ** 2 / gamma ** 4
 
 
@@ -101,7 +101,7 @@ def upstream_bound(N: int, r: int, d: int, QA: int, A: int, H: int, gamma: float
 def single_task_bound(N: int, r: int, d: int, QA: int, A: int, H: int, gamma: float,
                       eps: float, delta: float, log_bracket_single: float, K: int = 1,
                       c: float = 1.0) -> float:
-    r"""Per-task trajectories of ``N`` independent single-task learners (§5.2) [R].
+    r"""Per-task trajectories of ``N`` independent single-task learners [R].
 
     Each learner runs with :math:`\delta/N`, so
     :math:`\beta^{(1)} = \log(K N\, N_\eta(\Theta)/\delta)` and the per-task
@@ -112,7 +112,7 @@ def single_task_bound(N: int, r: int, d: int, QA: int, A: int, H: int, gamma: fl
 
 
 def benefit_ratio(log_joint: float, log_single: float, N: int, delta: float) -> float:
-    r"""Predicted per-task sample ratio, multi-task over independent (§5.2, check C5) [D].
+    r"""Predicted per-task sample ratio, multi-task over independent (check C5) [D].
 
     .. math::
 
@@ -143,9 +143,9 @@ def downstream_bound(r: int, d: int, QA: int, A: int, H: int, gamma: float, eps:
     return c * _poly(r, d, QA, A, H, gamma) * (beta0 + float(approx_error)) / eps ** 2
 
 
-# ------------------------------------------------- UCB-on-TV planner (§2.3)
+# ------------------------------------------------- UCB-on-TV planner
 def ucb_tv_alpha(beta: float, r: int, QA: int, H: int, gamma: float, c: float = 1.0) -> float:
-    r"""Bonus scale :math:`\alpha` of the UCB-on-TV planner (spec §2.3) [R shape / ? constant].
+    r"""Bonus scale :math:`\alpha` of the UCB-on-TV planner [R shape / ? constant].
 
     .. math::
 
@@ -195,7 +195,7 @@ def ucb_tv_alpha(beta: float, r: int, QA: int, H: int, gamma: float, c: float = 
 def predictive_states(cls: SharedSpecificClass) -> tuple[list, list]:
     r"""Predictive states and prefix probabilities of every single-task model, cached.
 
-    With single-observation core tests (spec §1.3, revealing tabular POMDPs)
+    With single-observation core tests (revealing tabular POMDPs)
     the normalised predictive state after a history
     :math:`\tau_h = (o_1, a_1, \dots, o_h, a_h)` is the next-observation law
     [D]
@@ -243,7 +243,7 @@ def predictive_states(cls: SharedSpecificClass) -> tuple[list, list]:
 
 def ucb_tv_bonus(psi: list, counts: list, alpha: float, lam: float, O: int, A: int,
                  H: int) -> np.ndarray:
-    r"""PSR-UCB bonus :math:`\hat b(\tau_H)` of one model on all trajectories (spec §2.3) [R].
+    r"""PSR-UCB bonus :math:`\hat b(\tau_H)` of one model on all trajectories [R].
 
     .. math::
 
@@ -301,7 +301,7 @@ def class_rank_gamma(cls: SharedSpecificClass) -> tuple[int, float]:
 
     ``r`` is the largest rank of the dynamics matrices :math:`D_h` of the
     trajectory tensors (Definition 1 of [1]_ [V]); :math:`\gamma = 1/\max_h
-    \|\mathbb O_h^+\|_{1\to1}` (spec §1.3 [D], :meth:`POMDP.gamma
+    \|\mathbb O_h^+\|_{1\to1}` ([D], :meth:`POMDP.gamma
     <theoryrl.models.pomdp.POMDP.gamma>`) needs the POMDPs behind the class
     and is ``0.0`` when they are absent or some model is not revealing.
 
@@ -398,7 +398,7 @@ class _MultiTaskAgent:
 
 
 class UMTPSR(_MultiTaskAgent):
-    r"""UMT-PSR upstream learner on a finite shared/specific joint class (spec §2.2, §3.4).
+    r"""UMT-PSR upstream learner on a finite shared/specific joint class.
 
     Every iteration :math:`k`:
 
@@ -415,17 +415,17 @@ class UMTPSR(_MultiTaskAgent):
        D[(t, e), (t', e')] \ge \Delta_k` (valid for stopping) [D];
     3. certified stop when :math:`\Delta_k \le N\varepsilon/2` (``criterion="average"``,
        the paper's goal) or :math:`\max_n(\cdot) \le \varepsilon/2` (``"max"``);
-       output the joint MLE and its optimal policies (§2.5) [D];
+       output the joint MLE and its optimal policies [D];
     4. otherwise one trajectory per task and per :math:`h = 1..H` with
        :math:`\nu_h(\pi^k_n)`, :math:`\pi^k_n` the TV maximiser of the selected pair.
 
     ``planner="ucb_tv"`` replaces steps 2–4 by the PSR-UCB-style bonus of
-    spec §2.3 ([3]_) [R form, ? constants]:
+    [3]_ [R form, ? constants]:
 
     a. :math:`\hat\theta^k` = the joint MLE restricted to models that give
        every logged trajectory of their task probability :math:`\ge p_{\min}`
        ("stable" MLE [R]; the full trajectory has the smallest probability of
-       its prefixes, so this is the prefix condition of the spec); found from
+       its prefixes, so this is a prefix condition); found from
        the profiles without enumerating :math:`\Theta_u`, low-index ties; the
        plain joint MLE if no joint model is stable;
     b. per task the elliptical bonus :math:`\hat b^k_n` of :func:`ucb_tv_bonus`,
@@ -442,7 +442,7 @@ class UMTPSR(_MultiTaskAgent):
 
     The stop is a certificate only where :math:`V_n \ge \max_\pi
     \mathrm{TV}^\pi(\hat\theta^k_n, \theta^*_n)` for every task (then the
-    argument of spec §2.5 applies with :math:`\Delta_k`); PSR-UCB proves
+    certificate argument of docs/theory/umt_psr.md applies with :math:`\Delta_k`); PSR-UCB proves
     this w.h.p. for its (unretrieved) constants. Check ``ucb_tv_bound`` of
     ``proofs_checks/umt_psr.py`` measures it for the constants used here.
 
@@ -456,13 +456,13 @@ class UMTPSR(_MultiTaskAgent):
     beta : float, optional
         Confidence radius; default from ``beta_rule``.
     beta_rule : {"finite", "paper"}
-        ``"finite"``: :math:`\log(|\Theta_u|/\delta)` (Ville, §2.4) [D];
+        ``"finite"``: :math:`\log(|\Theta_u|/\delta)` (Ville) [D];
         ``"paper"``: :math:`\log(K_{\max} |\Theta_u|/\delta)` [R, constant 1].
     criterion : {"average", "max"}
     planner : {"pairwise", "uniform", "ucb_tv"}
         ``"uniform"`` ignores the planning step for exploration (plays
         :math:`\nu_1`, the uniform policy) — a baseline, still certified.
-        ``"ucb_tv"``: the bonus planner of spec §2.3 (above).
+        ``"ucb_tv"``: the PSR-UCB-style bonus planner (above).
     alpha : float, optional
         ``ucb_tv`` bonus scale; default :func:`ucb_tv_alpha` of
         :math:`\beta, r, Q_A = 1, H, \gamma` of the class [R/?] (``0`` gives the
@@ -568,7 +568,7 @@ class UMTPSR(_MultiTaskAgent):
         return t * self.cls.m_E + e
 
     def _stable_mle(self) -> np.ndarray:
-        r"""(N,) flat indices of the stable MLE :math:`\hat\theta^k` (spec §2.3) [R].
+        r"""(N,) flat indices of the stable MLE :math:`\hat\theta^k` [R].
 
         The joint MLE over the models that give every logged trajectory of
         their task probability :math:`\ge p_{\min}` (hence every logged prefix),
@@ -586,7 +586,7 @@ class UMTPSR(_MultiTaskAgent):
         return t * c.m_E + np.argmax(Lc[:, t, :], axis=1)
 
     def ucb_tv_values(self) -> tuple[np.ndarray, np.ndarray, Plan]:
-        r"""Stable MLE, bonus values and their plan on the current data (spec §2.3) [R/D].
+        r"""Stable MLE, bonus values and their plan on the current data [R/D].
 
         Returns
         -------
@@ -708,7 +708,7 @@ class UMTPSR(_MultiTaskAgent):
             self.L += lp.reshape(self.N, c.H, c.m_T, c.m_E).sum(1)
         else:
             np.add.at(self.L, tasks, lp)
-        if self.planner == "ucb_tv":  # bonus data (spec §2.3): prefixes and stability
+        if self.planner == "ucb_tv":  # bonus data: prefixes and stability
             # exploration index of each play: its rank among the plays of its task, mod H
             hs = np.zeros(len(tasks), dtype=np.int64)
             for n in np.unique(tasks):
@@ -732,7 +732,7 @@ class UMTPSR(_MultiTaskAgent):
 
 
 class IndependentPSR(_MultiTaskAgent):
-    r"""``N`` independent single-task learners (UMT-PSR, ``N = 1``), :math:`\delta/N` each (§3.5).
+    r"""``N`` independent single-task learners (UMT-PSR, ``N = 1``), :math:`\delta/N` each.
 
     Task ``n`` keeps :math:`B_n = \{m : L_n[m] \ge \max L_n - \beta_1\}` over the
     single-task class :math:`\Theta_s` (``M = m_T m_E`` models),
@@ -823,7 +823,7 @@ class IndependentPSR(_MultiTaskAgent):
 
 
 class DownstreamOMLE:
-    r"""Downstream OMLE on a target class, with optimism and a certified stop (spec §4) [R/D].
+    r"""Downstream OMLE on a target class, with optimism and a certified stop [R/D].
 
     Iteration :math:`k`: :math:`B_k = \{\theta \in \hat\Theta_0 : L(\theta) \ge \max L - \beta_0\}`,
     :math:`(\theta^k, \pi^k) = \arg\max_{\theta \in B_k, \pi} V^\pi_{\theta, R_0}` (optimism),

@@ -8,7 +8,13 @@ from typing import Any, NamedTuple
 
 
 class Interval(NamedTuple):
-    """A closed interval ``[low, high]`` (a confidence interval, usually)."""
+    """A closed interval ``[low, high]`` (a confidence interval, usually).
+
+    Attributes
+    ----------
+    low, high : float
+        The end points; ``x in interval`` tests ``low <= x <= high``.
+    """
 
     low: float
     high: float

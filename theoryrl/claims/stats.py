@@ -89,6 +89,14 @@ def fit_loglog_slope(
     Returns
     -------
     SlopeFit
+        The slope ``b``, its standard error and, through :meth:`SlopeFit.ci`, its interval.
+
+    Examples
+    --------
+    >>> K = np.array([100, 200, 400, 800])
+    >>> fit = fit_loglog_slope(K, 3.0 * np.sqrt(K))
+    >>> round(fit.slope, 6)
+    0.5
     """
     x = np.asarray(x, dtype=float)
     y = np.atleast_2d(np.asarray(y, dtype=float))
@@ -126,7 +134,28 @@ def fit_loglog_slope(
 
 
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> Interval:
-    """Exact (Clopper-Pearson) two-sided interval for a binomial proportion."""
+    """Exact (Clopper-Pearson) two-sided interval for a binomial proportion.
+
+    Parameters
+    ----------
+    k : int
+        Number of successes, in ``[0, n]``.
+    n : int
+        Number of trials, positive.
+    level : float, default 0.95
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    Interval
+        The interval for the success probability.
+
+    Examples
+    --------
+    >>> lo, hi = clopper_pearson(32, 32, level=0.9)
+    >>> round(lo, 3), hi
+    (0.911, 1.0)
+    """
     _check_level(level)
     if n <= 0 or not 0 <= k <= n:
         raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
@@ -156,6 +185,29 @@ def binomial_at_least(successes: int, n: int, p0: float,
     :math:`X \sim \mathrm{Bin}(n, p_0)`: too few successes to be compatible
     with the claim. The returned ``ci`` is the Clopper-Pearson interval at
     level ``1 - 2 * significance`` (its lower end is the one-sided bound).
+
+    Parameters
+    ----------
+    successes : int
+        Number of runs in which the event held.
+    n : int
+        Number of independent runs.
+    p0 : float
+        Claimed lower bound on the success probability, in (0, 1].
+    significance : float, default 0.05
+        Level of the test.
+
+    Returns
+    -------
+    BinomialVerdict
+        The p-value, whether the claim is rejected, and the interval.
+
+    Examples
+    --------
+    >>> binomial_at_least(30, 32, 0.9).rejected
+    False
+    >>> binomial_at_least(20, 32, 0.9).rejected
+    True
     """
     if not 0 < p0 <= 1:
         raise ValueError(f"p0 must be in (0, 1], got {p0}")
@@ -169,7 +221,20 @@ def binomial_at_least(successes: int, n: int, p0: float,
 
 
 def mean_ci(x: np.ndarray, level: float = 0.95) -> Interval:
-    """Student-t interval for the mean of independent replicates."""
+    """Student-t interval for the mean of independent replicates.
+
+    Parameters
+    ----------
+    x : array_like
+        Replicates (flattened), at least 2.
+    level : float, default 0.95
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    Interval
+        The interval for the mean.
+    """
     _check_level(level)
     x = np.asarray(x, dtype=float).ravel()
     if x.size < 2:
@@ -185,6 +250,24 @@ def paired_ratio_ci(num: np.ndarray, den: np.ndarray, level: float = 0.95,
     """Ratio of means ``mean(num) / mean(den)`` with a seed-bootstrap interval.
 
     ``num`` and ``den`` are paired by seed (same index, same seed).
+
+    Parameters
+    ----------
+    num, den : array_like
+        Paired replicates (flattened), at least 2 each.
+    level : float, default 0.95
+        Confidence level in (0, 1).
+    n_boot : int, default 2000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling, so verdicts are deterministic.
+
+    Returns
+    -------
+    ratio : float
+        ``mean(num) / mean(den)``.
+    ci : Interval
+        Percentile bootstrap interval of the ratio.
     """
     _check_level(level)
     num = np.asarray(num, dtype=float).ravel()

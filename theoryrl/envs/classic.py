@@ -15,7 +15,7 @@ _RIVERSWIM = {
     # rewards 5 and 10000 divided by 10000 to lie in [0, 1].
     "strehl_littman": dict(first=(0.7, 0.3), mid=(0.1, 0.6, 0.3), last=(0.3, 0.7),
                            r_left=5 / 10_000, r_right=1.0),
-    # Osband, Russo, Van Roy (2013) normalised version, as in the LOOP spec, Sec. 9.
+    # Osband, Russo, Van Roy (2013) normalised version (the LOOP experiments' RiverSwim).
     "osband": dict(first=(0.4, 0.6), mid=(0.05, 0.6, 0.35), last=(0.4, 0.6),
                    r_left=0.005, r_right=1.0),
 }
@@ -42,7 +42,21 @@ def riverswim(n_states: int = 6, horizon: int | None = None, gamma: float | None
         by 1/10000; probabilities (0.7, 0.3) at 0, (0.1, 0.6, 0.3) in the middle,
         (0.3, 0.7) at the end) [R: recalled from the paper's figure];
         ``"osband"`` (Osband et al. 2013; (0.4, 0.6), (0.05, 0.6, 0.35), (0.4, 0.6),
-        ``r_left = 0.005``), the instance the LOOP spec names.
+        ``r_left = 0.005``), the instance of docs/theory/loop.md.
+
+    Returns
+    -------
+    TabularMDP
+        Two actions, ``n_states`` states, the criterion chosen by ``horizon`` / ``gamma``.
+
+    Examples
+    --------
+    >>> mdp = riverswim(6, horizon=20)
+    >>> mdp.n_states, mdp.n_actions, mdp.horizon
+    (6, 2, 20)
+    >>> round(float(mdp.optimal_value()), 4) > round(float(mdp.initial_value(
+    ...     np.zeros((20, 6), dtype=np.int64))), 4)   # swimming right beats drifting left
+    True
     """
     n = check_int(n_states, "n_states", 2)
     if variant not in _RIVERSWIM:
@@ -63,8 +77,32 @@ def riverswim(n_states: int = 6, horizon: int | None = None, gamma: float | None
 
 def chain(n_states: int = 5, horizon: int | None = None, gamma: float | None = None,
           reward: float = 1.0) -> TabularMDP:
-    """Deterministic chain: action 1 moves right, action 0 resets to state 0;
-    ``reward`` is earned by action 1 in the last state (which it keeps)."""
+    """Deterministic chain: action 1 moves right, action 0 resets to state 0.
+
+    ``reward`` is earned by action 1 in the last state (which it keeps).
+
+    Parameters
+    ----------
+    n_states : int, default 5
+        Chain length, at least 1.
+    horizon : int, optional
+        Episode length (episodic criterion).
+    gamma : float, optional
+        Discount factor (discounted criterion); neither: average reward.
+    reward : float, default 1.0
+        Reward of action 1 in the last state, in [0, 1].
+
+    Returns
+    -------
+    TabularMDP
+        Two actions, deterministic kernel.
+
+    Examples
+    --------
+    >>> mdp = chain(3, horizon=4)
+    >>> float(mdp.optimal_value())   # two steps to reach the end, then two rewards
+    2.0
+    """
     n = check_int(n_states, "n_states", 1)
     r = check_positive(reward, "reward", allow_zero=True)
     if r > 1:
@@ -93,12 +131,43 @@ def random_mdp(n_states: int, n_actions: int, horizon: int | None = None,
 
     Parameters
     ----------
+    n_states : int
+        Number of states :math:`S \ge 1`.
+    n_actions : int
+        Number of actions :math:`A \ge 1`.
+    horizon : int, optional
+        Episode length (episodic criterion).
+    gamma : float, optional
+        Discount factor (discounted criterion); neither: average reward.
     branching : int, optional
         Sparsity knob: support size of each row, in [1, S]; dense (S) by default.
-    communicating : bool
+    concentration : float, default 1.0
+        Dirichlet parameter of each row's probabilities.
+    stage_dependent : bool, default False
+        Draw one kernel and reward table per stage (needs ``horizon``).
+    reward : {"uniform", "sparse"}
+        Mean-reward distribution.
+    communicating : bool, default False
         Redraw (up to 1000 times) until the union support graph is strongly
         connected, so the MDP is communicating (needs ``stage_dependent=False``).
-    seed : int or numpy.random.Generator
+    seed : int or numpy.random.Generator, default 0
+        Source of the draws.
+
+    Returns
+    -------
+    TabularMDP
+        Kernel of shape (S, A, S), or (H, S, A, S) if ``stage_dependent``.
+
+    Raises
+    ------
+    ValueError
+        On an invalid size or option, or when no communicating draw is found.
+
+    Examples
+    --------
+    >>> mdp = random_mdp(4, 2, horizon=3, branching=2, seed=1)
+    >>> mdp.P.shape, int((mdp.P > 0).sum(axis=-1).max())
+    ((4, 2, 4), 2)
     """
     S = check_int(n_states, "n_states", 1)
     A = check_int(n_actions, "n_actions", 1)

@@ -28,7 +28,27 @@ def _cell(x, name: str, n_rows: int, n_cols: int) -> tuple[int, int]:
 def grid_cells(n_rows: int, n_cols: int,
                walls: Iterable[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     """The cell ``(row, column)`` of every state of :func:`gridworld`: the free
-    cells in row-major order (walls are not states)."""
+    cells in row-major order (walls are not states).
+
+    Parameters
+    ----------
+    n_rows : int
+        Number of rows, at least 1.
+    n_cols : int
+        Number of columns, at least 1.
+    walls : iterable of (int, int)
+        Blocked cells.
+
+    Returns
+    -------
+    list of (int, int)
+        The free cells, state ``i`` at position ``i``.
+
+    Examples
+    --------
+    >>> grid_cells(2, 2, walls=[(0, 1)])
+    [(0, 0), (1, 0), (1, 1)]
+    """
     n_rows = check_int(n_rows, "n_rows", 1)
     n_cols = check_int(n_cols, "n_cols", 1)
     blocked = {_cell(w, "walls[i]", n_rows, n_cols) for w in walls}
@@ -72,6 +92,11 @@ def gridworld(n_rows: int = 4, n_cols: int = 4, *, slip: float = 0.1,
     goal_mode : {"absorbing", "reset"}
     horizon, gamma : optional
         Criterion, as in :class:`~theoryrl.models.TabularMDP`.
+
+    Returns
+    -------
+    TabularMDP
+        Four actions, one state per free cell.
 
     Examples
     --------

@@ -97,6 +97,16 @@ def __getattr__(name: str) -> Any:
 def to_gymnasium(mdp: TabularMDP) -> Any:
     """The :class:`gymnasium.Env` that samples ``mdp`` (see ``TabularEnv``).
 
+    Parameters
+    ----------
+    mdp : TabularMDP
+        Episodic, discounted or average-reward model.
+
+    Returns
+    -------
+    gymnasium.Env
+        An environment with discrete observations and actions.
+
     Examples
     --------
     >>> from theoryrl.envs import riverswim

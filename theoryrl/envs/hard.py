@@ -37,6 +37,14 @@ class HardMDP(TabularMDP):
         State indices of the leaves.
     waiting, root, good, bad : int
         State indices of the waiting, root, rewarding and absorbing bad states.
+
+    Parameters
+    ----------
+    P, R, horizon, init
+        As in :class:`~theoryrl.models.TabularMDP`.
+    info : dict
+        The planted answer: ``leaf``, ``action``, ``stage``, ``gap``, ``eps``, ``depth``,
+        ``leaves``, ``waiting``, ``root``, ``good``, ``bad``.
     """
 
     def __init__(self, P, R, horizon, init, *, info: dict) -> None:
@@ -123,6 +131,7 @@ def hard_instance(n_states: int, n_actions: int, horizon: int, eps: float = 0.1,
     eps : float
         Bias in (0, 1/2).
     stage_dependent : bool
+        Plant the bias at one stage :math:`h^*` as well (the paper's construction).
     wait : int, optional
         :math:`\bar H`, the last stage (exclusive) at which waiting is allowed.
     seed : int or numpy.random.Generator

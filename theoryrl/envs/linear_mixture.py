@@ -1,9 +1,9 @@
 r"""Linear mixture instances for reward-free exploration (Zhang, Zhang & Gu, ICML 2023).
 
-Three families, exactly as parameterised in the spec (``specs/reward_free.md``
-Sec. 4), all episodic and time-homogeneous, with a fixed initial state
-:math:`s_1 = 0` and rewards in the class :math:`\mathcal{R}` of rewards whose
-total along every trajectory is at most 1 (Assumption 2.6.1 [V]):
+Three families (docs/theory/reward_free.md), all episodic and
+time-homogeneous, with a fixed initial state :math:`s_1 = 0` and rewards in
+the class :math:`\mathcal{R}` of rewards whose total along every
+trajectory is at most 1 (Assumption 2.6.1 [V]):
 
 * :func:`random_linear_mixture` -- mixture of ``d`` Dirichlet kernels [D];
 * :func:`tabular_as_linear_mixture` -- any tabular MDP with ``d = S^2 A`` [V idea, D scaling];
@@ -68,7 +68,7 @@ def _point_init(S: int, s1: int) -> np.ndarray:
 
 def random_linear_mixture(n_states: int, n_actions: int, dim: int, horizon: int,
                           seed: int, concentration: float = 0.5) -> LinearMixtureInstance:
-    r"""Random mixture-of-kernels linear mixture MDP (spec Sec. 4.2) [D].
+    r"""Random mixture-of-kernels linear mixture MDP [D].
 
     Draw ``d`` kernels :math:`P_i(\cdot \mid s, a) \sim \mathrm{Dir}(c\,1_S)` and
     weights :math:`w \sim \mathrm{Dir}(1_d)`; set
@@ -78,6 +78,26 @@ def random_linear_mixture(n_states: int, n_actions: int, dim: int, horizon: int,
     :math:`\|\theta^*\|_2 \le \sqrt d =: B` (:math:`\lambda = d/B^2 = 1`).
     Rewards :math:`r_h(s, a) = g(s, a)/H`, :math:`g \sim U[0,1]^{S\times A}`, so
     the total is at most 1 on every trajectory.
+
+    Parameters
+    ----------
+    n_states : int
+        Number of states :math:`S`.
+    n_actions : int
+        Number of actions :math:`A`.
+    dim : int
+        Number of base kernels :math:`d`.
+    horizon : int
+        Episode length :math:`H`.
+    seed : int
+        Seed of every draw.
+    concentration : float, default 0.5
+        Dirichlet parameter :math:`c` of the base kernels.
+
+    Returns
+    -------
+    LinearMixtureInstance
+        The instance, with :math:`B = \sqrt d` and the weights in ``meta``.
     """
     S = check_int(n_states, "n_states", 1)
     A = check_int(n_actions, "n_actions", 1)
@@ -96,7 +116,7 @@ def random_linear_mixture(n_states: int, n_actions: int, dim: int, horizon: int,
 
 
 def tabular_as_linear_mixture(P, R, horizon: int, s1: int = 0) -> LinearMixtureInstance:
-    r"""A tabular MDP as a linear mixture with :math:`d = S^2 A` (spec Sec. 4.3).
+    r"""A tabular MDP as a linear mixture with :math:`d = S^2 A`.
 
     :math:`\phi(s' \mid s, a) = e_{(s, a, s')}/\sqrt S`,
     :math:`\theta^* = \sqrt S\,\mathrm{vec}(P)`, hence
@@ -107,11 +127,25 @@ def tabular_as_linear_mixture(P, R, horizon: int, s1: int = 0) -> LinearMixtureI
     ----------
     P : array_like, shape (S, A, S)
         Time-homogeneous kernel (stage-dependent kernels are refused: the
-        horizon-free analysis needs one :math:`\theta^*`, spec pitfall P12).
+        horizon-free analysis needs one :math:`\theta^*`).
     R : array_like, shape (S, A) or (H, S, A)
         Rewards in [0, 1] with total at most 1 on every trajectory from ``s1``.
     horizon : int
-    s1 : int
+        Episode length :math:`H`.
+    s1 : int, default 0
+        The fixed initial state.
+
+    Returns
+    -------
+    LinearMixtureInstance
+        The instance, with :math:`B = S\sqrt A`.
+
+    Examples
+    --------
+    >>> P = np.full((2, 1, 2), 0.5)
+    >>> inst = tabular_as_linear_mixture(P, np.zeros((2, 1)), horizon=3)
+    >>> inst.phi.shape, bool(np.allclose(inst.mdp.to_tabular().P, P))
+    ((2, 1, 2, 4), True)
     """
     P = check_kernel(P, "P")
     if P.ndim != 3:
@@ -150,7 +184,7 @@ def hard_instance_actions(dim: int) -> np.ndarray:
 
 def hard_linear_mixture(dim: int, horizon: int, Delta: float, seed: int = 0,
                         delta0: float = 1 / 6, mu_signs=None) -> LinearMixtureInstance:
-    r"""The lower-bound instance (Zhou & Gu 2022; Sec. 2.6.2.2; spec Sec. 4.4).
+    r"""The lower-bound instance (Zhou & Gu 2022; Sec. 2.6.2.2).
 
     States :math:`x_1, x_2, x_3` (0, 1, 2), :math:`s_1 = x_1`, actions
     :math:`a \in \{-1,+1\}^{d-1}`, :math:`\mu \in \{-\Delta, +\Delta\}^{d-1}`
@@ -161,8 +195,8 @@ def hard_linear_mixture(dim: int, horizon: int, Delta: float, seed: int = 0,
     :math:`\phi(x_2 \mid x_1, a) = (a_f(1-\delta_0), -b_f a)`,
     :math:`\phi(x_3 \mid x_1, a) = (a_f\delta_0, b_f a)`,
     :math:`\phi(s \mid s, a) = (a_f, 0)` for :math:`s \in \{x_2, x_3\}`,
-    :math:`\theta^* = (1/a_f, \mu/b_f)`, with the scalings [R, derived in the
-    spec] :math:`a_f = (1+(d-1)\Delta)^{-1/2}`,
+    :math:`\theta^* = (1/a_f, \mu/b_f)`, with the scalings [R, our derivation]
+    :math:`a_f = (1+(d-1)\Delta)^{-1/2}`,
     :math:`b_f = (\Delta/(1+(d-1)\Delta))^{1/2}`, which give
     :math:`\|\phi_V\|_2 \le 1` and :math:`\|\theta^*\|_2 = 1 + (d-1)\Delta =: B`.
 
@@ -175,6 +209,7 @@ def hard_linear_mixture(dim: int, horizon: int, Delta: float, seed: int = 0,
     dim : int
         d >= 2 (``2^(d-1)`` actions; keep d <= 8).
     horizon : int
+        Episode length :math:`H`.
     Delta : float
         Positive, with :math:`(d-1)\Delta \le \min(\delta_0, 1-\delta_0)`.
     seed : int
@@ -182,6 +217,12 @@ def hard_linear_mixture(dim: int, horizon: int, Delta: float, seed: int = 0,
     delta0 : float
         The paper's :math:`\delta` (renamed), in (0, 1).
     mu_signs : array_like of +-1, shape (d-1,), optional
+        Signs of :math:`\mu`, overriding ``seed``.
+
+    Returns
+    -------
+    LinearMixtureInstance
+        The instance, with :math:`B = 1 + (d-1)\Delta` and the closed forms in ``meta``.
     """
     d = check_int(dim, "dim", 2)
     H = check_int(horizon, "horizon", 1)

@@ -23,6 +23,18 @@ def to_mdptoolbox(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray]:
     """``(P, R)`` in pymdptoolbox's layout: ``P`` (A, S, S) with
     ``P[a, s, t] = mdp.P[s, a, t]`` and ``R`` (S, A), both fresh writable copies.
 
+    Parameters
+    ----------
+    mdp : TabularMDP
+        A model with a stationary kernel and rewards.
+
+    Returns
+    -------
+    P : numpy.ndarray, shape (A, S, S)
+        Transition matrices, one per action.
+    R : numpy.ndarray, shape (S, A)
+        Mean rewards.
+
     Raises
     ------
     ValueError
@@ -53,6 +65,11 @@ def from_mdptoolbox(P: Any, R: Any, **criterion: Any) -> TabularMDP:
         :math:`r(s, a) = \sum_{s'} P(s' \mid s, a) R[a, s, s']`.
     **criterion
         ``horizon=``, ``gamma=`` and ``init=``, passed to ``TabularMDP``.
+
+    Returns
+    -------
+    TabularMDP
+        The same model in theoryrl's layout.
 
     Raises
     ------

@@ -3,7 +3,7 @@
 For Gaussian models (OU, Brownian motion) and polynomial features
 :math:`\\phi_l(t,x)=f_l(t)x^{p_l}`, every expectation in the estimating
 equations is a sum of bivariate Gaussian moments
-:math:`E[X_{t_i}^a X_{t_j}^b]` (spec Section 4.3, B1 "why this benchmark").
+:math:`E[X_{t_i}^a X_{t_j}^b]` (the reason benchmark B1 is Gaussian).
 The O(K^2) trace and return-to-go double sums are vectorised over (i, k) grids.
 """
 

@@ -1,8 +1,8 @@
 r"""Martingale policy evaluation and TD learning in continuous time (Jia & Zhou, 2022).
 
 Estimators of the value :math:`J(t,x)` of a fixed policy from paths observed
-at :math:`t_k = k\Delta t`, following the spec ``specs/martingale_td.md``
-(PE = Jia & Zhou, JMLR 23(154), 2022, whose full text the spec could not read;
+at :math:`t_k = k\Delta t`, as documented in docs/theory/martingale_td.md
+(PE = Jia & Zhou, JMLR 23(154), 2022, whose full text we could not read;
 PG = their JMLR 23(275), 2022, which restates it). Tags: [V] verified in PE's
 abstract, [S] verified in PG, [R] reconstructed, [N] numerically checked, [D]
 our design.
@@ -10,8 +10,7 @@ our design.
 The central theorem (PE, [V, S]): :math:`J` is the value function iff
 :math:`J(T,\cdot)=h` and :math:`M_t=e^{-\beta t}J(t,X_t)+\int_0^te^{-\beta s}r\,ds`
 is a martingale, equivalently :math:`E\int_0^T\xi_t\,dM_t=0` for all adapted
-test processes :math:`\xi`. Each choice of test functions gives an algorithm
-(spec Section 2.2):
+test processes :math:`\xi`. Each choice of test functions gives an algorithm:
 
 ===========================================  ==========================  =======
 test function                                algorithm                   tag
@@ -23,9 +22,9 @@ quadratic form :math:`\frac12 g^\top A g`    GTD (two timescales)        [S]
 ===========================================  ==========================  =======
 
 and the mean-square TD error (MSTDE) is shipped only as the baseline that
-must fail: it minimises the quadratic variation (PG footnote 8 [S]; spec 3.4).
+must fail: it minimises the quadratic variation (PG footnote 8 [S]).
 
-Discrete objects (spec Section 2.0). Terminal substitution
+Discrete objects. Terminal substitution
 :math:`\hat J_K=h(X_K)` [R]. Increments, ``discount="euler"`` (default)
 :math:`\delta_k=\hat J_{k+1}-(1+\beta\Delta t)\hat J_k+r_k\Delta t` or
 ``discount="exact"`` :math:`\delta_k=e^{-\beta\Delta t}\hat J_{k+1}-\hat J_k+r_k\Delta t`;
@@ -40,13 +39,13 @@ Discount weights in the test functions [R/D]: the trace is
     \kappa = \lambda^{\Delta t}/(1+\beta\Delta t)\ (\text{euler}),
 
 so that :math:`\lambda=1` with ``discount="exact"`` reproduces ML's weights
-:math:`w_k=e^{-2\beta t_k}\Delta t` exactly for every :math:`\beta` (spec 3.3);
+:math:`w_k=e^{-2\beta t_k}\Delta t` exactly for every :math:`\beta`;
 :math:`\lambda=0` is TD(0) with :math:`\xi_k=e^{-2\beta t_k}\psi_k\Delta t`
-(constant factors do not change LSTD). At :math:`\beta=0` this is the spec's
-recursion verbatim.
+(constant factors do not change LSTD). At :math:`\beta=0` this is the
+recursion of PE's TD(:math:`\lambda`) [R].
 
 Memory: statistics are accumulated over chunks of paths by a compiled kernel;
-nothing of size (N, K) is ever held for the whole sample (spec Section 6).
+nothing of size (N, K) is ever held for the whole sample.
 """
 
 from __future__ import annotations
@@ -94,7 +93,7 @@ _MEM_BYTES = 48 * 2 ** 20   # per-chunk feature arrays
 # ---------------------------------------------------------------------------
 
 def mstde_brownian_limit(K: int) -> float:
-    r"""Population MSTDE coefficient on B2: :math:`\theta_1=(3K-2)/(5K-4)` (spec 3.4) [R, N].
+    r"""Population MSTDE coefficient on B2: :math:`\theta_1=(3K-2)/(5K-4)` [R, N].
 
     For :math:`dX=\sigma dW`, :math:`h=x^2`, family
     :math:`\theta_1x^2+\theta_2(T-t)`, every :math:`\sigma, T`; it tends to
@@ -107,8 +106,8 @@ def mstde_brownian_limit(K: int) -> float:
 def discretization_order_expected() -> float:
     """Order of the time-discretisation error on smooth benchmarks: 1 [R, N].
 
-    PE proves a rate [V] whose order the spec could not verify; 1 is the
-    order derived in spec Section 3.5 and measured there. Proof checks only
+    PE proves a rate [V] whose order we could not verify; 1 is the order of
+    our derivation for the smooth benchmarks, and the one we measure. Proof checks only
     require an order in [0.5, 1.5].
     """
     return 1.0
@@ -136,8 +135,8 @@ def _check_lam(lam: float, name: str = "lam") -> float:
 def trace_decay(lam: float, dt: float, beta: float = 0.0, discount: str = "euler") -> float:
     r"""Per-step trace decay :math:`\kappa` (module docstring); ``lam=0`` gives 0.
 
-    The decay is per unit time, :math:`\lambda^{\Delta t}` (PG footnote 5 [S];
-    spec pitfall 3), times the discount factor of one step.
+    The decay is per unit time, :math:`\lambda^{\Delta t}` (PG footnote 5 [S]),
+    times the discount factor of one step.
     """
     lam = _check_lam(lam)
     dt = check_positive(dt, "dt")
@@ -149,7 +148,7 @@ def trace_decay(lam: float, dt: float, beta: float = 0.0, discount: str = "euler
 
 
 def step_sizes(alpha0: float, n: int, schedule: str = "episodes") -> np.ndarray:
-    r"""Spec 2.5 defaults: :math:`\alpha_j=\alpha_0j^{-0.51}` (``"episodes"``, PG [S]),
+    r"""Default step sizes: :math:`\alpha_j=\alpha_0j^{-0.51}` (``"episodes"``, PG [S]),
     :math:`\alpha_t=\alpha_0/\max\{1,\log t\}` (``"log"``, PG ergodic [S]) or constant."""
     alpha0 = check_positive(alpha0, "alpha0")
     n = check_int(n, "n", 1)
@@ -169,11 +168,26 @@ def step_sizes(alpha0: float, n: int, schedule: str = "episodes") -> np.ndarray:
 
 @dataclass(frozen=True)
 class Paths:
-    """Observed paths on a grid: ``t`` (K+1,), ``X`` (n, K+1), ``r`` (n, K), ``h`` (n,).
+    r"""Observed paths on a grid: ``t`` (K+1,), ``X`` (n, K+1), ``r`` (n, K), ``h`` (n,).
 
-    ``r`` holds reward *rates* :math:`r(t_k, X_k)` (multiplied by dt inside, spec
-    pitfall 2); ``h`` the terminal payoffs :math:`h(X_K)` (ignored when
+    ``r`` holds reward *rates* :math:`r(t_k, X_k)` (multiplied by dt inside, never
+    fed as per-step rewards); ``h`` the terminal payoffs :math:`h(X_K)` (ignored when
     ``terminal=False``, i.e. a segment of a continuing task).
+
+    Parameters
+    ----------
+    t : numpy.ndarray, shape (K+1,)
+        Observation times, evenly spaced.
+    X : numpy.ndarray, shape (n, K+1)
+        States of ``n`` paths.
+    r : numpy.ndarray, shape (n, K)
+        Reward rates at the left end of every step.
+    h : numpy.ndarray, shape (n,)
+        Terminal payoffs.
+    beta : float, default 0.0
+        Discount rate :math:`\beta \ge 0`.
+    terminal : bool, default True
+        Whether the paths end at the horizon (else a segment of a continuing task).
     """
 
     t: np.ndarray
@@ -224,7 +238,7 @@ class Paths:
                    reward_per_step: bool = False) -> Paths:
         """Paths of ``model`` with rewards and payoffs filled in from ``X`` (n, K+1).
 
-        ``reward_per_step=True`` is the broken convention of spec pitfall 2
+        ``reward_per_step=True`` is the broken convention
         (rates fed as per-step rewards, i.e. divided by dt inside); kept for
         the broken-variant tests only.
         """
@@ -252,7 +266,13 @@ class Approximator(Protocol):
 
 @dataclass(frozen=True)
 class LinearApproximator:
-    r""":math:`J^\theta(t,x)=\theta^\top\phi(t,x)` from a feature map ``phi(t, x) -> (n, K, L)``."""
+    r""":math:`J^\theta(t,x)=\theta^\top\phi(t,x)` from a feature map ``phi(t, x) -> (n, K, L)``.
+
+    Parameters
+    ----------
+    features : callable
+        Feature map ``phi(t, x) -> (n, K, L)``.
+    """
 
     features: Callable
 
@@ -276,6 +296,30 @@ class TDStatistics:
     ML: :math:`\bar\sum_kw_k\phi_k\phi_k^\top`, :math:`\bar\sum_kw_k\phi_kG_k`;
     MSTDE: :math:`\bar\sum_kc_kc_k^\top`, :math:`\bar\sum_kc_kd_k`. Bars are
     means over the ``n`` paths (population statistics: expectations, ``n=inf``).
+
+    Parameters
+    ----------
+    A, b, S : numpy.ndarray
+        Per trace: :math:`\hat A_j` (J, M, L), :math:`\hat b_j` (J, M), :math:`\hat S_j` (J, M, M).
+    Gm, gm : numpy.ndarray
+        ML's :math:`\bar\sum_k w_k\phi_k\phi_k^\top` (L, L)
+        and :math:`\bar\sum_k w_k\phi_k G_k` (L,).
+    C, cd : numpy.ndarray
+        MSTDE's :math:`\bar\sum_k c_kc_k^\top` (L, L) and :math:`\bar\sum_k c_kd_k` (L,).
+    scal : numpy.ndarray
+        Scalar sums kept for the loss values (module docstring).
+    n : float
+        Number of paths (``inf`` for population statistics).
+    lams : tuple of float
+        Trace parameters, one per ``j``.
+    dt : float
+        Time step.
+    beta : float
+        Discount rate.
+    discount : {"euler", "exact"}
+        Increment convention.
+    meta : dict
+        Provenance of the statistics (simulation sizes, seed).
     """
 
     A: np.ndarray
@@ -316,18 +360,18 @@ class TDStatistics:
         raise ValueError(f"lam must be one of the accumulated lams {self.lams}, got {lam}")
 
     def ml(self) -> np.ndarray:
-        r"""ML closed form :math:`(\sum w\phi\phi^\top)^{-1}\sum w\phi G` (spec 2.1) [R]."""
+        r"""ML closed form :math:`(\sum w\phi\phi^\top)^{-1}\sum w\phi G` [R]."""
         return np.linalg.lstsq(self.Gm, self.gm, rcond=None)[0]
 
     def lstd(self, lam: float = 0.0) -> np.ndarray:
-        r"""LSTD(:math:`\lambda`): :math:`\hat\theta=-\hat A^{-1}\hat b` (spec 2.2) [V; R]."""
+        r"""LSTD(:math:`\lambda`): :math:`\hat\theta=-\hat A^{-1}\hat b` [V; R]."""
         j = self._j(lam)
         if self.A.shape[1] != self.A.shape[2]:
             raise ValueError("lstd needs as many test functions as features; use gtd()")
         return np.linalg.lstsq(self.A[j], -self.b[j], rcond=None)[0]
 
     def mstde(self) -> np.ndarray:
-        r"""MSTDE minimiser :math:`-(\sum cc^\top)^{-1}\sum cd` (spec 2.4): the wrong objective."""
+        r"""MSTDE minimiser :math:`-(\sum cc^\top)^{-1}\sum cd`: the wrong objective."""
         return np.linalg.lstsq(self.C, -self.cd, rcond=None)[0]
 
     def gtd(self, lam: float = 0.0, A: str | np.ndarray = "identity") -> np.ndarray:
@@ -347,11 +391,11 @@ class TDStatistics:
         return self.A[j] @ theta + self.b[j]
 
     def ml_loss(self, theta: np.ndarray) -> float:
-        r""":math:`\frac12\bar\sum_kw_k(G_k-\theta^\top\phi_k)^2` (spec 2.1)."""
+        r""":math:`\frac12\bar\sum_kw_k(G_k-\theta^\top\phi_k)^2`."""
         return 0.5 * float(self.scal[0] - 2 * self.gm @ theta + theta @ self.Gm @ theta)
 
     def mstde_loss(self, theta: np.ndarray) -> float:
-        r""":math:`\frac1{2\Delta t}\bar\sum_k\delta_k(\theta)^2` (spec 2.4)."""
+        r""":math:`\frac1{2\Delta t}\bar\sum_k\delta_k(\theta)^2`."""
         q = theta @ self.C @ theta + 2 * self.cd @ theta + self.scal[1]
         return 0.5 * float(q) / self.dt
 
@@ -376,7 +420,7 @@ def _weight(A, S) -> np.ndarray:
 
 
 def _coeffs(dt: float, beta: float, discount: str) -> tuple[float, float, float]:
-    """(a_next, a_cur, disc_g) of spec 2.0."""
+    """(a_next, a_cur, disc_g) of the discrete recursion (module docstring)."""
     if discount == "exact":
         return math.exp(-beta * dt), 1.0, math.exp(-beta * dt)
     return 1.0, 1.0 + beta * dt, math.exp(-beta * dt)
@@ -442,9 +486,28 @@ def td_statistics(data, features: Callable, *, lams: Sequence[float] = (0.0,),
         Test-function inputs :math:`\\psi` (M >= L of them for GMM-type GTD);
         default: ``features`` (LSTD).
     discount : {"euler", "exact"}
-        Increment convention (spec 2.0).
+        Increment convention.
     backend : {"numba", "numpy", "array_api_strict", "cupy"}
         ``"numba"``: the compiled kernel; others: the array-API twin.
+    n_paths : int, optional
+        Number of simulated paths (model input only).
+    K : int, optional
+        Number of time steps (model input only).
+    seed : int, optional
+        Seed of the simulation (model input only).
+    dt : float, optional
+        Time step, instead of ``K``.
+    chunk : int, optional
+        Paths simulated at once.
+    scheme : str, default "exact"
+        Simulation scheme of the model.
+    substeps : int, default 1
+        Simulation substeps per observed step.
+
+    Returns
+    -------
+    TDStatistics
+        Per-path means of every estimator's statistics.
     """
     discount = _check_discount(discount)
     lams = tuple(_check_lam(lam) for lam in lams)
@@ -487,8 +550,37 @@ def population_statistics(model, features, K: int, *, lams: Sequence[float] = (0
     """Exact expectations of :func:`td_statistics` for Gaussian models (OU, Brownian motion).
 
     ``features`` (and ``test_features``) must be
-    :class:`~theoryrl.models.diffusion.PolyFeatures`; uses exact Gaussian moments
-    (spec B1), so bias curves carry no Monte Carlo noise [N].
+    :class:`~theoryrl.models.diffusion.PolyFeatures`; uses exact Gaussian moments,
+    so bias curves carry no Monte Carlo noise [N].
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        A Gaussian model (:class:`~theoryrl.models.diffusion.OUQuadratic`,
+        :class:`~theoryrl.models.diffusion.BrownianQuadratic`).
+    features : PolyFeatures
+        Polynomial features.
+    K : int
+        Number of time steps.
+    lams : sequence of float, default (0.0,)
+        Trace parameters in [0, 1].
+    test_features : PolyFeatures, optional
+        Test-function inputs (default ``features``).
+    discount : {"euler", "exact"}
+        Increment convention.
+
+    Returns
+    -------
+    TDStatistics
+        Expectations, with ``n = inf``.
+
+    Examples
+    --------
+    >>> from theoryrl.models.diffusion import OUQuadratic
+    >>> m = OUQuadratic()
+    >>> f = m.realizable_features()
+    >>> round(value_error(m, f, population_statistics(m, f, 4).lstd()), 5)
+    0.03327
     """
     from ._martingale_td_population import population_sums
 
@@ -515,23 +607,98 @@ def population_statistics(model, features, K: int, *, lams: Sequence[float] = (0
 # ---------------------------------------------------------------------------
 
 def ml_fit(data, features: Callable, **kw) -> np.ndarray:
-    """Martingale-loss (gradient-MC) closed form for linear features (spec 2.1) [V, S; R]."""
+    r"""Martingale-loss (gradient-MC) closed form for linear features [V, S; R].
+
+    Parameters
+    ----------
+    data : Paths or Diffusion1D
+        Observed paths, or a model to simulate (then ``**kw`` sets the simulation).
+    features : callable
+        ``phi(t, x) -> (n, K+1, L)``, e.g. a :class:`~theoryrl.models.diffusion.PolyFeatures`.
+    **kw
+        Passed to :func:`td_statistics` (``n_paths``, ``K``, ``seed``, ``discount``, ...).
+
+    Returns
+    -------
+    numpy.ndarray, shape (L,)
+        The fitted parameter :math:`\hat\theta`.
+    """
     return td_statistics(data, features, **kw).ml()
 
 
 def lstd(data, features: Callable, *, lam: float = 0.0, **kw) -> np.ndarray:
-    """LSTD(lambda) from the martingale orthogonality conditions (spec 2.2) [V; R]."""
+    r"""LSTD(lambda) from the martingale orthogonality conditions [V; R].
+
+    Parameters
+    ----------
+    data : Paths or Diffusion1D
+        Observed paths, or a model to simulate (then ``**kw`` sets the simulation).
+    features : callable
+        ``phi(t, x) -> (n, K+1, L)``, e.g. a :class:`~theoryrl.models.diffusion.PolyFeatures`.
+    lam : float, default 0.0
+        Trace parameter in [0, 1] (0: TD(0)).
+    **kw
+        Passed to :func:`td_statistics` (``n_paths``, ``K``, ``seed``, ``discount``, ...).
+
+    Returns
+    -------
+    numpy.ndarray, shape (L,)
+        The fitted parameter :math:`\hat\theta`.
+
+    Examples
+    --------
+    >>> from theoryrl.models.diffusion import OUQuadratic
+    >>> m = OUQuadratic()
+    >>> f = m.realizable_features()
+    >>> theta = lstd(m, f, n_paths=2000, K=64, seed=0)
+    >>> bool(value_error(m, f, theta) < 0.05)
+    True
+    """
     return td_statistics(data, features, lams=(lam,), **kw).lstd(lam)
 
 
 def mstde_fit(data, features: Callable, **kw) -> np.ndarray:
-    """Mean-square TD error minimiser -- the baseline that must fail (spec 2.4, 3.4)."""
+    r"""Mean-square TD error minimiser -- the baseline that must fail.
+
+    Parameters
+    ----------
+    data : Paths or Diffusion1D
+        Observed paths, or a model to simulate (then ``**kw`` sets the simulation).
+    features : callable
+        ``phi(t, x) -> (n, K+1, L)``, e.g. a :class:`~theoryrl.models.diffusion.PolyFeatures`.
+    **kw
+        Passed to :func:`td_statistics` (``n_paths``, ``K``, ``seed``, ``discount``, ...).
+
+    Returns
+    -------
+    numpy.ndarray, shape (L,)
+        The fitted parameter :math:`\hat\theta`.
+    """
     return td_statistics(data, features, **kw).mstde()
 
 
 def gtd_fit(data, features: Callable, *, lam: float = 0.0, A: str | np.ndarray = "identity",
             **kw) -> np.ndarray:
-    """GTD closed form (quadratic form of the orthogonality conditions, spec 2.3) [S; R]."""
+    r"""GTD closed form (quadratic form of the orthogonality conditions) [S; R].
+
+    Parameters
+    ----------
+    data : Paths or Diffusion1D
+        Observed paths, or a model to simulate (then ``**kw`` sets the simulation).
+    features : callable
+        ``phi(t, x) -> (n, K+1, L)``, e.g. a :class:`~theoryrl.models.diffusion.PolyFeatures`.
+    lam : float, default 0.0
+        Trace parameter in [0, 1].
+    A : {"identity", "inv_gram"} or numpy.ndarray
+        Weight matrix of the quadratic form (GTD, GTD2, or explicit).
+    **kw
+        Passed to :func:`td_statistics` (``n_paths``, ``K``, ``seed``, ``discount``, ...).
+
+    Returns
+    -------
+    numpy.ndarray, shape (L,)
+        The fitted parameter :math:`\hat\theta`.
+    """
     return td_statistics(data, features, lams=(lam,), **kw).gtd(lam, A)
 
 
@@ -561,7 +728,7 @@ def _sa_setup(model, features, theta0, iterations, batch, alpha0, rng):
 
 
 def _td0_scale(lam: float, dt: float) -> float:
-    """TD(0) uses xi_k = psi_k in SA (spec 2.2, 2.5), the statistics hold psi_k dt."""
+    """TD(0) uses xi_k = psi_k in SA, the statistics hold psi_k dt."""
     return dt if lam == 0.0 else 1.0
 
 
@@ -569,17 +736,50 @@ def td_lambda_sa(model, features: Callable, *, K: int, lam: float = 0.0,
                  iterations: int = 1000, batch: int = 32, alpha0: float = 1.0,
                  online: bool = False, discount: str = "euler", theta0=None,
                  rng: np.random.Generator, reward_per_step: bool = False) -> SAResult:
-    r"""TD(:math:`\lambda`) by stochastic approximation, linear features (spec 2.2, 2.5).
+    r"""TD(:math:`\lambda`) by stochastic approximation, linear features.
 
     Offline (``online=False``): per minibatch of ``batch`` paths with
     :math:`\theta` frozen,
     :math:`\theta\leftarrow\theta+\alpha_j\frac1m\sum_n\sum_k\xi_k\delta_k(\theta)`
     with :math:`\alpha_j=\alpha_0j^{-0.51}`, :math:`\xi_k=e^{-2\beta t_k}\psi_k` for
     TD(0) and the trace of the module docstring for :math:`\lambda>0` (both O(1)
-    in dt, so no dt scaling of :math:`\alpha`, spec 2.5). Online: :math:`\theta` changes at
+    in dt, so no dt scaling of :math:`\alpha`). Online: :math:`\theta` changes at
     every step, :math:`\theta\leftarrow\theta+\alpha_j\,\mathrm{mean}_n(\xi_k\delta_k)`
     with :math:`\xi_k=e^{-2\beta t_k}\phi_k` for TD(0) (constant per-step
-    :math:`\alpha`, spec 2.5) and the dt-weighted trace for :math:`\lambda>0`.
+    :math:`\alpha`) and the dt-weighted trace for :math:`\lambda>0`.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Model simulated afresh for every minibatch.
+    K : int
+        Number of time steps per path (:math:`\Delta t = T/K`).
+    iterations : int, default 1000
+        Number of minibatches.
+    batch : int, default 32
+        Paths per minibatch.
+    alpha0 : float, default 1.0
+        Step-size scale :math:`\alpha_0` of :math:`\alpha_j = \alpha_0 j^{-0.51}`.
+    features : callable
+        Feature map ``phi(t, x) -> (n, K+1, L)``.
+    lam : float, default 0.0
+        Trace parameter in [0, 1].
+    online : bool, default False
+        Update at every step instead of once per minibatch.
+    discount : {"euler", "exact"}
+        Increment convention.
+    theta0 : array_like, optional
+        Initial parameter (default zeros).
+    rng : numpy.random.Generator
+        Source of every path.
+    reward_per_step : bool, default False
+        Feed reward rates as per-step rewards (a broken convention, for the tests).
+
+    Returns
+    -------
+    SAResult
+        Final parameter ``theta``, its trajectory ``path`` (iterations, L) and, for GTD,
+        the auxiliary ``w``.
     """
     iterations, batch, alpha0, rng, theta = _sa_setup(model, features, theta0, iterations,
                                                       batch, alpha0, rng)
@@ -613,13 +813,46 @@ def gtd_sa(model, features: Callable, *, K: int, lam: float = 0.0, A: str = "inv
            iterations: int = 1000, batch: int = 32, alpha0: float = 1.0,
            ratio: float = 5.0, discount: str = "euler", theta0=None,
            rng: np.random.Generator) -> SAResult:
-    r"""Two-timescale GTD per minibatch (spec 2.3) [R; run in spec C8 N].
+    r"""Two-timescale GTD per minibatch [R; run in check C8 N].
 
     With :math:`\hat g=\hat A\theta+\hat b`, :math:`\hat H=\hat A`, :math:`\hat S`
     from the minibatch: ``A="identity"`` (GTD) :math:`w\leftarrow w+\beta_j(\hat g-w)`;
     ``A="inv_gram"`` (GTD2) :math:`w\leftarrow w+\beta_j(\hat g-\hat Sw)`; then
     :math:`\theta\leftarrow\theta-\alpha_j\hat H^\top w`, with
     :math:`\beta_j=\text{ratio}\cdot\alpha_j`, :math:`\alpha_j=\alpha_0j^{-0.51}`.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Model simulated afresh for every minibatch.
+    K : int
+        Number of time steps per path (:math:`\Delta t = T/K`).
+    iterations : int, default 1000
+        Number of minibatches.
+    batch : int, default 32
+        Paths per minibatch.
+    alpha0 : float, default 1.0
+        Step-size scale :math:`\alpha_0` of :math:`\alpha_j = \alpha_0 j^{-0.51}`.
+    features : callable
+        Feature map ``phi(t, x) -> (n, K+1, L)``.
+    lam : float, default 0.0
+        Trace parameter in [0, 1].
+    A : {"identity", "inv_gram"}
+        GTD or GTD2.
+    ratio : float, default 5.0
+        Ratio of the fast (``w``) to the slow (``theta``) step size.
+    discount : {"euler", "exact"}
+        Increment convention.
+    theta0 : array_like, optional
+        Initial parameter (default zeros).
+    rng : numpy.random.Generator
+        Source of every path.
+
+    Returns
+    -------
+    SAResult
+        Final parameter ``theta``, its trajectory ``path`` (iterations, L) and, for GTD,
+        the auxiliary ``w``.
     """
     iterations, batch, alpha0, rng, theta = _sa_setup(model, features, theta0, iterations,
                                                       batch, alpha0, rng)
@@ -644,8 +877,34 @@ def gtd_sa(model, features: Callable, *, K: int, lam: float = 0.0, A: str = "inv
 
 def ml_sgd(model, features: Callable, *, K: int, iterations: int = 1000, batch: int = 32,
            alpha0: float = 1.0, theta0=None, rng: np.random.Generator) -> SAResult:
-    r"""Gradient Monte Carlo on the martingale loss (spec 2.1):
-    :math:`\theta\leftarrow\theta+\alpha_j\frac1m\sum_n\sum_kw_k(G_k-\theta^\top\phi_k)\phi_k`."""
+    r"""Gradient Monte Carlo on the martingale loss:
+    :math:`\theta\leftarrow\theta+\alpha_j\frac1m\sum_n\sum_kw_k(G_k-\theta^\top\phi_k)\phi_k`.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Model simulated afresh for every minibatch.
+    K : int
+        Number of time steps per path (:math:`\Delta t = T/K`).
+    iterations : int, default 1000
+        Number of minibatches.
+    batch : int, default 32
+        Paths per minibatch.
+    alpha0 : float, default 1.0
+        Step-size scale :math:`\alpha_0` of :math:`\alpha_j = \alpha_0 j^{-0.51}`.
+    features : callable
+        Feature map ``phi(t, x) -> (n, K+1, L)``.
+    theta0 : array_like, optional
+        Initial parameter (default zeros).
+    rng : numpy.random.Generator
+        Source of every path.
+
+    Returns
+    -------
+    SAResult
+        Final parameter ``theta``, its trajectory ``path`` (iterations, L) and, for GTD,
+        the auxiliary ``w``.
+    """
     iterations, batch, alpha0, rng, theta = _sa_setup(model, features, theta0, iterations,
                                                       batch, alpha0, rng)
     K = check_int(K, "K", 1)
@@ -673,8 +932,39 @@ def td_lambda_nonlinear(model, approx: Approximator, theta0, *, K: int, lam: flo
     TD: :math:`\theta\leftarrow\theta+\alpha_j\frac1m\sum_n\sum_k\xi_k\delta_k(\theta)`,
     :math:`\psi_k=\partial_\theta J^\theta(t_k,X_k)` in the trace. For nonlinear
     :math:`J^\theta` the solution is a fixed point, not a minimiser, without
-    guarantees (spec 2.2, pitfall 13). ML:
+    guarantees. ML:
     :math:`\theta\leftarrow\theta+\alpha_j\frac1m\sum\sum w_k(G_k-J^\theta_k)\psi_k`.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Model simulated afresh for every minibatch.
+    approx : Approximator
+        Differentiable value approximation :math:`J^\theta`.
+    theta0 : array_like
+        Initial parameter.
+    K : int
+        Number of time steps per path.
+    lam : float, default 0.0
+        Trace parameter in [0, 1].
+    iterations : int, default 1000
+        Number of minibatches.
+    batch : int, default 32
+        Paths per minibatch.
+    alpha0 : float, default 1.0
+        Step-size scale of :math:`\alpha_j = \alpha_0 j^{-0.51}`.
+    discount : {"euler", "exact"}
+        Increment convention.
+    method : {"td", "ml"}
+        Semi-gradient TD or gradient Monte Carlo.
+    rng : numpy.random.Generator
+        Source of every path.
+
+    Returns
+    -------
+    SAResult
+        Final parameter ``theta``, its trajectory ``path`` (iterations, L) and, for GTD,
+        the auxiliary ``w``.
     """
     lam = _check_lam(lam)
     discount = _check_discount(discount)
@@ -724,14 +1014,42 @@ def td_lambda_nonlinear(model, approx: Approximator, theta0, *, K: int, lam: flo
 def ergodic_td(model, *, dt: float, steps: int, alpha0: float = 1e-2, alpha_v: float | None = None,
                theta0=None, V0: float = 0.0, record_every: int = 1000, substeps: int = 1,
                rng: np.random.Generator) -> dict:
-    r"""Online ergodic TD(0) on one long path (PG Section 4 / Algorithm 3 [S]; spec 2.6).
+    r"""Online ergodic TD(0) on one long path (PG Section 4 / Algorithm 3 [S]).
 
     :math:`\delta_k=J^\theta(X_{k+1})-J^\theta(X_k)+(r_k-V)\Delta t`,
     :math:`\theta\leftarrow\theta+\alpha_k\phi_k\delta_k`,
     :math:`V\leftarrow V+\alpha^V_k\delta_k/\Delta t\cdot\Delta t` with the test function
     1 for :math:`V`; :math:`\alpha_k=\alpha_0/\max\{1,\log(k\Delta t)\}` (PG's decay over
-    time t [S]). The exact form of PG's V update was not decodable (spec 2.6) [R].
+    time t [S]). The exact form of PG's V update was not decodable [R].
     Features are the model's ``[x^2/2, x]``.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Infinite-horizon model (e.g. :class:`~theoryrl.models.diffusion.OUDiscounted`).
+    dt : float
+        Time step.
+    steps : int
+        Number of steps of the single path.
+    alpha0 : float, default 0.01
+        Step-size scale of :math:`\theta`.
+    alpha_v : float, optional
+        Step-size scale of :math:`V` (default ``alpha0``).
+    theta0 : array_like, shape (2,), optional
+        Initial parameter (default zeros).
+    V0 : float, default 0.0
+        Initial average-reward estimate.
+    record_every : int, default 1000
+        Recording period, in steps.
+    substeps : int, default 1
+        Simulation substeps per observed step.
+    rng : numpy.random.Generator
+        Source of the path.
+
+    Returns
+    -------
+    dict
+        ``theta``, ``V``, and the recorded ``theta_path``, ``V_path`` and ``times``.
     """
     dt = check_positive(dt, "dt")
     steps = check_int(steps, "steps", 1)
@@ -759,13 +1077,29 @@ def ergodic_td(model, *, dt: float, steps: int, alpha0: float = 1e-2, alpha_v: f
 
 def martingale_diagnostic(theta: np.ndarray, paths: Paths, features: Callable,
                           test_fns: dict[str, Callable]) -> dict[str, float]:
-    r"""z-statistics of the fitted process's martingale increments (spec C7) [N].
+    r"""z-statistics of the fitted process's martingale increments [N].
 
     On held-out ``paths`` (beta = 0 form), :math:`\Delta\hat M_k=\hat J_{k+1}-\hat J_k+r_k\Delta t`
     (terminal substituted); for each test function :math:`\psi(t,x)` *not used
     in fitting*, :math:`S_n=\sum_k\psi(t_k,X^n_k)\Delta\hat M^n_k` and
     :math:`z=\bar S/(\mathrm{sd}(S)/\sqrt N)`. A true value function gives
     :math:`z\approx N(0,1)` for every test function.
+
+    Parameters
+    ----------
+    theta : numpy.ndarray, shape (L,)
+        Fitted parameter.
+    paths : Paths
+        Held-out paths.
+    features : callable
+        Feature map of the fit.
+    test_fns : dict of str to callable
+        Named test functions ``psi(t, x) -> (n, K+1)``.
+
+    Returns
+    -------
+    dict of str to float
+        The z-statistic of every test function.
     """
     theta = as_float_array(theta, "theta")
     phi = _eval_features(features, paths.t, paths.X, "features")
@@ -787,12 +1121,30 @@ def martingale_diagnostic(theta: np.ndarray, paths: Paths, features: Callable,
 
 def value_error(model, features: Callable, theta: np.ndarray, *, n_grid: int = 1024,
                 xs: np.ndarray | None = None) -> float:
-    r"""Occupation-measure error :math:`\|J^\theta-J\|_{occ}` (spec 4.3), exact for Gaussian models.
+    r"""Occupation-measure error :math:`\|J^\theta-J\|_{occ}`, exact for Gaussian models.
 
     :math:`(\sum_{i<n}e^{-2\beta s_i}\frac T{n}E[(J^\theta-J)^2(s_i,X_{s_i})])^{1/2}`,
     :math:`s_i=iT/n`, with the expectation by 64-point Gauss-Hermite
     quadrature under the exact Gaussian marginal. With ``xs`` given instead,
     returns :math:`\max_{x\in xs}|J^\theta(0,x)-J(0,x)|`.
+
+    Parameters
+    ----------
+    model : Diffusion1D
+        Gaussian model with a closed-form value.
+    features : callable
+        Feature map of the fit.
+    theta : numpy.ndarray, shape (L,)
+        Fitted parameter.
+    n_grid : int, default 1024
+        Number of time points :math:`n`.
+    xs : numpy.ndarray, optional
+        States at which to take the sup-norm error at time 0 instead.
+
+    Returns
+    -------
+    float
+        The error.
     """
     theta = as_float_array(theta, "theta")
     if xs is not None:
@@ -811,12 +1163,12 @@ def value_error(model, features: Callable, theta: np.ndarray, *, n_grid: int = 1
 
 def stationary_td0(model, dt: float, *, discount: str = "euler",
                    fixed_step_discount: float | None = None) -> np.ndarray:
-    r"""Population TD(0) solution on one stationary step of an infinite-horizon OU model (spec C10).
+    r"""Population TD(0) solution on one stationary step of an infinite-horizon OU model.
 
     Solves :math:`E[\phi(X)(a_{next}\phi(X')-a_{cur}\phi(X))^\top]\theta+E[\phi(X)r(X)]\Delta t=0`
     for :math:`X` stationary and :math:`X'` its exact transition, features
     ``[x^2, 1]``. ``fixed_step_discount`` replaces :math:`e^{-\beta\Delta t}` by a
-    per-step constant (the broken convention of spec pitfall 2).
+    per-step constant (a broken convention, for the tests).
     """
     from ._martingale_td_population import bivariate_moment
 

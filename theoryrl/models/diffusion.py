@@ -7,10 +7,10 @@ Every model here is an uncontrolled SDE of the *Pearson* form
     dX_t = (b_0 + b_1 X_t)\,dt + \sqrt{c_0 + c_1 X_t + c_2 X_t^2}\;dW_t,
 
 i.e. a controlled diffusion with its (deterministic or relaxed stochastic)
-feedback policy already substituted, as in Section 1.1 of the spec
-``specs/martingale_td.md`` (PE = Jia & Zhou, JMLR 23(154), 2022; PG = Jia &
-Zhou, JMLR 23(275), 2022). Rewards and terminal payoffs are polynomials in
-``x`` so that every population quantity is a Gaussian moment where the law is
+feedback policy already substituted, as in docs/theory/martingale_td.md
+(PE = Jia & Zhou, JMLR 23(154), 2022; PG = Jia & Zhou, JMLR 23(275), 2022).
+Rewards and terminal payoffs are polynomials in ``x`` so that every population
+quantity is a Gaussian moment where the law is
 Gaussian.
 
 Criteria (``horizon``):
@@ -20,9 +20,9 @@ Criteria (``horizon``):
 * ``"ergodic"``: a pair :math:`(J, V)` with :math:`J(X_t)+\int_0^t (r-V)ds` a
   martingale (PG Section 4) [S].
 
-Models and provenance tags (kept from the spec):
+Models and provenance tags:
 
-* :class:`OUQuadratic` -- benchmark B1 of the spec [R, N];
+* :class:`OUQuadratic` -- benchmark B1 [R, N];
 * :class:`BrownianQuadratic` -- counterexample B2 [R, N];
 * :class:`OUDiscounted` -- infinite-horizon benchmark B3 [R, N];
 * :class:`ErgodicLQ` -- PG Section 5.2 ergodic LQ under a fixed Gaussian policy;
@@ -32,7 +32,7 @@ Models and provenance tags (kept from the spec):
 
 Sampling: exact Gaussian transitions when :math:`c_1=c_2=0` (OU, Brownian
 motion) and Euler-Maruyama with ``substeps`` fine steps per observation
-otherwise (spec Section 6). Normals always come from the caller's
+otherwise. Normals always come from the caller's
 ``numpy.random.Generator``; compiled kernels live in ``_diffusion_kernels``.
 """
 
@@ -338,7 +338,7 @@ class Diffusion1D:
 class OUQuadratic(Diffusion1D):
     r"""Benchmark B1 [R, N]: :math:`dX=-\kappa X\,dt+\sigma\,dW`, :math:`r=qx^2`, :math:`h=px^2`.
 
-    With :math:`\tau=T-t` and :math:`\gamma_\kappa = 2\kappa+\beta` (spec Section 4.3),
+    With :math:`\tau=T-t` and :math:`\gamma_\kappa = 2\kappa+\beta`,
 
     .. math::
 
@@ -350,7 +350,7 @@ class OUQuadratic(Diffusion1D):
                     \tfrac{e^{-\beta\tau}-e^{-\gamma_\kappa\tau}}{2\kappa}\Big].
 
     Defaults give :math:`\theta^*=(0.454545, 0.045455, 0.113636, 0.011364)`,
-    :math:`J(0,1)=0.566598`, :math:`J(0,0)=0.107016` (spec B1).
+    :math:`J(0,1)=0.566598`, :math:`J(0,0)=0.107016`.
     """
 
     def __init__(self, kappa: float = 1.0, sigma: float = 0.5, q: float = 1.0,
@@ -381,7 +381,7 @@ class OUQuadratic(Diffusion1D):
 
     def realizable_features(self) -> PolyFeatures:
         r""":math:`\phi=(x^2, x^2e^{-\gamma_\kappa\tau}, (1-e^{-\beta\tau})/\beta,
-        (e^{-\beta\tau}-e^{-\gamma_\kappa\tau})/(2\kappa))` (spec B1)."""
+        (e^{-\beta\tau}-e^{-\gamma_\kappa\tau})/(2\kappa))`."""
         T, b, g, k = self.T, self.beta, self.gk, self.kappa
         return PolyFeatures(
             (2, 2, 0, 0),
@@ -412,8 +412,7 @@ class BrownianQuadratic(Diffusion1D):
 
     :math:`J(t,x)=x^2+\sigma^2(T-t)`; in the family
     :math:`J^\theta=\theta_1x^2+\theta_2(T-t)` the truth is :math:`(1,\sigma^2)`
-    and the population MSTDE minimiser is :math:`((3K-2)/(5K-4), \sigma^2)`
-    (spec Section 3.4).
+    and the population MSTDE minimiser is :math:`((3K-2)/(5K-4), \sigma^2)`.
     """
 
     def __init__(self, sigma: float = 0.7, T: float = 2.0, m0: float = 0.0, s0: float = 0.0):

@@ -23,6 +23,8 @@ class LinearMixtureMDP:
         Features. Validated through the kernel they induce: every row of
         ``phi @ theta`` must be a distribution within 1e-9.
     theta : array_like, shape (d,)
+        The true parameter :math:`\theta^*`; every row of :math:`\phi\theta^*` must be a
+        distribution.
     R : array_like, shape (S, A) or (H, S, A)
         Mean rewards in [0, 1].
     horizon, gamma, init
@@ -83,7 +85,7 @@ class LinearMixtureMDP:
         """The :class:`TabularMDP` with ``P = phi @ theta``."""
         return self._tab
 
-    # -- additions for reward-free exploration (issue #5); backward compatible --
+    # -- what reward-free exploration needs --
 
     def kernel(self) -> np.ndarray:
         r"""The induced kernel :math:`P(s' \mid s, a) = \langle \phi(s' \mid s, a), \theta\rangle`,
@@ -155,8 +157,8 @@ def max_total_reward(R: np.ndarray, support: np.ndarray, s1: int) -> float:
     r"""Largest total reward over all trajectories from ``s1`` (max-plus DP).
 
     :math:`U_{H+1} = 0`, :math:`U_h(s) = \max_a [r_h(s, a) + \max_{s' \in
-    \mathrm{supp}(s, a)} U_{h+1}(s')]`, returns :math:`U_1(s_1)` (spec Sec. 3.5,
-    used to validate membership in the class :math:`\mathcal{R}` of rewards
+    \mathrm{supp}(s, a)} U_{h+1}(s')]`, returns :math:`U_1(s_1)`
+    (used to validate membership in the class :math:`\mathcal{R}` of rewards
     with total at most 1 on every trajectory, Assumption 2.6.1 [V]).
 
     Parameters

@@ -1,6 +1,6 @@
 r"""Episodic tabular POMDPs and their PSR view, with exact trajectory laws.
 
-Conventions (spec ``umt_psr.md`` §1, §3.1; step order observation-first):
+Conventions (docs/theory/umt_psr.md; step order observation-first):
 at step :math:`h = 1..H` the agent sees :math:`o_h`, then plays :math:`a_h`.
 Every function of a full trajectory :math:`\tau_H = (o_1, a_1, \dots, o_H, a_H)`
 is an array of shape ``(O, A) * H`` (the *trajectory tensor*), or its C-order
@@ -12,7 +12,7 @@ flattening of length ``F = (O A)^H``.
   :math:`P(o_{h+1} = o \mid s_{h+1} = s)`;
 * ``mu`` has shape ``(S,)``, the law of :math:`s_1`.
 
-The action-conditioned trajectory probability [V/R, spec §1.1]
+The action-conditioned trajectory probability [V/R]
 
 .. math::
 
@@ -112,8 +112,11 @@ class POMDP:
     Examples
     --------
     >>> m = POMDP(np.full((1, 2, 2), 0.5), np.eye(2), horizon=2)
-    >>> float(m.traj_probs()[0, 0].sum(axis=(0,)).sum())  # sum over o_2, a_2 = 0 fixed
-    2.0
+    >>> P = m.traj_probs()  # P[o_1, a_1, o_2, a_2], conditioned on the actions
+    >>> P.shape
+    (2, 1, 2, 1)
+    >>> float(P.sum())  # one action sequence: a law over observation sequences
+    1.0
     """
 
     def __init__(self, T, E, horizon: int, mu=None,
@@ -168,7 +171,7 @@ class POMDP:
     def traj_probs(self) -> np.ndarray:
         r"""The trajectory tensor :math:`P_\theta(\tau_H)`, shape ``(O, A) * H`` (read-only).
 
-        Forward recursion over latent states (spec §3.1) [D]:
+        Forward recursion over latent states [D]:
         :math:`\alpha_1(o_1, s) = \mu(s) E_1(s, o_1)`,
         :math:`\alpha_{h+1}(\tau_h, o_{h+1}, s') = \sum_s \alpha_h(\cdot, s)
         T_h(s' \mid s, a_h) E_{h+1}(s', o_{h+1})`, and
@@ -264,7 +267,7 @@ class POMDP:
         return all(np.linalg.matrix_rank(self.E[h].T, tol=tol) == self.S for h in range(self.H))
 
     def psr_operators(self) -> tuple[np.ndarray, np.ndarray]:
-        r"""Observable operators with single-observation core tests (spec §1.3) [D].
+        r"""Observable operators with single-observation core tests [D].
 
         With :math:`\mathbb{O}_h = E_h^\top` (shape ``(O, S)``) of full column
         rank, :math:`\psi_0 = \mathbb{O}_1 \mu` and
@@ -364,7 +367,7 @@ class POMDP:
 
         For a revealing POMDP with single-observation core tests both
         conditions of the paper's Eq. 2 hold with this :math:`\gamma`
-        (spec §1.3, own derivation [D]). Returns ``0.0`` when some emission
+        (our derivation [D]). Returns ``0.0`` when some emission
         matrix is rank deficient (no single-observation certificate).
         """
         if not self.is_revealing():
@@ -413,7 +416,7 @@ def reward_tensor(r, O: int, A: int, H: int) -> np.ndarray:
     r"""Trajectory reward :math:`R(\tau) = \frac1H \sum_h r_h(o_h, a_h)` in [0, 1].
 
     ``r`` has shape ``(H, O)`` or ``(H, O, A)`` with entries in [0, 1]
-    (spec §1.1, default reward). Returns a tensor of shape ``(O, A) * H``.
+    (the default reward). Returns a tensor of shape ``(O, A) * H``.
     """
     r = _check_step_reward(r, O, A, H)
     check_size_budget(O, A, H, DEFAULT_MAX_ENTRIES)
@@ -497,7 +500,7 @@ def uniform_policy_tensor(O: int, A: int, H: int) -> np.ndarray:
 def exploration_tensor(pi: np.ndarray, h: int, O: int, A: int, H: int) -> np.ndarray:
     r"""Exploration policy :math:`\nu_h(\pi)`: follow :math:`\pi` before step ``h``, uniform after.
 
-    Spec §2.2 with single-observation core tests (:math:`Q^A = \{\emptyset\}`)
+    The paper's exploration policy with single-observation core tests (:math:`Q^A = \{\emptyset\}`)
     [R/D]: steps ``1..h-1`` follow ``pi``, steps ``h..H`` play uniformly
     (1-based ``h`` in ``1..H``).
     """
@@ -530,7 +533,7 @@ def maxsum(g: np.ndarray, O: int, A: int, H: int) -> Plan:
     r"""Exact :math:`\max_\pi \sum_\tau \pi(\tau) g(\tau)` over history-dependent policies.
 
     The maximum is attained by a deterministic policy and equals the max-sum
-    recursion (spec §3.2) [D]
+    recursion [D]
 
     .. math::
 
@@ -562,7 +565,7 @@ def policy_value(P: np.ndarray, pi: np.ndarray, R: np.ndarray) -> float:
 def tv_distance(P1: np.ndarray, P2: np.ndarray, pi: np.ndarray) -> float:
     r"""Policy TV :math:`\frac12 \sum_\tau \pi(\tau)|P_\theta(\tau) - P_{\theta'}(\tau)|`.
 
-    Package convention: TV carries the 1/2 (spec §1.1) [D].
+    Package convention: TV carries the 1/2 [D].
     """
     return 0.5 * float(np.sum(np.asarray(pi) * np.abs(np.asarray(P1) - np.asarray(P2))))
 
@@ -646,7 +649,7 @@ def _forward_loglik_numpy(mu, T, E, obs, act) -> np.ndarray:
 def trajectory_loglik(models, obs, act, backend: str = "numba") -> np.ndarray:
     r"""Log-likelihoods :math:`\log P_m(\tau_b)` of a batch for a class of POMDPs, shape (M, B).
 
-    Policy factors cancel in likelihood ratios and are omitted (spec §8.6).
+    Policy factors cancel in likelihood ratios and are omitted.
     ``backend`` is ``"numba"`` (compiled forward kernel) or ``"numpy"``.
     """
     models = list(models)

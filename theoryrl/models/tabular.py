@@ -25,6 +25,28 @@ class MDPSpec:
     """What a learner may know about an MDP: sizes, criterion, rewards, init.
 
     Never the transition kernel. ``R`` and ``init`` are read-only arrays.
+
+    Parameters
+    ----------
+    n_states : int
+        Number of states :math:`S`.
+    n_actions : int
+        Number of actions :math:`A`.
+    horizon : int or None
+        Episode length :math:`H` (episodic criterion), else None.
+    gamma : float or None
+        Discount factor (discounted criterion), else None; both None: average reward.
+    R : numpy.ndarray, shape (S, A) or (H, S, A)
+        Mean rewards in [0, 1].
+    init : numpy.ndarray, shape (S,)
+        Initial-state distribution.
+
+    Examples
+    --------
+    >>> from theoryrl.envs import riverswim
+    >>> spec = riverswim(4, horizon=5).spec
+    >>> spec.n_states, spec.n_actions, spec.criterion, hasattr(spec, "P")
+    (4, 2, 'episodic', False)
     """
 
     n_states: int
@@ -57,8 +79,38 @@ def check_policy(policy, n_states: int, n_actions: int, horizon: int | None,
 
     Accepted: int (S,) / (H, S) deterministic, float (S, A) / (H, S, A)
     stochastic (rows distributions within 1e-9). A stationary policy of an
-    episodic MDP is broadcast over the H stages. Returns int64 (H, S) or float64
-    (H, S, A) for episodic MDPs, and (S,) or (S, A) otherwise.
+    episodic MDP is broadcast over the H stages.
+
+    Parameters
+    ----------
+    policy : array_like
+        Deterministic (int) or stochastic (float) policy.
+    n_states : int
+        Number of states :math:`S`.
+    n_actions : int
+        Number of actions :math:`A`.
+    horizon : int or None
+        Episode length :math:`H`, or None for a stationary criterion.
+    name : str, default "policy"
+        Name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 (H, S) or float64 (H, S, A) for episodic MDPs, and (S,) or (S, A)
+        otherwise.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the offending index.
+
+    Examples
+    --------
+    >>> check_policy([0, 1], n_states=2, n_actions=2, horizon=3)
+    array([[0, 1],
+           [0, 1],
+           [0, 1]])
     """
     a = np.asarray(policy)
     S, A = n_states, n_actions
