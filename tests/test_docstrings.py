@@ -19,8 +19,8 @@ from numpydoc.docscrape import ClassDoc
 
 import theoryrl
 
-SUBPACKAGES = ("models", "planning", "envs", "agents", "evaluation", "experiment", "claims",
-               "backend")
+SUBPACKAGES = ("models", "planning", "robust", "envs", "agents", "evaluation", "experiment",
+               "claims", "backend")
 
 # numpydoc error codes enforced on the public API, and why these:
 CHECKS = {

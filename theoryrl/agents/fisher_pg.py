@@ -44,13 +44,22 @@ from ..evaluation.policy_gradient import PolicyGradientMDP
 
 __all__ = ["GaussianBandit", "METHODS", "PGRun", "TabularOracle", "run_pg"]
 
+#: Names accepted by :func:`run_pg`.
 METHODS = ("n_pg_igt", "n_harpg", "harpg", "nsgd", "pg")
 
 
 @dataclass(frozen=True)
 class TabularOracle:
     """Samples from a :class:`~theoryrl.evaluation.policy_gradient.PolicyGradientMDP`
-    with trajectories truncated at ``H`` steps."""
+    with trajectories truncated at ``H`` steps.
+
+    Attributes
+    ----------
+    mdp : PolicyGradientMDP
+        The MDP and its policy class.
+    H : int
+        Trajectory length.
+    """
 
     mdp: PolicyGradientMDP
     H: int
@@ -83,7 +92,13 @@ class GaussianBandit:
     r"""One-state bandit with a Gaussian policy :math:`a \sim N(\theta, \sigma^2)`
     and reward :math:`r(a) = e^{-a^2/2}`, a Fisher-non-degenerate toy:
     :math:`J(\theta) = e^{-\theta^2/(2(1+\sigma^2))}/\sqrt{1+\sigma^2}`,
-    maximal at :math:`\theta = 0`."""
+    maximal at :math:`\theta = 0`.
+
+    Attributes
+    ----------
+    sigma : float
+        Standard deviation of the policy.
+    """
 
     sigma: float = 1.0
 
@@ -113,9 +128,19 @@ class GaussianBandit:
 
 @dataclass(frozen=True)
 class PGRun:
-    """Exact values at the recorded iterations, ``values`` (len(t), R), the
-    environment steps used by then, ``samples`` (len(t),), and the final
-    parameters ``theta`` (R, d)."""
+    """Outcome of :func:`run_pg`.
+
+    Attributes
+    ----------
+    t : ndarray of int
+        The recorded iterations.
+    values : ndarray, shape (len(t), R)
+        Exact :math:`J(\theta_t)` of every run.
+    samples : ndarray, shape (len(t),)
+        Environment steps used by then.
+    theta : ndarray, shape (R, d)
+        Final parameters.
+    """
 
     t: np.ndarray
     values: np.ndarray
@@ -157,6 +182,8 @@ def run_pg(method: str, oracle, theta0, iterations: int, alpha0: float, *, runs:
     Returns
     -------
     PGRun
+        Exact values at the recorded iterations, environment steps used, and
+        the final parameters.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")

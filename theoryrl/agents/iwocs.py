@@ -220,6 +220,8 @@ def iwocs(uset, R, gamma: float, init=0, *, T0=None, epsilon: float = 1e-8,
     Returns
     -------
     IWOCSResult
+        The last policy and its worst-case model, its robust value, the
+        status, the certificate history and the models found.
 
     Examples
     --------

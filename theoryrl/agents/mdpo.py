@@ -80,7 +80,9 @@ def soft_evaluate(P: np.ndarray, R: np.ndarray, gamma: float, logpi: np.ndarray,
     Returns
     -------
     V : ndarray, shape (S,)
+        :math:`V_\lambda^\pi`.
     Q : ndarray, shape (S, A)
+        :math:`Q_\lambda^\pi`.
     """
     pi = np.exp(logpi)
     S = P.shape[0]
@@ -94,7 +96,20 @@ def soft_evaluate(P: np.ndarray, R: np.ndarray, gamma: float, logpi: np.ndarray,
 
 @dataclass(frozen=True)
 class SoftOptimum:
-    """Optimal soft values and policy; ``error`` bounds ``|V - V*_lambda|``."""
+    r"""Optimal soft values and policy.
+
+    Attributes
+    ----------
+    V : ndarray, shape (S,)
+        :math:`V^*_\lambda`, within ``error`` in sup norm.
+    Q : ndarray, shape (S, A)
+        :math:`Q^*_\lambda`.
+    logpi : ndarray, shape (S, A)
+        :math:`\log \pi^*_\lambda` (``-inf`` off the greedy action when
+        :math:`\lambda = 0`).
+    error : float
+        Certified bound on :math:`\|V - V^*_\lambda\|_\infty`.
+    """
 
     V: np.ndarray
     Q: np.ndarray
@@ -131,6 +146,8 @@ def soft_optimum(P, R, gamma: float, reg: float = 0.0, epsilon: float = 1e-12,
     Returns
     -------
     SoftOptimum
+        :math:`V^*_\lambda`, :math:`Q^*_\lambda`, :math:`\log\pi^*_\lambda` and the
+        certified error of ``V``.
     """
     P, R, gamma = _check_mdp(P, R, gamma)
     reg = check_positive(reg, "reg", allow_zero=True)
@@ -284,6 +301,7 @@ def policy_mirror_descent(P, R, gamma: float, iterations: int, step, reg: float 
     Returns
     -------
     MirrorDescentResult
+        The log-policies, their exact values and the step sizes.
     """
     P, R, gamma = _check_mdp(P, R, gamma)
     K = check_int(iterations, "iterations", low=0)
@@ -383,6 +401,22 @@ def constant_step_bound(k: int, t: float, gamma: float, n_actions: int) -> float
         + \frac{1}{(1-\gamma)^2 k}, \qquad k \ge 1,
 
     for rewards in [0, 1], at every state.
+
+    Parameters
+    ----------
+    k : int
+        Iteration, at least 1.
+    t : float
+        The constant step size.
+    gamma : float
+        Discount factor.
+    n_actions : int
+        Number of actions :math:`|A|`.
+
+    Returns
+    -------
+    float
+        The bound on :math:`\max_s V^*(s) - V^{\pi_k}(s)`.
     """
     return np.log(n_actions) / ((1 - gamma) * t * k) + 1.0 / ((1 - gamma) ** 2 * k)
 
@@ -392,7 +426,22 @@ def geometric_step_bound(k: int, gamma: float, theta: float) -> float:
     :math:`t_0 \ge \frac{1-\gamma}{\gamma}\log|A|`,
     :math:`\rho^\top(V^* - V^{\pi_k}) \le (1 - 1/\vartheta_\rho)^k \frac{2}{1-\gamma}`,
     where :math:`\vartheta_\rho = \|d_\rho^{\pi^*}/\rho\|_\infty / (1-\gamma)`
-    (rewards in [0, 1])."""
+    (rewards in [0, 1]).
+
+    Parameters
+    ----------
+    k : int
+        Iteration.
+    gamma : float
+        Discount factor.
+    theta : float
+        :math:`\vartheta_\rho`.
+
+    Returns
+    -------
+    float
+        The bound on :math:`\rho^\top(V^* - V^{\pi_k})`.
+    """
     return (1.0 - 1.0 / theta) ** k * 2.0 / (1.0 - gamma)
 
 
@@ -400,11 +449,45 @@ def cen_bound(k: int, eta: float, reg: float, c1: float, gamma: float) -> float:
     r"""Entropy-regularised NPG (Cen et al. 2021, Thm 1), :math:`0 < \eta \le (1-\gamma)/\lambda`:
     :math:`\|Q^*_\lambda - Q^{(k+1)}_\lambda\|_\infty \le C_1 \gamma (1 - \eta\lambda)^k`
     with :math:`C_1 = \|Q^*_\lambda - Q^{(0)}_\lambda\|_\infty
-    + 2\lambda(1 - \frac{\eta\lambda}{1-\gamma})\|\log\pi^*_\lambda - \log\pi^{(0)}\|_\infty`."""
+    + 2\lambda(1 - \frac{\eta\lambda}{1-\gamma})\|\log\pi^*_\lambda - \log\pi^{(0)}\|_\infty`.
+
+    Parameters
+    ----------
+    k : int
+        Iteration (the bound is on iterate ``k + 1``).
+    eta : float
+        NPG step size :math:`\eta` (our :math:`t = \eta/(1-\gamma)`).
+    reg : float
+        Entropy weight :math:`\lambda`.
+    c1 : float
+        The constant :math:`C_1` above.
+    gamma : float
+        Discount factor.
+
+    Returns
+    -------
+    float
+        The bound on :math:`\|Q^*_\lambda - Q^{(k+1)}_\lambda\|_\infty`.
+    """
     return c1 * gamma * (1.0 - eta * reg) ** k
 
 
 def regularisation_bias_bound(reg: float, gamma: float, n_actions: int) -> float:
     r""":math:`V^* - V^{\pi^*_\lambda} \le \lambda \log|A| / (1 - \gamma)` (Geist, Scherrer
-    and Pietquin 2019, Thm 2, with the entropy's range :math:`\lambda\log|A|`)."""
+    and Pietquin 2019, Thm 2, with the entropy's range :math:`\lambda\log|A|`).
+
+    Parameters
+    ----------
+    reg : float
+        Entropy weight :math:`\lambda`.
+    gamma : float
+        Discount factor.
+    n_actions : int
+        Number of actions.
+
+    Returns
+    -------
+    float
+        The bound, valid at every state.
+    """
     return reg * np.log(n_actions) / (1.0 - gamma)

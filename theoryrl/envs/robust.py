@@ -34,7 +34,19 @@ _MOVES = ((-1, 0), (1, 0), (0, 1), (0, -1))  # N, S, E, W
 
 
 class RobustInstance(NamedTuple):
-    """An uncertainty set with its rewards, discount and start state."""
+    """An uncertainty set with its rewards, discount and start state.
+
+    Attributes
+    ----------
+    uset : FiniteSet, L1Ball, KLBall or ModelFamily
+        The uncertainty set.
+    R : ndarray, shape (S, A)
+        Rewards.
+    gamma : float
+        Discount factor.
+    init : int
+        Start state.
+    """
 
     uset: object
     R: np.ndarray

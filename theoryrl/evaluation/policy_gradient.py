@@ -54,14 +54,32 @@ __all__ = ["PolicyGradientMDP", "Trajectories", "softmax_features"]
 
 
 def softmax_features(n_states: int, n_actions: int) -> np.ndarray:
-    """One-hot features ``(S, A, S*A)``: the tabular softmax policy class."""
+    """One-hot features: the tabular softmax policy class.
+
+    Parameters
+    ----------
+    n_states, n_actions : int
+        :math:`S` and :math:`A`.
+
+    Returns
+    -------
+    ndarray, shape (S, A, S * A)
+        ``phi[s, a]`` is the indicator of the pair (s, a).
+    """
     return np.eye(n_states * n_actions).reshape(n_states, n_actions, n_states * n_actions)
 
 
 @dataclass(frozen=True)
 class Trajectories:
-    """``R`` trajectories of ``H`` steps: ``states``, ``actions`` (R, H) int and
-    discounted rewards ``disc_rewards`` (R, H) = :math:`\\gamma^t r_t`."""
+    """``R`` trajectories of ``H`` steps.
+
+    Attributes
+    ----------
+    states, actions : ndarray of int, shape (R, H)
+        Visited states and actions taken.
+    disc_rewards : ndarray, shape (R, H)
+        Discounted rewards :math:`\\gamma^t r_t`.
+    """
 
     states: np.ndarray
     actions: np.ndarray

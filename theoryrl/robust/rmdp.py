@@ -154,6 +154,8 @@ def robust_value_iteration(uset, R, gamma: float, epsilon: float = 1e-10,
     Returns
     -------
     RobustSolution
+        Values, Q, greedy policy, the adversary's last kernel, the number of
+        backups and the certified error.
     """
     R, gamma = _check_problem(uset, R, gamma)
     epsilon = check_positive(epsilon, "epsilon")
@@ -190,6 +192,7 @@ def static_value(P: np.ndarray, R: np.ndarray, gamma: float, policy: np.ndarray)
     Returns
     -------
     ndarray, shape (S,)
+        :math:`V^\pi_T`.
     """
     return evaluate_policy_discounted(P, R, gamma, policy)
 
@@ -248,6 +251,8 @@ def robust_policy_evaluation(uset, R, gamma: float, policy, start=None,
     Returns
     -------
     RobustEvaluation
+        The exact value under the static worst-case kernel, that kernel, the
+        number of rounds and the certified error.
     """
     R, gamma = _check_problem(uset, R, gamma)
     S, A = R.shape
