@@ -8,7 +8,8 @@ Every agent follows one contract (:mod:`theoryrl.agents.base`): ``reset(rng)``,
 """
 
 from .average import AverageAgent, Segment, StepSim
-from .base import Agent, Mixture, Trajectory
+from .base import Agent, Mixture, TaskBatch, TaskPlays, Trajectory
+from .check import AgentCheckError, check_agent
 from .conservative import CUCBVI, BaselineOnly, BudgetConservative, DOPESwitch
 from .loop import LOOP
 from .optimistic_q import OptimisticQ
@@ -18,10 +19,11 @@ from .stepmix import EpsMix, StepMix
 from .ucbvi import UCBVI, UCBVIBernstein, UCBVIHoeffding
 from .ucrl2 import UCRL2, UCRL2B
 from .ucrl2_vtr import UCRL2VTR
-from .umt_psr import UMTPSR, DownstreamOMLE, IndependentPSR
+from .umt_psr import UMTPSR, DownstreamOMLE, IndependentPSR, MultiTaskAgent
 
 __all__ = [
-    "Agent", "AverageAgent", "Mixture", "Segment", "StepSim", "Trajectory",
+    "Agent", "AverageAgent", "MultiTaskAgent", "Mixture", "Segment", "StepSim", "TaskBatch",
+    "TaskPlays", "Trajectory", "AgentCheckError", "check_agent",
     "BaselineOnly", "BudgetConservative", "CUCBVI", "DOPESwitch", "DownstreamOMLE", "EpsMix",
     "HFUCRLRFEpp", "IndependentPSR", "LOOP", "OptimisticQ", "RFExpress", "RFUCRL", "StepMix",
     "UCBVI", "UCBVIBernstein", "UCBVIHoeffding", "UCRL2", "UCRL2B", "UCRL2VTR", "UCRLRFE",

@@ -1,8 +1,8 @@
-"""The episodic agent contract shared by every algorithm.
+"""The agent contract shared by every algorithm, and its two variants.
 
-An agent is a resettable state machine over whole episodes (STYLE.md, Sec. 6):
-the driver asks :meth:`Agent.policy` for the next episode's policy, simulates
-the episode in a compiled kernel, then hands the trajectory to
+An agent is a resettable state machine over rounds of interaction: the driver
+(:func:`theoryrl.experiment.run`) asks :meth:`Agent.policy` for the next round's
+policy, simulates the round in a compiled kernel, then hands the data to
 :meth:`Agent.update`. No Python call per step.
 
 Rules for implementers
@@ -15,10 +15,26 @@ Rules for implementers
    :class:`Mixture` of those (an episode-level randomisation the driver draws
    with its own generator and records exactly).
 3. ``update(traj)`` sees only what a learner may see: states, actions,
-   rewards, and for a mixture the component played.
+   rewards, and for a mixture the component played (a :class:`Trajectory`).
 4. ``info()`` may return scalar per-episode diagnostics (certified lower
    bounds, optimistic values...) recorded by the driver in ``Result.extras``.
 5. Randomised agents draw only from the generator handed to ``reset``.
+
+Variants
+--------
+Average reward (:class:`theoryrl.agents.average.AverageAgent`)
+    A round is an *epoch* of one endless trajectory: ``policy()`` returns a
+    stationary policy (S,), the agent's ``play`` runs it in its own compiled
+    kernel until its stop rule fires, ``update`` receives a
+    :class:`~theoryrl.agents.average.Segment`.
+Multi-task POMDPs (:class:`theoryrl.agents.umt_psr.MultiTaskAgent`)
+    A round is an *iteration* over tasks: ``policy()`` returns
+    :class:`TaskPlays` (the tasks to play and one flat history-dependent
+    policy tensor per play), ``update`` receives a :class:`TaskBatch` (the flat
+    trajectory index of each play); the agent also says when it is ``done``
+    and which ``output_policies`` it certifies.
+
+:func:`theoryrl.agents.check_agent` checks every rule on a given agent.
 """
 
 from __future__ import annotations
@@ -30,7 +46,7 @@ import numpy as np
 
 from ..models.tabular import MDPSpec
 
-__all__ = ["Agent", "Mixture", "Trajectory"]
+__all__ = ["Agent", "Mixture", "TaskBatch", "TaskPlays", "Trajectory"]
 
 
 class Trajectory(NamedTuple):
@@ -41,6 +57,22 @@ class Trajectory(NamedTuple):
     actions: np.ndarray
     rewards: np.ndarray
     component: int = -1
+
+
+class TaskPlays(NamedTuple):
+    """One iteration of a multi-task agent: ``tasks`` int64 (J,) and ``policies``
+    float64 (J, F), the flat policy tensor played on each task."""
+
+    tasks: np.ndarray
+    policies: np.ndarray
+
+
+class TaskBatch(NamedTuple):
+    """What a multi-task agent observes of one iteration: ``tasks`` (J,) and ``idx``
+    (J,), the flat trajectory index (observations and actions) of each play."""
+
+    tasks: np.ndarray
+    idx: np.ndarray
 
 
 @dataclass(frozen=True)

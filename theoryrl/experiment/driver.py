@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -9,55 +10,17 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int
+from ..agents.check import check_agent_fits
+from ..agents.umt_psr import MultiTaskAgent
+from ..models.shared_specific import TaskLaws
 from ..models.tabular import MDPSpec
 from .average import run_steps
 from .episodes import run_episodes
+from .pomdp_driver import run_pomdp
 from .result import Result
 from .seeding import map_seeds, resolve_base_seed, seed_sequences
 
 __all__ = ["check_agent_fits", "map_seeds", "run", "seed_sequences"]
-
-_SPEC_FIELDS = ("n_states", "n_actions", "horizon", "gamma")
-
-
-def check_agent_fits(agent: Any, mdp: Any) -> None:
-    """Raise unless ``agent`` was built for ``mdp``: same sizes ``S``, ``A``, horizon
-    ``H``, discount, rewards ``R`` and initial distribution.
-
-    Parameters
-    ----------
-    agent : Agent or AverageAgent
-        Built from a spec (``agent.spec``).
-    mdp : TabularMDP or LinearMixtureMDP
-
-    Raises
-    ------
-    TypeError
-        ``mdp`` is not a model with a ``spec``, or ``agent`` has no ``spec``.
-    ValueError
-        A field of ``agent.spec`` differs from ``mdp.spec`` (the message names it).
-    """
-    want = getattr(mdp, "spec", None)
-    if not isinstance(want, MDPSpec):
-        raise TypeError(f"mdp must be a TabularMDP or LinearMixtureMDP, got "
-                        f"{type(mdp).__name__}")
-    have = getattr(agent, "spec", None)
-    if not isinstance(have, MDPSpec):
-        raise TypeError(f"agent must be an agent built from mdp.spec, got "
-                        f"{type(agent).__name__} without a spec")
-    if have is want:
-        return
-    for f in _SPEC_FIELDS:
-        a, b = getattr(have, f), getattr(want, f)
-        if a != b:
-            raise ValueError(f"agent.spec.{f} ({a}) does not match mdp.spec.{f} ({b}): "
-                             f"build the agent from mdp.spec")
-    for f in ("R", "init"):
-        a, b = np.asarray(getattr(have, f)), np.asarray(getattr(want, f))
-        if a.shape != b.shape or not np.array_equal(a, b):
-            raise ValueError(f"agent.spec.{f} does not match mdp.spec.{f}: build the agent "
-                             f"from mdp.spec")
-
 
 def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence[int] = 1,
         *, steps: int | None = None, n_jobs: int = 1, backend: str | None = None,
@@ -66,11 +29,12 @@ def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence
 
     Parameters
     ----------
-    agent : Agent
+    agent : Agent, AverageAgent or MultiTaskAgent
         Describes the experiment; every seed runs a fresh deep copy, reset
         with its own generator.
-    mdp : TabularMDP
-        The true model (episodic for ``episodes=``, average reward for ``steps=``).
+    mdp : TabularMDP, LinearMixtureMDP or TaskLaws
+        The true model (episodic for ``episodes=``, average reward for ``steps=``,
+        the task laws for a multi-task agent, which runs until it stops).
     episodes : int
         Episodes per seed (episodic agents).
     seeds : int or sequence of int
@@ -92,6 +56,10 @@ def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence
     Returns
     -------
     Result
+        For a multi-task agent, ``x`` are the task ids, ``values[:, n]`` the exact
+        value of the output policy of task ``n``, ``regret[:, n]`` its gap to the
+        optimum (not cumulative), ``extras`` ``optimal_values``, ``samples_per_task``,
+        ``iterations``, ``stopped`` (per task), ``optimal_value`` the mean optimum.
 
     Raises
     ------
@@ -99,6 +67,12 @@ def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence
         The agent was built for another model (:func:`check_agent_fits`), or bad
         arguments (each named).
     """
+    if isinstance(agent, MultiTaskAgent):
+        if episodes is not None or steps is not None:
+            raise ValueError("a multi-task agent runs until it stops: give neither episodes "
+                             "nor steps")
+        return _run_multitask(agent, mdp, seeds, n_jobs=n_jobs, backend=backend,
+                              base_seed=base_seed, progress=progress, **kwargs)
     if (episodes is None) == (steps is None):
         raise ValueError("give exactly one of episodes (episodic) and steps (average reward)")
     if not isinstance(getattr(mdp, "spec", None), MDPSpec):
@@ -137,3 +111,46 @@ def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence
             "env": repr(mdp), "episodes": K, "seeds": len(seqs), "base_seed": base_seed,
             "seconds": time.perf_counter() - t0, "x_label": "episode"}
     return Result(mix, np.cumsum(v_star - mix, axis=1), v_star, extras, None, meta)
+
+
+def _multitask_seed(agent: Any, laws: TaskLaws, seq: np.random.SeedSequence,
+                    kwargs: dict) -> dict[str, np.ndarray]:
+    r = run_pomdp(copy.deepcopy(agent), laws, None, np.random.default_rng(seq), **kwargs)
+    N = r.output_values.shape[0]
+    return {"values": r.output_values, "gaps": r.gaps, "optimal_values": r.optimal_values,
+            "samples_per_task": np.broadcast_to(r.samples_per_task, (N,)).astype(float),
+            "iterations": np.full(N, float(r.iterations)),
+            "stopped": np.full(N, float(r.stopped))}
+
+
+def _run_multitask(agent: MultiTaskAgent, laws: Any, seeds: int | Sequence[int], *,
+                   n_jobs: int, backend: str | None, base_seed: int | None,
+                   progress: bool | None, **kwargs: Any) -> Result:
+    if not isinstance(laws, TaskLaws):
+        raise TypeError(f"mdp must be a TaskLaws for a multi-task agent, got "
+                        f"{type(laws).__name__}")
+    unknown = set(kwargs) - {"max_iterations", "truth"}
+    if unknown:
+        raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
+    for f in ("N", "O", "A", "H"):
+        if getattr(agent, f) != getattr(laws, f):
+            raise ValueError(f"agent.{f} ({getattr(agent, f)}) does not match mdp.{f} "
+                             f"({getattr(laws, f)}): build the agent for these tasks")
+    base_seed = resolve_base_seed(base_seed)
+    seqs = seed_sequences(seeds, base_seed)
+    n_jobs = check_int(n_jobs, "n_jobs")
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a positive number or negative (joblib style), got 0")
+    t0 = time.perf_counter()
+    kw = dict(kwargs, record_values=False)
+    runs = map_seeds(_multitask_seed, [(agent, laws, s, kw) for s in seqs], n_jobs=n_jobs,
+                     backend=backend, progress=progress, desc=getattr(agent, "name", "run"))
+    values = np.stack([r.pop("values") for r in runs])
+    gaps = np.stack([r.pop("gaps") for r in runs])
+    extras = {k: np.stack([r[k] for r in runs]) for k in runs[0]}
+    meta = {"agent": getattr(agent, "name", type(agent).__name__), "params": agent.params(),
+            "env": repr(laws), "seeds": len(seqs), "base_seed": base_seed,
+            "seconds": time.perf_counter() - t0, "x_label": "task",
+            "regret": "gap V*_n - V^{output}_n per task"}
+    return Result(values, gaps, float(extras["optimal_values"].mean()), extras,
+                  np.arange(values.shape[1], dtype=float), meta)
