@@ -107,3 +107,49 @@ def test_negative_or_fractional_base_seed_rejected():
         resolve_base_seed(1.5)
     with pytest.raises(TypeError, match="seeds must be an integer or a sequence"):
         seed_sequences("01")
+
+
+def _task_instance():
+    from theoryrl.envs.pomdp_families import (
+        E_EASY,
+        random_task_rewards,
+        shared_transition_family,
+        two_state_grid,
+    )
+
+    c = shared_transition_family(2, 2, T_grid=two_state_grid([0.2, 0.35])[[0, 3]],
+                                 emissions=E_EASY[:2])
+    R = random_task_rewards(c.N, c.O, c.A, c.H, np.random.default_rng(0))
+    return c, R, c.task_laws(1, [0, 1], R)
+
+
+def test_multitask_runs_go_through_run():
+    from theoryrl.agents import UMTPSR
+    from theoryrl.experiment.pomdp_driver import run_pomdp
+
+    c, R, laws = _task_instance()
+    ag = UMTPSR(c, R, eps=0.3)
+    res = run(ag, laws, seeds=[0, 3], base_seed=5)
+    assert res.values.shape == res.regret.shape == (2, c.N)
+    for j, seq in enumerate(seed_sequences([0, 3], 5)):
+        one = run_pomdp(UMTPSR(c, R, eps=0.3), laws, None, np.random.default_rng(seq))
+        np.testing.assert_array_equal(res.values[j], one.output_values)
+        np.testing.assert_array_equal(res.regret[j], one.gaps)
+        np.testing.assert_array_equal(res.extras["samples_per_task"][j], one.samples_per_task)
+    again = run(ag, laws, seeds=[0, 3], base_seed=None)
+    assert run(ag, laws, seeds=[0, 3], base_seed=again.meta["base_seed"]).regret.tolist() \
+        == again.regret.tolist()
+
+
+def test_multitask_run_checks_the_agent_against_the_tasks():
+    from theoryrl.agents import UMTPSR
+
+    c, R, laws = _task_instance()
+    with pytest.raises(ValueError, match="give neither episodes nor steps"):
+        run(UMTPSR(c, R), laws, episodes=3)
+    with pytest.raises(TypeError, match="mdp must be a TaskLaws"):
+        run(UMTPSR(c, R), random_mdp(4, 2, horizon=3, seed=0))
+    one = c.task_laws(1, [0, 1], R)
+    one.N = 3  # a task set of another size
+    with pytest.raises(ValueError, match=r"agent.N \(2\) does not match mdp.N \(3\)"):
+        run(UMTPSR(c, R), one)
