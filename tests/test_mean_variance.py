@@ -324,7 +324,7 @@ def test_wang_zhou_learns_toward_the_oracle(mu):
     (lambda: simulate_returns(0.1, 0.2, 5, 0.0, np.random.default_rng(0)), ValueError,
      "dt must be positive"),
     (lambda: replicate("ppo", 0.1, 0.2, runs=1, iterations=1), ValueError,
-     "algorithm must be 'wz' or 'pg'"),
+     r"algorithm must be one of \['wz', 'pg'\], got 'ppo'"),
     (lambda: replicate("pg", 0.1, 0.2, runs=0, iterations=1), ValueError, "runs must be >= 1"),
     (lambda: replicate("pg", 0.1, 0.2, runs=1, iterations=1, lr=1.0), TypeError,
      "unexpected keyword"),

@@ -85,8 +85,8 @@ def _bonus_direct(psi, counts, alpha, lam, O, A, H) -> np.ndarray:
 # ------------------------------------------------------------ validation
 def test_validation_names_the_argument(small):
     R = np.zeros((2, small.F))
-    with pytest.raises(ValueError, match=r"planner must be 'pairwise', 'uniform' or 'ucb_tv', "
-                                         r"got 'ucb'"):
+    with pytest.raises(ValueError, match=r"planner must be one of \['pairwise', 'uniform', "
+                                         r"'ucb_tv'\], got 'ucb'"):
         UMTPSR(small, R, planner="ucb")
     with pytest.raises(ValueError, match=r"alpha must be >= 0 and finite, got -1.0"):
         UMTPSR(small, R, planner="ucb_tv", alpha=-1.0)

@@ -47,7 +47,7 @@ import math
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_open_unit, check_positive
+from .._validation import as_float_array, check_choice, check_int, check_open_unit, check_positive
 from ..planning import _evi_kernels as EK
 from ..planning.extended_vi import _run as _evi_run
 from ..planning.extended_vi import ellipsoid_args, empty_args
@@ -86,12 +86,11 @@ def switch_bound(rule: str, *, T: int | None = None, S: int | None = None,
     * ``"loop"`` (``c_sw = 16``): the same with :math:`\log_{2.25}` instead of
       :math:`\log_2`, valid on the confidence event :math:`E_{conf}`.
     """
+    check_choice(rule, "rule", ("count", "det", "loop"))
     if rule == "count":
         if T is None or S is None or A is None:
             raise ValueError("rule='count' needs T, S and A")
         return S * A * math.log2(8.0 * T / (S * A))
-    if rule not in ("det", "loop"):
-        raise ValueError(f"rule must be 'count', 'det' or 'loop', got {rule!r}")
     base = math.log(2.0) if rule == "det" else math.log(2.25)
     if logdet_gain is not None:
         g = np.asarray(logdet_gain, dtype=float)
@@ -152,16 +151,14 @@ class LOOP(AverageAgent):
                  radius: str = "span", diameter: float | None = None,
                  learn_until: int | None = None) -> None:
         super().__init__(spec)
-        if model not in ("tabular", "linear_mixture"):
-            raise ValueError(f"model must be 'tabular' or 'linear_mixture', got {model!r}")
+        check_choice(model, "model", ("tabular", "linear_mixture"))
         self.model = model
         self.span_bound = check_positive(span_bound, "span_bound")
         self.delta = check_open_unit(delta, "delta")
         self.lam = check_positive(lam, "lam")
         if switching is None:
             switching = "loop" if model == "tabular" else "det"
-        if switching not in ("loop", "det", "count", "raw"):
-            raise ValueError(f"switching must be 'loop', 'det' or 'count', got {switching!r}")
+        check_choice(switching, "switching", ("loop", "det", "count", "raw"))
         if switching in ("loop", "raw") and (model != "tabular" or confidence != "vtr"):
             raise ValueError("switching='loop' needs model='tabular' and confidence='vtr' "
                              "(use 'det' for linear mixtures, spec Sec. 2.4)")
@@ -170,18 +167,15 @@ class LOOP(AverageAgent):
         if self.c_sw <= 1:
             raise ValueError(f"c_sw must be > 1, got {self.c_sw}")
         self.span_truncation = bool(span_truncation)
-        if reward not in ("known", "learned"):
-            raise ValueError(f"reward must be 'known' or 'learned', got {reward!r}")
+        check_choice(reward, "reward", ("known", "learned"))
         self.reward = reward
-        if confidence not in ("vtr", "l1"):
-            raise ValueError(f"confidence must be 'vtr' or 'l1', got {confidence!r}")
+        check_choice(confidence, "confidence", ("vtr", "l1"))
         if confidence == "l1" and model != "tabular":
             raise ValueError("confidence='l1' needs model='tabular'")
         self.confidence = confidence
         self.beta_scale = check_positive(beta_scale, "beta_scale", allow_zero=True)
         self.evi_max_iter = check_int(evi_max_iter, "evi_max_iter", 1)
-        if radius not in ("span", "diameter"):
-            raise ValueError(f"radius must be 'span' or 'diameter', got {radius!r}")
+        check_choice(radius, "radius", ("span", "diameter"))
         self.radius = radius
         if radius == "diameter":
             if diameter is None:

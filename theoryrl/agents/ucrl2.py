@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_int, check_open_unit
+from .._validation import check_choice, check_int, check_open_unit
 from ..planning import _evi_kernels as EK
 from ..planning.extended_vi import _run as _evi_run
 from ..planning.extended_vi import empty_args
@@ -79,8 +79,7 @@ class UCRL2(AverageAgent):
                  evi_max_iter: int = 100_000) -> None:
         super().__init__(spec)
         self.delta = check_open_unit(delta, "delta")
-        if reward not in ("known", "learned"):
-            raise ValueError(f"reward must be 'known' or 'learned', got {reward!r}")
+        check_choice(reward, "reward", ("known", "learned"))
         self.reward = reward
         self.evi_max_iter = check_int(evi_max_iter, "evi_max_iter", 1)
 

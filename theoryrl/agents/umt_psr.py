@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_open_unit, check_positive
+from .._validation import as_float_array, check_choice, check_int, check_open_unit, check_positive
 from ..models.pomdp import Plan, exploration_tensor, maxsum, policy_tensor
 from ..models.shared_specific import SharedSpecificClass
 from .base import TaskBatch, TaskPlays
@@ -523,13 +523,9 @@ class UMTPSR(_ClassAgent):
                  exact_cap: int = 300, K_max: int = 100_000, alpha: float | None = None,
                  lam: float = 1.0, p_min: float | None = None) -> None:
         super().__init__(joint_class, rewards, eps, delta, K_max)
-        if beta_rule not in ("finite", "paper"):
-            raise ValueError(f"beta_rule must be 'finite' or 'paper', got {beta_rule!r}")
-        if criterion not in ("average", "max"):
-            raise ValueError(f"criterion must be 'average' or 'max', got {criterion!r}")
-        if planner not in ("pairwise", "uniform", "ucb_tv"):
-            raise ValueError(f"planner must be 'pairwise', 'uniform' or 'ucb_tv', "
-                             f"got {planner!r}")
+        check_choice(beta_rule, "beta_rule", ("finite", "paper"))
+        check_choice(criterion, "criterion", ("average", "max"))
+        check_choice(planner, "planner", ("pairwise", "uniform", "ucb_tv"))
         if beta is None:
             log_n = joint_class.log_bracketing_number()
             if beta_rule == "paper":

@@ -95,7 +95,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_int, check_positive, check_real, check_rng
+from .._validation import check_choice, check_int, check_positive, check_real, check_rng
 from ._mean_variance_kernels import _pg_offline, _terminal_wealth, _wz_emv
 
 __all__ = [
@@ -715,8 +715,7 @@ def replicate(algorithm: str, mu: float, sigma: float, *, runs: int, iterations:
     -------
     MVStats
     """
-    if algorithm not in ("wz", "pg"):
-        raise ValueError(f"algorithm must be 'wz' or 'pg', got {algorithm!r}")
+    check_choice(algorithm, "algorithm", ("wz", "pg"))
     mu, sigma = _check_market(mu, sigma)
     runs = check_int(runs, "runs", 1)
     iterations = check_int(iterations, "iterations", 1)
