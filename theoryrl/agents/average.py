@@ -12,8 +12,8 @@ Same four methods as the episodic contract (:mod:`theoryrl.agents.base`), over
    to the end (:func:`play_fixed`);
 3. ``agent.update(Segment)`` with the epoch's states, actions and observed rewards.
 
-The transition that fires a rule belongs to the data of the next plan (He, Zhong,
-Yang 2024, Sec. 4: the switching test is evaluated after the update). Adding an
+The transition that fires a rule belongs to the data of the next plan: a rule is
+tested after the statistics have taken the transition in (docs/theory/loop.md). Adding an
 average-reward agent touches only :mod:`theoryrl.agents`: its rule is its ``play``
 and its kernel lives next to it (numba cannot cache a kernel that takes another
 compiled function as an argument, so the driver calls a method, not a kernel).

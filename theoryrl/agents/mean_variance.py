@@ -1,7 +1,7 @@
 r"""Mean-variance portfolio control learners behind PG's Tables 1-2 (Jia & Zhou, JMLR 23(275)).
 
 Two actor-critic learners for the exploratory mean-variance problem of Wang &
-Zhou (2020) ("WZ"), in PG Section 5.1's setting (spec Section 4.2 [S]):
+Zhou (2020) ("WZ"), in PG Section 5.1's setting [S]:
 wealth :math:`dx=u(\mu\,dt+\sigma\,dW)` (risk-free rate 0, dollar amount
 :math:`u` in the stock), :math:`x_0=1`, target :math:`z=1.4`, :math:`T=1`,
 :math:`\Delta t=1/252`, temperature :math:`\lambda=0.1`, all parameters
@@ -12,14 +12,14 @@ windows [S]. The Lagrange multiplier is updated every ``w_every=10``
 iterations (PG's batch :math:`m=10` [S]) by
 :math:`w\leftarrow w-\alpha_w(\bar x_T-z)`, :math:`\bar x_T` the mean terminal
 wealth of the windows played since the previous update, with a *constant*
-:math:`\alpha_w=0.05` as in WZ's Algorithm 1 [R] (the spec's "same decay" is
+:math:`\alpha_w=0.05` as in WZ's Algorithm 1 [R] (PG's "same decay" is
 read as applying to :math:`\alpha_\theta,\alpha_\phi` only;
 ``MVSetting(w_decay=0.51)`` gives the other reading).
 
 Both work in WZ's cost form: minimise
 :math:`E[(x_T-w)^2+\lambda\int_0^T\!\int\pi\log\pi\,du\,dt]-(w-z)^2`, whose
 optimum over :math:`w` is the pre-committed mean-variance policy with
-:math:`E x_T=z`. WZ's solution [S of WZ, restated in the spec]:
+:math:`E x_T=z`. WZ's solution [S of WZ]:
 :math:`\pi^*=N\big(-\frac{\mu}{\sigma^2}(x-w),\ \frac{\lambda}{2\sigma^2}e^{\rho^2(T-t)}\big)`,
 :math:`\rho=\mu/\sigma`, :math:`w^*=(ze^{\rho^2T}-x_0)/(e^{\rho^2T}-1)`
 (:func:`oracle_policy`). Out-of-sample evaluation:
@@ -30,8 +30,8 @@ multi-run replication: :mod:`theoryrl.experiment.mean_variance`.
   *and* the actor update by gradient descent on the mean-square TD error
   :math:`C=\frac12\sum_k(\dot V_k-\lambda H_k)^2\Delta t`,
   :math:`\dot V_k=(V_{k+1}-V_k)/\Delta t` (PG footnote 8 [S]: WZ used MSTDE).
-  Parametrisation: WZ's published EMV one [R] (the spec could not decode it
-  from PG): :math:`V^\theta=(x-w)^2e^{-\theta_3(T-t)}+\theta_2t^2+\theta_1t+\theta_0`,
+  Parametrisation: WZ's published EMV one [R] (PG does not state it):
+  :math:`V^\theta=(x-w)^2e^{-\theta_3(T-t)}+\theta_2t^2+\theta_1t+\theta_0`,
   :math:`\theta_3=2\phi_2`, :math:`\theta_0` pinned by :math:`V(T,x)=(x-w)^2-(w-z)^2`;
   :math:`\pi^\phi=N\big(-s\sqrt{2\phi_2/(\lambda\pi)}\,e^{(2\phi_1-1)/2}(x-w),\
   \tfrac1{2\pi}e^{2\phi_2(T-t)+2\phi_1-1}\big)`, entropy :math:`\phi_1+\phi_2(T-t)`.
@@ -111,7 +111,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class MVSetting:
-    """PG Section 5.1's fixed quantities (spec Section 4.2 [S] unless tagged).
+    """PG Section 5.1's fixed quantities ([S] unless tagged).
 
     Attributes
     ----------
@@ -386,7 +386,7 @@ def emv_wang_zhou(mu: float, sigma: float, *, iterations: int = 20_000,
     :math:`C=\frac12\sum_k(\dot V_k-\lambda(\phi_1+\phi_2(T-t_k)))^2\Delta t`
     (WZ's Algorithm 1 [R]; PG footnote 8 [S]). ``theta = [theta_1, theta_2]``,
     ``phi = [phi_1, phi_2]``; :math:`\theta_3=2\phi_2`. Defaults are PG's
-    settings for it (spec 2.5 [S]): :math:`\alpha_\theta=\alpha_\phi=5\cdot10^{-4}`,
+    settings for it [S]: :math:`\alpha_\theta=\alpha_\phi=5\cdot10^{-4}`,
     :math:`\alpha_w=0.05`, decay :math:`j^{-0.51}`. The sign of the mean comes
     from the training data [D] (module docstring).
 
@@ -438,7 +438,7 @@ def pg_offline_ac(mu: float, sigma: float, *, iterations: int = 20_000,
     :math:`\phi\leftarrow\phi-\alpha_\phi\,\mathrm{mean}_n
     \sum_k\partial_\phi\log\pi_k\,(\delta_k+\lambda\Delta t)` (PG Theorem 2 [R form]).
     ``theta = [theta_1, theta_2, theta_3]``, ``phi = [phi_1, phi_2, phi_3]``
-    (parametrisation [R], module docstring). Defaults are PG's (spec 2.5 [S]):
+    (parametrisation [R], module docstring). Defaults are PG's [S]:
     0.1, 0.1, 0.05, decay :math:`j^{-0.51}`.
 
     Parameters

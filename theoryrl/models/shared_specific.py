@@ -16,7 +16,7 @@ models" examples (§5.3, examples 1–2) and, with ``t`` = a tuple of core
 models and ``e`` = a mixture weight, its "linear combination of core tasks"
 (Example 3) [V that the examples exist; R/D for these finite versions].
 
-Bracketing numbers [D, spec §1.5]: every model of a finite class is its own
+Bracketing numbers [D; docs/theory/umt_psr.md]: every model of a finite class is its own
 zero-width bracket :math:`[P_\theta, P_\theta]`, so
 :math:`N_\eta(\Theta_u) \le |\Theta_u|` for every :math:`\eta \ge 0`.
 """
@@ -105,7 +105,7 @@ class SharedSpecificClass:
     def log_bracketing_number(self, eta: float = 0.0) -> float:
         r"""Upper bound :math:`\log N_\eta(\Theta_u) \le \log|\Theta_u|` for every ``eta >= 0``.
 
-        Finite class: zero-width brackets :math:`[P_\theta, P_\theta]` [D, spec §1.5].
+        Finite class: zero-width brackets :math:`[P_\theta, P_\theta]` [D; docs/theory/umt_psr.md].
         """
         if not eta >= 0:
             raise ValueError(f"eta must be >= 0, got {eta}")
@@ -145,7 +145,7 @@ class SharedSpecificClass:
     def dmax(self) -> np.ndarray:
         r""":math:`D[m, m'] = \max_\pi \mathrm{TV}^\pi(\theta_m, \theta_{m'})`, shape (M, M), exact.
 
-        Batched max-sum over :math:`\frac12|P_m - P_{m'}|` (spec §3.2) [D].
+        Batched max-sum over :math:`\frac12|P_m - P_{m'}|` [D; docs/theory/umt_psr.md].
         """
         if self._dmax is None:
             Pf = self.P.reshape(self.M, self.F)
