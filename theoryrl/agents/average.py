@@ -55,11 +55,21 @@ NO_LIMIT = np.iinfo(np.int64).max // 4
 
 
 class StepSim(NamedTuple):
-    """The arrays of one run that an agent's ``play`` reads and writes.
+    """The arrays of one run that an agent's ``play`` reads and writes
+    (``tuple(sim)`` is what the kernels take).
 
-    ``Pcum`` (S, A, S) cumulative transition kernel, ``R`` (S, A) mean rewards,
-    ``u`` (T,) the run's transition uniforms, ``states`` (T+1,) and ``actions``
-    (T,) filled in by the kernels. ``tuple(sim)`` is what the kernels take.
+    Attributes
+    ----------
+    Pcum : ndarray, shape (S, A, S)
+        Cumulative transition kernel, used only to draw next states.
+    R : ndarray, shape (S, A)
+        Mean rewards.
+    u : ndarray, shape (T,)
+        The run's transition uniforms.
+    states : ndarray of int64, shape (T+1,)
+        Filled in by the kernels.
+    actions : ndarray of int64, shape (T,)
+        Filled in by the kernels.
     """
 
     Pcum: np.ndarray
@@ -91,9 +101,19 @@ def play_fixed(sim: StepSim, pi: np.ndarray, t0: int, max_steps: int | None = No
 
 
 class Segment(NamedTuple):
-    """One epoch: ``states`` (n+1,), ``actions`` (n,), ``rewards`` (n,), the global
-    index ``t0`` of ``states[0]`` and the stop ``reason`` (the agent's rule code, or
-    -1 for ``T`` or a step limit)."""
+    """One epoch, as the learner sees it.
+
+    Attributes
+    ----------
+    states : ndarray of int64, shape (n+1,)
+    actions : ndarray of int64, shape (n,)
+    rewards : ndarray, shape (n,)
+    t0 : int
+        Global step index of ``states[0]``.
+    reason : int
+        The agent's code of the rule that ended the epoch, or -1 for ``T`` or a
+        step limit.
+    """
 
     states: np.ndarray
     actions: np.ndarray
@@ -154,7 +174,13 @@ class RidgeStats:
 
 
 class AverageAgent:
-    """Base class of average-reward agents (contract in the module docstring)."""
+    """Base class of average-reward agents (contract in the module docstring).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        What the learner may know of the average-reward MDP (``mdp.spec``).
+    """
 
     name = "average-agent"
 

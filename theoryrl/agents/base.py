@@ -50,8 +50,16 @@ __all__ = ["Agent", "Mixture", "TaskBatch", "TaskPlays", "Trajectory"]
 
 
 class Trajectory(NamedTuple):
-    """One episode: ``states`` (H+1,), ``actions`` (H,), ``rewards`` (H,), and the
-    index of the :class:`Mixture` component played (-1 for a plain policy)."""
+    """One episode, as the learner sees it.
+
+    Attributes
+    ----------
+    states : ndarray of int64, shape (H+1,)
+    actions : ndarray of int64, shape (H,)
+    rewards : ndarray, shape (H,)
+    component : int
+        Index of the :class:`Mixture` component played (-1 for a plain policy).
+    """
 
     states: np.ndarray
     actions: np.ndarray
@@ -60,16 +68,30 @@ class Trajectory(NamedTuple):
 
 
 class TaskPlays(NamedTuple):
-    """One iteration of a multi-task agent: ``tasks`` int64 (J,) and ``policies``
-    float64 (J, F), the flat policy tensor played on each task."""
+    """One iteration of a multi-task agent: what to play on which task.
+
+    Attributes
+    ----------
+    tasks : ndarray of int64, shape (J,)
+        The task of each play.
+    policies : ndarray, shape (J, F)
+        The flat history-dependent policy tensor of each play.
+    """
 
     tasks: np.ndarray
     policies: np.ndarray
 
 
 class TaskBatch(NamedTuple):
-    """What a multi-task agent observes of one iteration: ``tasks`` (J,) and ``idx``
-    (J,), the flat trajectory index (observations and actions) of each play."""
+    """What a multi-task agent observes of one iteration.
+
+    Attributes
+    ----------
+    tasks : ndarray of int64, shape (J,)
+        The task of each play.
+    idx : ndarray of int64, shape (J,)
+        The flat trajectory index (observations and actions) of each play.
+    """
 
     tasks: np.ndarray
     idx: np.ndarray
@@ -77,7 +99,15 @@ class TaskBatch(NamedTuple):
 
 @dataclass(frozen=True)
 class Mixture:
-    """Play ``policies[i]`` for the whole episode with probability ``weights[i]``."""
+    """Play ``policies[i]`` for the whole episode with probability ``weights[i]``.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (n,)
+        A probability distribution over the components.
+    policies : tuple of ndarray
+        ``n`` episodic policies (int (H, S) or float (H, S, A)).
+    """
 
     weights: np.ndarray
     policies: tuple
@@ -92,7 +122,13 @@ class Mixture:
 
 
 class Agent:
-    """Base class of episodic agents (see the module docstring for the contract)."""
+    """Base class of episodic agents (see the module docstring for the contract).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        What the learner may know of the MDP (``mdp.spec``).
+    """
 
     name = "agent"
 

@@ -272,6 +272,7 @@ def check_agent_fits(agent: Any, mdp: Any) -> None:
     agent : Agent or AverageAgent
         Built from a spec (``agent.spec``).
     mdp : TabularMDP or LinearMixtureMDP
+        The model the agent is about to run on.
 
     Raises
     ------

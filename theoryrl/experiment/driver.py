@@ -52,6 +52,10 @@ def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence
         in ``meta["base_seed"]`` so the run can be reproduced.
     progress : bool, optional
         Rich progress bar; default on when stderr is a terminal.
+    **kwargs
+        Passed on: ``checkpoints``, ``monitor`` for average-reward runs
+        (:func:`theoryrl.experiment.average.run_steps`); ``max_iterations``,
+        ``truth`` for multi-task runs (:func:`theoryrl.experiment.pomdp_driver.run_pomdp`).
 
     Returns
     -------

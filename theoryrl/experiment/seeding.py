@@ -31,6 +31,7 @@ def resolve_base_seed(base_seed: int | None) -> int:
     Returns
     -------
     int
+        The root seed to use and record.
     """
     if base_seed is None:
         return int(np.random.SeedSequence().entropy)
@@ -52,6 +53,7 @@ def seed_sequences(seeds: int | Sequence[int], base_seed: int | None = 0
     Returns
     -------
     list of numpy.random.SeedSequence
+        One per run id, in the order given.
     """
     root = resolve_base_seed(base_seed)
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
@@ -71,8 +73,28 @@ def seed_sequences(seeds: int | Sequence[int], base_seed: int | None = 0
 
 def map_seeds(fn, arglist: list[tuple], *, n_jobs: int = 1, backend: str | None = None,
               progress: bool | None = None, desc: str = "run") -> list:
-    """``[fn(*args) for args in arglist]``, through joblib when ``n_jobs != 1``,
-    with a rich progress bar when asked (default: stderr is a terminal)."""
+    """``[fn(*args) for args in arglist]``, through joblib when ``n_jobs != 1``.
+
+    Parameters
+    ----------
+    fn : callable
+        One run; must be picklable for process back-ends.
+    arglist : list of tuple
+        The arguments of each run.
+    n_jobs : int
+        joblib workers; the results do not depend on it.
+    backend : str, optional
+        joblib back-end (``"loky"`` default, ``"threading"``, ``"dask"``...).
+    progress : bool, optional
+        Rich progress bar; default on when stderr is a terminal.
+    desc : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    list
+        ``fn``'s results, in the order of ``arglist``.
+    """
     if progress is None:
         progress = sys.stderr.isatty()
     if n_jobs == 1 and backend is None:
