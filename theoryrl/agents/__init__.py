@@ -12,6 +12,7 @@ from .base import Agent, Mixture, TaskBatch, TaskPlays, Trajectory
 from .check import AgentCheckError, check_agent
 from .conservative import CUCBVI, BaselineOnly, BudgetConservative, DOPESwitch
 from .loop import LOOP
+from .mean_variance import emv_wang_zhou, pg_offline_ac
 from .optimistic_q import OptimisticQ
 from .reward_free import HFUCRLRFEpp
 from .rf_baselines import RFUCRL, UCRLRFE, RFExpress
@@ -27,5 +28,5 @@ __all__ = [
     "BaselineOnly", "BudgetConservative", "CUCBVI", "DOPESwitch", "DownstreamOMLE", "EpsMix",
     "HFUCRLRFEpp", "IndependentPSR", "LOOP", "OptimisticQ", "RFExpress", "RFUCRL", "StepMix",
     "UCBVI", "UCBVIBernstein", "UCBVIHoeffding", "UCRL2", "UCRL2B", "UCRL2VTR", "UCRLRFE",
-    "UMTPSR",
+    "UMTPSR", "emv_wang_zhou", "pg_offline_ac",
 ]
