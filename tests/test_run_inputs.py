@@ -74,6 +74,10 @@ def test_base_seed_none_records_the_drawn_entropy(mdp):
     np.testing.assert_array_equal(a.regret, b.regret)
     c = run(ag, mdp, episodes=8, seeds=2, base_seed=None)
     assert c.meta["base_seed"] != root
+    d = run(ag, mdp, episodes=8, seeds=[4, 1], base_seed=None)
+    assert d.meta["seed_ids"] == [4, 1]
+    e = run(ag, mdp, episodes=8, seeds=d.meta["seed_ids"], base_seed=d.meta["base_seed"])
+    np.testing.assert_array_equal(d.regret, e.regret)
 
 
 def test_base_seed_none_recorded_for_average_runs():

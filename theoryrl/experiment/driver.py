@@ -96,7 +96,7 @@ def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence
     if steps is not None:
         res = run_steps(agent, mdp, check_int(steps, "steps", 1), seqs, n_jobs=n_jobs,
                         backend=backend, progress=progress, **kwargs)
-        res.meta["base_seed"] = base_seed
+        res.meta.update(base_seed=base_seed, seed_ids=_ids(seqs))
         return res
     if kwargs:
         raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")
@@ -113,8 +113,13 @@ def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence
     meta = {"agent": getattr(agent, "name", type(agent).__name__),
             "params": agent.params() if hasattr(agent, "params") else {},
             "env": repr(mdp), "episodes": K, "seeds": len(seqs), "base_seed": base_seed,
-            "seconds": time.perf_counter() - t0, "x_label": "episode"}
+            "seed_ids": _ids(seqs), "seconds": time.perf_counter() - t0, "x_label": "episode"}
     return Result(mix, np.cumsum(v_star - mix, axis=1), v_star, extras, None, meta)
+
+
+def _ids(seqs: list[np.random.SeedSequence]) -> list[int]:
+    # with base_seed, the run ids reproduce every run: SeedSequence(base_seed, spawn_key=(id,))
+    return [int(q.spawn_key[0]) for q in seqs]
 
 
 def _multitask_seed(agent: Any, laws: TaskLaws, seq: np.random.SeedSequence,
@@ -154,7 +159,7 @@ def _run_multitask(agent: MultiTaskAgent, laws: Any, seeds: int | Sequence[int],
     extras = {k: np.stack([r[k] for r in runs]) for k in runs[0]}
     meta = {"agent": getattr(agent, "name", type(agent).__name__), "params": agent.params(),
             "env": repr(laws), "seeds": len(seqs), "base_seed": base_seed,
-            "seconds": time.perf_counter() - t0, "x_label": "task",
+            "seed_ids": _ids(seqs), "seconds": time.perf_counter() - t0, "x_label": "task",
             "regret": "gap V*_n - V^{output}_n per task"}
     return Result(values, gaps, float(extras["optimal_values"].mean()), extras,
                   np.arange(values.shape[1], dtype=float), meta)
