@@ -22,6 +22,23 @@ KEYS = ("regret", "raw_regret", "switches", "policy_changes", "plan_starts", "re
         "states", "actions")
 
 
+class _RawSwitch(LOOP):
+    """The raw-residual switching ablation (broken variant of the switching check)."""
+
+    switching_kinds = ("loop", "det", "count", "raw")
+
+    def __init__(self, spec, **kw):
+        super().__init__(spec, switching="raw", c_sw=4.0, **kw)
+
+
+class _Frozen(LOOP):
+    """Ridge statistics stop taking data after step 2^8 (frozen confidence sets)."""
+
+    def __init__(self, spec, **kw):
+        super().__init__(spec, **kw)
+        self.learn_until = 2 ** 8
+
+
 def _lm():
     return wzg_hard_linear_mixture(d=3, delta_s=0.2, Delta=0.05, seed=0)
 
@@ -40,10 +57,9 @@ def configs():
         "loop_count_l1": (two, lambda e: LOOP(e.spec, span_bound=2.5, confidence="l1",
                                               switching="count", reward="learned"),
                           2 ** 11, False),
-        "loop_raw": (two, lambda e: LOOP(e.spec, span_bound=2.5, switching="raw", c_sw=4.0),
-                     2 ** 11, True),
-        "loop_frozen": (two, lambda e: LOOP(e.spec, span_bound=2.5, switching="count",
-                                            learn_until=2 ** 8), 2 ** 11, True),
+        "loop_raw": (two, lambda e: _RawSwitch(e.spec, span_bound=2.5), 2 ** 11, True),
+        "loop_frozen": (two, lambda e: _Frozen(e.spec, span_bound=2.5, switching="count"),
+                        2 ** 11, True),
         "loop_lm": (_lm, lambda e: LOOP(e.spec, model="linear_mixture", span_bound=3.0,
                                         features=e.phi,
                                         theta_norm=float(np.linalg.norm(e.theta)) + 1e-9),
