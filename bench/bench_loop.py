@@ -2,7 +2,7 @@
 
 For UCRL2 (count rule) and tabular LOOP (VTR ridge blocks + LOOP test, O(S^2) per
 step) on RiverSwim-12 and a 50-state random communicating MDP: one plan is made
-and its rule is made not to fire (``nu_limit = T``, ``c_sw = 1e300``; the
+and its rule is made not to fire (visit limit ``2^40``, ``c_sw = 1e300``; the
 statistics and the rule test are still computed at every step), so the figure is
 the throughput of the step loop itself; the same per-step work (sampling,
 statistics, rule test) is done by a plain Python/numpy loop. Prints steps per
@@ -17,58 +17,52 @@ import time
 import numpy as np
 
 from theoryrl.agents import LOOP, UCRL2
-from theoryrl.agents.average import RULES
+from theoryrl.agents._average_kernels import count_segment
+from theoryrl.agents.average import StepSim
 from theoryrl.envs.average import random_communicating, riverswim_average
-from theoryrl.experiment import _average_kernels as K
+
+_NEVER = 1 << 40
 
 
-def _compiled(env, plan, T, u):
-    S, A = env.n_states, env.n_actions
+class _NeverStopUCRL2(UCRL2):
+    """UCRL2 whose doubling rule is still counted but never reached."""
+
+    def play(self, sim, pi, t0):
+        t, reason = count_segment(tuple(sim), pi, t0, np.full_like(self._N, _NEVER))
+        return int(t), int(reason)
+
+
+def _compiled(env, ag, pi, T, u):
     R = np.ascontiguousarray(env.R)
     Pcum = np.ascontiguousarray(np.cumsum(env.P, axis=-1))
-    rule, rd = plan.rule, plan.rule.ridge
-    states = np.zeros(T + 1, dtype=np.int64)
-    actions = np.zeros(T, dtype=np.int64)
-    if rd is None:
-        rd_args = (False, np.zeros((S, A), np.int64), np.zeros((S, A, 1)), np.zeros(S),
-                   np.zeros((1, 1, 1)), np.zeros((1, 1, 1)), np.zeros((1, 1)), np.zeros(1),
-                   np.zeros(1), np.zeros((1, 1)))
-        nb, pots = 1, (np.zeros(1), np.zeros(1), np.zeros(1, np.int64))
-    else:
-        rd_args = (True, rd.block, rd.X, rd.y, rd.G, rd.Ginv, rd.b, rd.logdet, rule.logdet0,
-                   rule.ptilde if rule.ptilde is not None else np.zeros((rd.n_blocks, rd.dim)))
-        nb, pots = rd.n_blocks, (rd.potential, rd.potential_raw, rd.visits)
-    nu = rule.nu_limit if rule.nu_limit is not None else np.zeros((S, A), np.int64)
-    qz = (np.zeros((S, A)), np.zeros((S, A)), np.zeros(S), np.zeros((S, A), np.int64), 2.0, 0.0)
+    sim = StepSim(Pcum, R, u[:T], np.zeros(T + 1, dtype=np.int64), np.zeros(T, dtype=np.int64))
     t = 0
     t0 = time.perf_counter()
     while t < T:
-        t, _ = K.run_segment(Pcum, R, plan.pi, u, states, actions, t, T, 1 << 60,
-                             RULES[rule.kind], nu, *rd_args[:9], rd_args[9], rule.c_sw,
-                             np.asarray(rule.beta_coef, float), rule.beta_scale, T + 1, *pots,
-                             False, np.zeros((nb, rd_args[4].shape[-1])), np.zeros(nb),
-                             np.full(1, -1, np.int64), *qz)
+        t, _ = ag.play(sim, pi, t)
     return T / (time.perf_counter() - t0)
 
 
-def _numpy(env, plan, T, u):
+def _numpy(env, ag, pi, T, u):
     """The same per-step work in plain Python + numpy."""
     P = np.asarray(env.P)
     Pcum = np.cumsum(P, axis=-1)
-    rule = plan.rule
-    rd = rule.ridge
     S, A = env.n_states, env.n_actions
     nu = np.zeros((S, A), dtype=np.int64)
-    if rd is not None:
+    loop = isinstance(ag, LOOP)
+    if loop:
+        rd = ag.ridge
         G, Ginv, b, logdet = rd.G.copy(), rd.Ginv.copy(), rd.b.copy(), rd.logdet.copy()
+        c0, c1, c2, c3 = ag.beta_coef()
+        ptilde = ag.history[-1]["ptilde"]
     s = 0
     t0 = time.perf_counter()
     for t in range(T):
-        a = plan.pi[s]
+        a = pi[s]
         s2 = min(int(np.searchsorted(Pcum[s, a], u[t], side="right")), S - 1)
-        if rule.kind == "count":
+        if not loop:
             nu[s, a] += 1
-            if nu[s, a] >= rule.nu_limit[s, a]:
+            if nu[s, a] >= _NEVER:
                 nu[:] = 0
         else:
             k = rd.block[s, a]
@@ -79,10 +73,9 @@ def _numpy(env, plan, T, u):
             G[k] += np.outer(x, x)
             b[k] += rd.y[s2] * x
             logdet[k] += math.log(q)
-            c0, c1, c2, c3 = rule.beta_coef
             sq = c0 * math.sqrt(max(c1 + logdet[k] - c2, 0.0)) + c3
-            diff = rule.ptilde[k] - Ginv[k] @ b[k]
-            _ = diff @ G[k] @ diff > rule.c_sw * sq * sq
+            diff = ptilde[k] - Ginv[k] @ b[k]
+            _ = diff @ G[k] @ diff > ag.c_sw * sq * sq
         s = s2
     return T / (time.perf_counter() - t0)
 
@@ -93,23 +86,18 @@ def main(quick: bool = False) -> list[dict]:
             "random50": (random_communicating(50, 2, branching=3, seed=0), 2.0)}
     rows = []
     for ename, (env, B) in envs.items():
-        for aname, make in (("UCRL2", lambda e: UCRL2(e.spec)),
-                            ("LOOP", lambda e, B=B: LOOP(e.spec, span_bound=B))):
+        for aname, make in (("UCRL2", lambda e: _NeverStopUCRL2(e.spec)),
+                            ("LOOP", lambda e, B=B: LOOP(e.spec, span_bound=B, c_sw=1e300))):
             ag = make(env)
             u = np.random.default_rng(1).random(T_c)
 
             def fresh(ag=ag):
                 ag.reset(np.random.default_rng(0))
-                pl = ag.policy()
-                if pl.rule.nu_limit is not None:
-                    pl.rule.nu_limit = np.full_like(pl.rule.nu_limit, 1 << 40)
-                pl.rule.c_sw = 1e300
-                return pl
+                return ag, ag.policy()
 
-            plan = fresh()
-            _compiled(env, plan, 1000, u)  # compile / warm
-            sc = _compiled(env, fresh(), T_c, u)
-            sn = _numpy(env, fresh(), T_n, u)
+            _compiled(env, *fresh(), 1000, u)  # compile / warm
+            sc = _compiled(env, *fresh(), T_c, u)
+            sn = _numpy(env, *fresh(), T_n, u)
             row = dict(agent=aname, env=ename, steps_per_s_compiled=sc,
                        steps_per_s_numpy=sn, ratio=sc / sn)
             rows.append(row)

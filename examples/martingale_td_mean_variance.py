@@ -1,7 +1,7 @@
 """PG's mean-variance Tables 1-2 (Jia & Zhou, JMLR 23(275)) with our numbers beside theirs.
 
 For each of PG's 28 scenarios (mu, sigma) we train both learners of
-:mod:`theoryrl.evaluation.mean_variance` in PG's setting (x0 = 1, z = 1.4,
+PG's learners (:mod:`theoryrl.agents.mean_variance`) in PG's setting (x0 = 1, z = 1.4,
 T = 1, dt = 1/252, temperature 0.1, 20-year training series, 128 windows per
 iteration) and report the out-of-sample mean, variance and Sharpe ratio
 (Mean - 1)/sqrt(Var) of terminal wealth under the learned mean policy:
@@ -31,15 +31,10 @@ import time
 
 import numpy as np
 
-from theoryrl.evaluation.mean_variance import (
-    PG_GRID,
-    PG_TABLE1,
-    PG_TABLE2,
-    evaluate_policy,
-    oracle_policy,
-    replicate,
-)
+from theoryrl.agents.mean_variance import oracle_policy
+from theoryrl.evaluation.mean_variance import PG_GRID, PG_TABLE1, PG_TABLE2, evaluate_policy
 from theoryrl.experiment import atomic_write_bytes, save_figure
+from theoryrl.experiment.mean_variance import replicate
 
 CONFIGS = {  # iterations, runs, out-of-sample years per run
     "quick": (500, 1, 2000),

@@ -44,7 +44,8 @@ from theoryrl.envs.pomdp_families import (
     shared_transition_family,
     two_state_grid,
 )
-from theoryrl.experiment.pomdp_driver import pomdp_seed_sequences, run_pomdp
+from theoryrl.experiment.pomdp_driver import run_pomdp
+from theoryrl.experiment.seeding import seed_sequences
 from theoryrl.models.pomdp import POMDP, maxsum, policy_tensor, reward_tensor
 
 PAPER = "umt_psr"
@@ -81,7 +82,7 @@ _RUN_CHECKS = ("upstream", "control", "eps_optimal", "beta_linear", "downstream"
 
 
 def _streams(base: int, i: int) -> tuple[np.random.Generator, np.random.SeedSequence]:
-    inst, samp = pomdp_seed_sequences([i], base)[0].spawn(2)
+    inst, samp = seed_sequences([i], base)[0].spawn(2)
     return np.random.default_rng(inst), samp
 
 

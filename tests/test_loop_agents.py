@@ -8,7 +8,10 @@ from numba.core.registry import CPUDispatcher
 
 import theoryrl as trl
 from theoryrl.agents import LOOP, UCRL2, UCRL2B
-from theoryrl.agents.average import AverageAgent, StepPlan, StopRule
+from theoryrl.agents import _average_kernels as AK
+from theoryrl.agents import _loop_kernels as LK
+from theoryrl.agents import _optimistic_q_kernels as QK
+from theoryrl.agents.average import AverageAgent
 from theoryrl.agents.loop import regret_bound, switch_bound
 from theoryrl.agents.ucrl2 import episode_bound
 from theoryrl.agents.ucrl2 import regret_bound as ucrl2_bound
@@ -19,12 +22,12 @@ from theoryrl.envs.average import (
     two_state_gadget,
     wzg_hard_linear_mixture,
 )
-from theoryrl.experiment import _average_kernels as K
 from theoryrl.experiment.average import run_one
 
 
-def test_step_kernel_compiled():
-    assert isinstance(K.run_segment, CPUDispatcher)
+def test_step_kernels_compiled():
+    for k in (AK.fixed_segment, AK.count_segment, LK.loop_segment, QK.qlearn_segment):
+        assert isinstance(k, CPUDispatcher)
 
 
 @pytest.mark.parametrize("make", [
@@ -115,8 +118,6 @@ def test_validation_errors_name_argument():
         two_state_gadget(n_actions=0)
     with pytest.raises(ValueError, match="steps= needs an average-reward mdp"):
         trl.run(UCRL2(spec), riverswim(4, gamma=0.9), steps=10)
-    with pytest.raises(ValueError, match="kind must be one of"):
-        StopRule("sometimes")
 
 
 class _BadAgent(AverageAgent):
@@ -124,7 +125,7 @@ class _BadAgent(AverageAgent):
         pass
 
     def policy(self):
-        return StepPlan(np.array([0, 5], dtype=np.int64), StopRule())
+        return np.array([0, 5], dtype=np.int64)
 
     def update(self, seg):
         pass
@@ -132,7 +133,7 @@ class _BadAgent(AverageAgent):
 
 def test_driver_rejects_bad_policy():
     env = two_state_gadget()
-    with pytest.raises(ValueError, match=r"plan.pi\[1\] must be an action"):
+    with pytest.raises(ValueError, match=r"agent.policy\(\)\[1\] must be an action"):
         trl.run(_BadAgent(env.spec), env, steps=4)
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proofs_checks import loop as C
-from theoryrl.agents.average import AverageAgent, StepPlan, StopRule
+from theoryrl.agents.average import AverageAgent, play_fixed
 from theoryrl.agents.loop import LOOP
 from theoryrl.planning.amdp import average_facts
 
@@ -46,12 +46,10 @@ class EpsGreedyLOOP(LOOP):
         self._rng = rng
 
     def policy(self):
-        plan = super().policy()
-        pi = plan.pi.copy()
+        pi = super().policy().copy()
         flip = self._rng.random(pi.size) < 0.1
         pi[flip] = self._rng.integers(0, self.spec.n_actions, flip.sum())
-        plan.pi = pi
-        return plan
+        return pi
 
 
 def test_c3_fails_for_eps_greedy_executor():
@@ -65,9 +63,7 @@ class FixedPolicy(LOOP):
     """Always plays action 1 (suboptimal on the two-state gadget)."""
 
     def policy(self):
-        plan = super().policy()
-        plan.pi = np.ones_like(plan.pi)
-        return plan
+        return np.ones_like(super().policy())
 
 
 def test_c4_fails_for_fixed_suboptimal_policy():
@@ -100,12 +96,14 @@ class Oracle(AverageAgent):
         self._t, self.history = 0, []
 
     def policy(self):
-        if self.switch_at is None:
-            return StepPlan(self._best.copy(), StopRule("none"))
-        if self._t < self.switch_at:
-            return StepPlan(self._best.copy(), StopRule("none",
-                                                        max_steps=self.switch_at - self._t))
-        return StepPlan(self._worst.copy(), StopRule("none"))
+        if self.switch_at is None or self._t < self.switch_at:
+            return self._best.copy()
+        return self._worst.copy()
+
+    def play(self, sim, pi, t0):
+        if self.switch_at is not None and t0 < self.switch_at:
+            return play_fixed(sim, pi, t0, max_steps=self.switch_at - t0)
+        return play_fixed(sim, pi, t0)
 
     def update(self, seg):
         self._t += len(seg.actions)
@@ -120,8 +118,7 @@ class FixedRandomAction(AverageAgent):
         self._a, self.history = int(rng.integers(self.spec.n_actions)), []
 
     def policy(self):
-        return StepPlan(np.full(self.spec.n_states, self._a, dtype=np.int64),
-                        StopRule("none"))
+        return np.full(self.spec.n_states, self._a, dtype=np.int64)
 
     def update(self, seg):
         pass

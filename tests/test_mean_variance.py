@@ -1,4 +1,5 @@
-"""Tests of theoryrl.evaluation.mean_variance (PG Section 5.1, Tables 1-2).
+"""Tests of the mean-variance learners, their evaluation and PG's tables (PG Section 5.1,
+Tables 1-2).
 
 The kernels are checked against plain-NumPy twins of one iteration (the WZ
 update against a finite-difference gradient of its MSTDE objective, the PG
@@ -17,20 +18,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theoryrl.evaluation import _mean_variance_kernels as kern
-from theoryrl.evaluation.mean_variance import (
-    PG_GRID,
-    PG_TABLE1,
-    PG_TABLE2,
+from theoryrl.agents import _mean_variance_kernels as kern
+from theoryrl.agents.mean_variance import (
     MVFit,
     MVSetting,
     emv_wang_zhou,
-    evaluate_policy,
     oracle_policy,
     pg_offline_ac,
-    replicate,
     simulate_returns,
 )
+from theoryrl.evaluation import _mean_variance_kernels as eval_kern
+from theoryrl.evaluation.mean_variance import PG_GRID, PG_TABLE1, PG_TABLE2, evaluate_policy
+from theoryrl.experiment.mean_variance import replicate
 
 FAST = settings(derandomize=True, max_examples=15, deadline=None)
 SMALL = MVSetting(years=2, batch=4)          # tiny runs for determinism and validation
@@ -105,7 +104,7 @@ def test_evaluate_policy_without_trading():
 def test_terminal_wealth_kernel_matches_numpy(seed, n, K, c, w, x0):
     R = simulate_returns(0.2, 0.3, (n, K), 0.01, np.random.default_rng(seed))
     out = np.empty(n)
-    kern._terminal_wealth(R, c, w, x0, out)
+    eval_kern._terminal_wealth(R, c, w, x0, out)
     x = np.full(n, x0)
     for k in range(K):
         x = x - c * (x - w) * R[:, k]
@@ -324,7 +323,7 @@ def test_wang_zhou_learns_toward_the_oracle(mu):
     (lambda: simulate_returns(0.1, 0.2, 5, 0.0, np.random.default_rng(0)), ValueError,
      "dt must be positive"),
     (lambda: replicate("ppo", 0.1, 0.2, runs=1, iterations=1), ValueError,
-     "algorithm must be 'wz' or 'pg'"),
+     r"algorithm must be one of \['wz', 'pg'\], got 'ppo'"),
     (lambda: replicate("pg", 0.1, 0.2, runs=0, iterations=1), ValueError, "runs must be >= 1"),
     (lambda: replicate("pg", 0.1, 0.2, runs=1, iterations=1, lr=1.0), TypeError,
      "unexpected keyword"),
@@ -332,3 +331,27 @@ def test_wang_zhou_learns_toward_the_oracle(mu):
 def test_bad_input_is_named(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_pg_tables_are_data_files_with_one_row_per_scenario():
+    from theoryrl.evaluation.mean_variance import load_pg_table
+
+    t1, t2 = load_pg_table("pg_table1"), load_pg_table("pg_table2")
+    assert t1 == PG_TABLE1 and t2 == PG_TABLE2
+    assert sorted(t1) == sorted(t2) == list(PG_GRID) and len(PG_GRID) == 28
+    assert {s for _, s in PG_GRID} == {0.1, 0.2, 0.3, 0.4}
+    with pytest.raises(ValueError, match=r"name must be one of \['pg_table1', 'pg_table2'\]"):
+        load_pg_table("pg_table3")
+
+
+def test_no_upward_import_of_the_experiment_layer():
+    import ast
+    import pathlib
+
+    import theoryrl.evaluation
+
+    root = pathlib.Path(theoryrl.evaluation.__file__).parent
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert "experiment" not in node.module.split("."), path.name

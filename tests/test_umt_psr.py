@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import proofs_checks.umt_psr as C
+from theoryrl.agents.base import TaskBatch
 from theoryrl.agents.umt_psr import (
     UMTPSR,
     DownstreamOMLE,
@@ -115,9 +116,9 @@ def test_projection_planning_never_below_exact_enumeration(fam):
     ag_exact = UMTPSR(c, R, exact_cap=10**9)
     ag_bound = UMTPSR(c, R, exact_cap=0)
     for _ in range(15):
-        tasks, pis = ag_exact.policies()
+        tasks, pis = ag_exact.policy()
         idx = np.array([rng.choice(c.F, p=c.P[t, e[n]] * p) for n, p in zip(tasks, pis)])
-        ag_exact.update(tasks, idx)
+        ag_exact.update(TaskBatch(tasks, idx))
         ag_bound.L[:] = ag_exact.L
         ag_bound._plan()
         assert ag_bound.delta_k >= ag_exact.delta_k - 1e-12

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import proofs_checks.umt_psr as C
+from theoryrl.agents.base import TaskBatch
 from theoryrl.agents.umt_psr import (
     UMTPSR,
     class_rank_gamma,
@@ -84,8 +85,8 @@ def _bonus_direct(psi, counts, alpha, lam, O, A, H) -> np.ndarray:
 # ------------------------------------------------------------ validation
 def test_validation_names_the_argument(small):
     R = np.zeros((2, small.F))
-    with pytest.raises(ValueError, match=r"planner must be 'pairwise', 'uniform' or 'ucb_tv', "
-                                         r"got 'ucb'"):
+    with pytest.raises(ValueError, match=r"planner must be one of \['pairwise', 'uniform', "
+                                         r"'ucb_tv'\], got 'ucb'"):
         UMTPSR(small, R, planner="ucb")
     with pytest.raises(ValueError, match=r"alpha must be >= 0 and finite, got -1.0"):
         UMTPSR(small, R, planner="ucb_tv", alpha=-1.0)
@@ -202,7 +203,7 @@ def test_update_fills_bonus_data_and_plays_nu_of_the_plan(small):
     logged = []
     for _ in range(6):
         _, _, plan = ag.ucb_tv_values()
-        tasks, pis = ag.policies()
+        tasks, pis = ag.policy()
         assert tasks.tolist() == [0] * H + [1] * H
         for n in range(N):
             for h in range(1, H + 1):
@@ -211,7 +212,7 @@ def test_update_fills_bonus_data_and_plays_nu_of_the_plan(small):
                     exploration_tensor(plan.tensor((n,)), h, O, A, H).ravel())
         idx = np.array([rng.choice(small.F, p=small.P[t, e[n]] * p)
                         for n, p in zip(tasks, pis)])
-        ag.update(tasks, idx)
+        ag.update(TaskBatch(tasks, idx))
         logged.append(idx)
     idx = np.array(logged)  # (rounds, N H), play j = n H + h - 1 is nu_h of task n
     for h in range(H):

@@ -224,3 +224,19 @@ def test_check_real_errors(bad, err, msg):
 
 def test_check_real_accepts_numpy_scalars():
     assert v.check_real(np.int64(3), "x") == 3.0 and v.check_real(np.float32(-0.5), "x") == -0.5
+
+
+def test_check_choice_names_the_argument_and_the_options():
+    from theoryrl._validation import check_choice
+
+    assert check_choice("b", "mode", ("a", "b")) == "b"
+    with pytest.raises(ValueError, match=r"mode must be one of \['a', 'b'\], got 'c'"):
+        check_choice("c", "mode", ("a", "b"))
+    # no truthiness of arrays, no bool-for-int, no unhashable surprises
+    with pytest.raises(ValueError, match=r"mode must be one of \['a'\], got array"):
+        check_choice(np.array(["a", "a"]), "mode", ("a",))
+    with pytest.raises(ValueError, match=r"k must be one of \[1, 2\], got True"):
+        check_choice(True, "k", (1, 2))
+    with pytest.raises(ValueError, match=r"mode must be one of \['a'\], got \['a'\]"):
+        check_choice(["a"], "mode", ("a",))
+    assert check_choice(np.str_("a"), "mode", ("a",)) == "a"

@@ -125,3 +125,16 @@ def check_rng(rng) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     return rng
+
+
+def check_choice(x, name: str, choices):
+    """``x`` is one of ``choices`` (a string option, usually); returns ``x``.
+
+    Raises ``ValueError`` as ``<name> must be one of [<choices>], got <x!r>``;
+    unhashable or array input is compared safely (never an ambiguous truth value).
+    """
+    options = list(choices)
+    for c in options:
+        if isinstance(x, type(c)) and (isinstance(x, bool) == isinstance(c, bool)) and x == c:
+            return x
+    raise ValueError(f"{name} must be one of {options}, got {x!r}")

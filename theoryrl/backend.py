@@ -13,6 +13,8 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from ._validation import check_choice
+
 __all__ = ["get_namespace", "namespace_of", "to_numpy", "BACKENDS"]
 
 BACKENDS = ("numpy", "cupy", "array_api_strict")
@@ -46,6 +48,7 @@ def get_namespace(backend: str = "numpy") -> ModuleType:
     ImportError
         If the optional package is not installed (with the extra to install).
     """
+    check_choice(backend, "backend", BACKENDS)
     if backend == "numpy":
         import numpy
 
@@ -56,13 +59,11 @@ def get_namespace(backend: str = "numpy") -> ModuleType:
         except ImportError as e:  # pragma: no cover - needs a GPU machine
             raise ImportError("backend='cupy' needs `pip install theoryrl[gpu]` "
                               "and a CUDA device") from e
-    if backend == "array_api_strict":
-        try:
-            return importlib.import_module("array_api_strict")
-        except ImportError as e:
-            raise ImportError("backend='array_api_strict' needs "
-                              "`pip install theoryrl[test]`") from e
-    raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    try:
+        return importlib.import_module("array_api_strict")
+    except ImportError as e:
+        raise ImportError("backend='array_api_strict' needs "
+                          "`pip install theoryrl[test]`") from e
 
 
 def namespace_of(*arrays: Any) -> ModuleType:

@@ -1,25 +1,32 @@
-"""Algorithms, one module per paper, plus the baselines they compare against."""
+"""Algorithms, one module per paper, plus the baselines they compare against.
 
-from .base import Agent, Mixture, Trajectory
+Every agent follows one contract (:mod:`theoryrl.agents.base`): ``reset(rng)``,
+``policy()``, ``update(data)``, ``info()``; the average-reward agents
+(:mod:`theoryrl.agents.average`) and the multi-task POMDP agents
+(:mod:`theoryrl.agents.umt_psr`) are its documented variants.
+:func:`check_agent` checks an agent against it.
+"""
+
+from .average import AverageAgent, Segment, StepSim
+from .base import Agent, Mixture, TaskBatch, TaskPlays, Trajectory
+from .check import AgentCheckError, check_agent
+from .conservative import CUCBVI, BaselineOnly, BudgetConservative, DOPESwitch
+from .loop import LOOP
+from .mean_variance import emv_wang_zhou, pg_offline_ac
+from .optimistic_q import OptimisticQ
+from .reward_free import HFUCRLRFEpp
+from .rf_baselines import RFUCRL, UCRLRFE, RFExpress
+from .stepmix import EpsMix, StepMix
 from .ucbvi import UCBVI, UCBVIBernstein, UCBVIHoeffding
+from .ucrl2 import UCRL2, UCRL2B
+from .ucrl2_vtr import UCRL2VTR
+from .umt_psr import UMTPSR, DownstreamOMLE, IndependentPSR, MultiTaskAgent
 
-__all__ = ["Agent", "Mixture", "Trajectory", "UCBVI", "UCBVIBernstein", "UCBVIHoeffding"]
-from .reward_free import HFUCRLRFEpp  # noqa: E402
-from .rf_baselines import RFUCRL, UCRLRFE, RFExpress  # noqa: E402
-
-__all__ += ["HFUCRLRFEpp", "RFExpress", "RFUCRL", "UCRLRFE"]
-from .conservative import CUCBVI, BaselineOnly, BudgetConservative, DOPESwitch  # noqa: E402
-from .stepmix import EpsMix, StepMix  # noqa: E402
-
-__all__ += ["BaselineOnly", "BudgetConservative", "CUCBVI", "DOPESwitch", "EpsMix", "StepMix"]
-from .average import AverageAgent, Segment, StepPlan, StopRule  # noqa: E402
-from .loop import LOOP  # noqa: E402
-from .ucrl2 import UCRL2, UCRL2B  # noqa: E402
-
-__all__ += ["AverageAgent", "LOOP", "Segment", "StepPlan", "StopRule", "UCRL2", "UCRL2B"]
-from .ucrl2_vtr import UCRL2VTR  # noqa: E402
-
-__all__ += ["UCRL2VTR"]
-from .optimistic_q import OptimisticQ  # noqa: E402
-
-__all__ += ["OptimisticQ"]
+__all__ = [
+    "Agent", "AverageAgent", "MultiTaskAgent", "Mixture", "Segment", "StepSim", "TaskBatch",
+    "TaskPlays", "Trajectory", "AgentCheckError", "check_agent",
+    "BaselineOnly", "BudgetConservative", "CUCBVI", "DOPESwitch", "DownstreamOMLE", "EpsMix",
+    "HFUCRLRFEpp", "IndependentPSR", "LOOP", "OptimisticQ", "RFExpress", "RFUCRL", "StepMix",
+    "UCBVI", "UCBVIBernstein", "UCBVIHoeffding", "UCRL2", "UCRL2B", "UCRL2VTR", "UCRLRFE",
+    "UMTPSR", "emv_wang_zhou", "pg_offline_ac",
+]

@@ -1,49 +1,42 @@
-r"""The average-reward agent contract: a stationary policy plus the rule that ends it.
+r"""The average-reward variant of the agent contract: stationary policies played in epochs.
 
-An average-reward agent is a resettable state machine over *epochs*. The step
-driver (:mod:`theoryrl.experiment.average`) asks :meth:`AverageAgent.policy`
-for a :class:`StepPlan` -- a deterministic stationary policy ``pi`` (S,) and a
-:class:`StopRule` -- runs steps in a compiled loop until the rule fires (or
-``T`` is reached), then hands the :class:`Segment` to :meth:`AverageAgent.update`.
+Same four methods as the episodic contract (:mod:`theoryrl.agents.base`), over
+*epochs* of one endless trajectory instead of episodes. The step driver
+(:mod:`theoryrl.experiment.average`) repeats
 
-Stop rules the compiled loop evaluates after every transition (the transition
-that fires a rule belongs to the data of the next plan, LOOP spec Sec. 2.4):
+1. ``pi = agent.policy()``: a deterministic stationary policy, int64 (S,) in ``[0, A)``;
+2. ``t_end, reason = agent.play(sim, pi, t)``: the agent plays ``pi`` in **its own
+   compiled kernel** from step ``t`` until its stop rule fires (or ``T``), updating
+   in place whatever statistics the rule needs; ``reason`` is the agent's code of the
+   rule that fired, or -1. There is no Python call per step. The default plays ``pi``
+   to the end (:func:`play_fixed`);
+3. ``agent.update(Segment)`` with the epoch's states, actions and observed rewards.
 
-``"count"``
-    UCRL2's doubling rule: stop once the in-epoch visits ``nu(s,a)`` reach
-    ``nu_limit[s, a] = max(1, N_k(s, a))``.
-``"det"``
-    Determinant doubling: stop once ``logdet[k] - logdet0[k] > ln 2`` for the
-    updated block ``k`` of the ridge statistics.
-``"loop"``
-    The LOOP test: stop once ``||ptilde[k] - G[k]^{-1} b[k]||^2_{G[k]} > c_sw * beta_k(t)``
-    for the updated block (spec Sec. 2.4, rule 1).
-``"raw"``
-    Ablation / broken variant only: the *raw* squared residual of the epoch,
-    :math:`\sum (y - \langle \tilde p_k, x\rangle)^2 > c_{sw}\beta`; it grows like
-    ``t * Var`` and gives linear switching (spec Sec. 2.1, "never use").
-``"none"``
-    Only ``max_steps`` (or ``T``) ends the epoch.
-``"qlearn"``
-    A per-step learner (Optimistic Q-learning): the loop updates the
-    :class:`QState` arrays after every step and acts greedily in ``Qhat``; it
-    never stops before ``max_steps``.
+The transition that fires a rule belongs to the data of the next plan: a rule is
+tested after the statistics have taken the transition in (docs/theory/loop.md). Adding an
+average-reward agent touches only :mod:`theoryrl.agents`: its rule is its ``play``
+and its kernel lives next to it (numba cannot cache a kernel that takes another
+compiled function as an argument, so the driver calls a method, not a kernel).
 
 Ridge statistics (:class:`RidgeStats`) are the sufficient statistics of the
-value-targeted regressions of LOOP / UCRL2-VTR. They belong to the agent, and
-the compiled loop updates them **in place** after every step (Sherman--Morrison
-for ``Ginv``, the matrix-determinant lemma for ``logdet``), so a rule can be
-evaluated at every step at ``O(d^2)`` cost without a Python call; the agent
-never recomputes them.
+value-targeted regressions of LOOP / UCRL2-VTR; the compiled loop updates them in
+place after every step (Sherman--Morrison for ``Ginv``, the matrix-determinant
+lemma for ``logdet``), so a rule can be tested at every step at ``O(d^2)`` cost.
 
 Rules for implementers
 ----------------------
 1. ``__init__`` validates and stores hyper-parameters; ``reset(rng)`` creates
-   all learning state.
-2. ``policy()`` returns a :class:`StepPlan`; ``pi`` is int64 (S,) in ``[0, A)``.
-3. ``update(seg)`` sees states, actions and observed rewards of the epoch
-   (and the ridge statistics the loop updated).
-4. ``history`` is a list with one dict per plan (``tau``, ``gain``...).
+   all learning state; randomised agents draw only from ``rng``.
+2. ``policy()`` returns int64 (S,) in ``[0, A)``; ``play`` must return
+   ``t < t_end <= T`` after writing ``sim.actions[t:t_end]`` and
+   ``sim.states[t+1:t_end+1]`` with :func:`theoryrl.models._sampling_kernels.draw`
+   and the uniforms ``sim.u[t:t_end]``, so the state process depends only on the
+   seed and the actions.
+3. ``update(seg)`` sees states, actions and observed rewards of the epoch.
+4. ``info()`` may return scalar diagnostics; ``history`` is a list with one dict
+   per plan (``tau``, ``gain``...).
+5. Agents with confidence sets may support the driver's monitor
+   (:meth:`AverageAgent.start_monitor`).
 """
 
 from __future__ import annotations
@@ -54,17 +47,73 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..models.tabular import MDPSpec
+from . import _average_kernels as K
 
-__all__ = ["AverageAgent", "QState", "RidgeStats", "Segment", "StepPlan", "StopRule",
-           "RULES"]
+__all__ = ["AverageAgent", "RidgeStats", "Segment", "StepSim", "play_fixed"]
 
-RULES = {"none": 0, "count": 1, "det": 2, "loop": 3, "qlearn": 4, "raw": 5}
-_BIG = np.iinfo(np.int64).max // 4
+NO_LIMIT = np.iinfo(np.int64).max // 4
+
+
+class StepSim(NamedTuple):
+    """The arrays of one run that an agent's ``play`` reads and writes
+    (``tuple(sim)`` is what the kernels take).
+
+    Attributes
+    ----------
+    Pcum : ndarray, shape (S, A, S)
+        Cumulative transition kernel, used only to draw next states.
+    R : ndarray, shape (S, A)
+        Mean rewards.
+    u : ndarray, shape (T,)
+        The run's transition uniforms.
+    states : ndarray of int64, shape (T+1,)
+        Filled in by the kernels.
+    actions : ndarray of int64, shape (T,)
+        Filled in by the kernels.
+    """
+
+    Pcum: np.ndarray
+    R: np.ndarray
+    u: np.ndarray
+    states: np.ndarray
+    actions: np.ndarray
+
+
+def play_fixed(sim: StepSim, pi: np.ndarray, t0: int, max_steps: int | None = None
+               ) -> tuple[int, int]:
+    """Play ``pi`` from step ``t0`` for ``max_steps`` steps (``None``: until ``T``).
+
+    Parameters
+    ----------
+    sim : StepSim
+    pi : ndarray of int64, shape (S,)
+    t0 : int
+    max_steps : int, optional
+
+    Returns
+    -------
+    (int, int)
+        ``(t_end, -1)``.
+    """
+    limit = NO_LIMIT if max_steps is None else int(max_steps)
+    t, reason = K.fixed_segment(tuple(sim), pi, int(t0), limit)
+    return int(t), int(reason)
 
 
 class Segment(NamedTuple):
-    """One epoch: ``states`` (n+1,), ``actions`` (n,), ``rewards`` (n,), the global
-    index ``t0`` of ``states[0]`` and the stop ``reason`` (rule code or -1 for T)."""
+    """One epoch, as the learner sees it.
+
+    Attributes
+    ----------
+    states : ndarray of int64, shape (n+1,)
+    actions : ndarray of int64, shape (n,)
+    rewards : ndarray, shape (n,)
+    t0 : int
+        Global step index of ``states[0]``.
+    reason : int
+        The agent's code of the rule that ended the epoch, or -1 for ``T`` or a
+        step limit.
+    """
 
     states: np.ndarray
     actions: np.ndarray
@@ -114,72 +163,24 @@ class RidgeStats:
     def dim(self) -> int:
         return self.G.shape[1]
 
+    def arrays(self) -> tuple:
+        """The arrays the compiled loops update, in their order."""
+        return (self.block, self.X, self.y, self.G, self.Ginv, self.b, self.logdet,
+                self.potential, self.potential_raw, self.visits)
+
     def estimate(self) -> np.ndarray:
         """Ridge estimates ``G^{-1} b`` (nb, d)."""
         return np.einsum("kij,kj->ki", self.Ginv, self.b)
 
 
-@dataclass
-class QState:
-    """Optimistic Q-learning state updated in place by the compiled loop
-    (Wei et al. 2020): ``Q``, ``Qhat`` (S, A), ``Vhat`` (S,), visit counts ``n`` (S, A),
-    ``H`` (discount ``gamma = 1 - 1/H``) and bonus scale ``c`` (``b = c sqrt(H / n)``)."""
-
-    Q: np.ndarray
-    Qhat: np.ndarray
-    Vhat: np.ndarray
-    n: np.ndarray
-    H: float
-    c: float
-
-
-@dataclass
-class StopRule:
-    """What ends an epoch (see the module docstring).
-
-    ``beta_coef`` = (c0, c1, c2, c3) defines the radius used by the ``"loop"``
-    rule and by confidence monitoring:
-    :math:`\\sqrt{\\beta_k(t)} = c_0 \\sqrt{c_1 + \\log\\det G_k(t) - c_2} + c_3`,
-    then :math:`\\beta` is multiplied by ``beta_scale``.
-    ``learn_until``: ridge statistics stop receiving data from this global step
-    on (a test hook for frozen confidence sets; ``None`` = never).
-    """
-
-    kind: str = "none"
-    max_steps: int | None = None
-    nu_limit: np.ndarray | None = None    # (S, A) int64, "count"
-    ridge: RidgeStats | None = None
-    logdet0: np.ndarray | None = None     # (nb,), "det" / "loop"
-    ptilde: np.ndarray | None = None      # (nb, d), "loop"
-    c_sw: float = 16.0
-    beta_coef: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
-    beta_scale: float = 1.0
-    q: QState | None = None
-    learn_until: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in RULES:
-            raise ValueError(f"kind must be one of {sorted(RULES)}, got {self.kind!r}")
-        if self.kind == "count" and self.nu_limit is None:
-            raise ValueError("kind='count' needs nu_limit")
-        if self.kind in ("det", "loop", "raw") and (self.ridge is None or self.logdet0 is None):
-            raise ValueError(f"kind={self.kind!r} needs ridge and logdet0")
-        if self.kind in ("loop", "raw") and self.ptilde is None:
-            raise ValueError(f"kind={self.kind!r} needs ptilde")
-        if self.kind == "qlearn" and self.q is None:
-            raise ValueError("kind='qlearn' needs q")
-
-
-@dataclass
-class StepPlan:
-    """A stationary deterministic policy ``pi`` (S,) and the :class:`StopRule` ending it."""
-
-    pi: np.ndarray
-    rule: StopRule
-
-
 class AverageAgent:
-    """Base class of average-reward agents (contract in the module docstring)."""
+    """Base class of average-reward agents (contract in the module docstring).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        What the learner may know of the average-reward MDP (``mdp.spec``).
+    """
 
     name = "average-agent"
 
@@ -195,16 +196,31 @@ class AverageAgent:
     def reset(self, rng: np.random.Generator) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def policy(self) -> StepPlan:  # pragma: no cover - abstract
+    def policy(self) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def play(self, sim: StepSim, pi: np.ndarray, t0: int) -> tuple[int, int]:
+        """Play ``pi`` from step ``t0`` until the agent's stop rule fires or ``T``;
+        returns ``(t_end, reason)``. The default never stops before ``T``."""
+        return play_fixed(sim, pi, t0)
 
     def update(self, seg: Segment) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def true_blocks(self, mdp: Any) -> np.ndarray | None:
-        """The true regression parameters per ridge block (nb, d), for confidence
-        monitoring by the driver in test mode; ``None`` if the agent has no ridge."""
-        return None
+    def info(self) -> dict[str, float]:
+        """Scalar diagnostics of the last plan (none by default)."""
+        return {}
+
+    def start_monitor(self, mdp: Any) -> bool:
+        """Watch whether the true parameters of ``mdp`` stay in the agent's confidence
+        sets during the run (called by the driver after ``reset`` with ``monitor=True``);
+        returns ``False`` when the agent has no confidence sets to watch."""
+        return False
+
+    def monitor_record(self) -> tuple[int, np.ndarray | None]:
+        """``(first, worst)``: the first 1-based step after whose update a true parameter
+        left its set (-1: never) and the largest ratio distance / radius per set."""
+        return -1, None
 
     def params(self) -> dict:
         """Hyper-parameters for result metadata (public scalar attributes)."""

@@ -1,8 +1,8 @@
-"""The episodic agent contract shared by every algorithm.
+"""The agent contract shared by every algorithm, and its two variants.
 
-An agent is a resettable state machine over whole episodes (STYLE.md, Sec. 6):
-the driver asks :meth:`Agent.policy` for the next episode's policy, simulates
-the episode in a compiled kernel, then hands the trajectory to
+An agent is a resettable state machine over rounds of interaction: the driver
+(:func:`theoryrl.experiment.run`) asks :meth:`Agent.policy` for the next round's
+policy, simulates the round in a compiled kernel, then hands the data to
 :meth:`Agent.update`. No Python call per step.
 
 Rules for implementers
@@ -15,10 +15,26 @@ Rules for implementers
    :class:`Mixture` of those (an episode-level randomisation the driver draws
    with its own generator and records exactly).
 3. ``update(traj)`` sees only what a learner may see: states, actions,
-   rewards, and for a mixture the component played.
+   rewards, and for a mixture the component played (a :class:`Trajectory`).
 4. ``info()`` may return scalar per-episode diagnostics (certified lower
    bounds, optimistic values...) recorded by the driver in ``Result.extras``.
 5. Randomised agents draw only from the generator handed to ``reset``.
+
+Variants
+--------
+Average reward (:class:`theoryrl.agents.average.AverageAgent`)
+    A round is an *epoch* of one endless trajectory: ``policy()`` returns a
+    stationary policy (S,), the agent's ``play`` runs it in its own compiled
+    kernel until its stop rule fires, ``update`` receives a
+    :class:`~theoryrl.agents.average.Segment`.
+Multi-task POMDPs (:class:`theoryrl.agents.umt_psr.MultiTaskAgent`)
+    A round is an *iteration* over tasks: ``policy()`` returns
+    :class:`TaskPlays` (the tasks to play and one flat history-dependent
+    policy tensor per play), ``update`` receives a :class:`TaskBatch` (the flat
+    trajectory index of each play); the agent also says when it is ``done``
+    and which ``output_policies`` it certifies.
+
+:func:`theoryrl.agents.check_agent` checks every rule on a given agent.
 """
 
 from __future__ import annotations
@@ -30,12 +46,20 @@ import numpy as np
 
 from ..models.tabular import MDPSpec
 
-__all__ = ["Agent", "Mixture", "Trajectory"]
+__all__ = ["Agent", "Mixture", "TaskBatch", "TaskPlays", "Trajectory"]
 
 
 class Trajectory(NamedTuple):
-    """One episode: ``states`` (H+1,), ``actions`` (H,), ``rewards`` (H,), and the
-    index of the :class:`Mixture` component played (-1 for a plain policy)."""
+    """One episode, as the learner sees it.
+
+    Attributes
+    ----------
+    states : ndarray of int64, shape (H+1,)
+    actions : ndarray of int64, shape (H,)
+    rewards : ndarray, shape (H,)
+    component : int
+        Index of the :class:`Mixture` component played (-1 for a plain policy).
+    """
 
     states: np.ndarray
     actions: np.ndarray
@@ -43,9 +67,47 @@ class Trajectory(NamedTuple):
     component: int = -1
 
 
+class TaskPlays(NamedTuple):
+    """One iteration of a multi-task agent: what to play on which task.
+
+    Attributes
+    ----------
+    tasks : ndarray of int64, shape (J,)
+        The task of each play.
+    policies : ndarray, shape (J, F)
+        The flat history-dependent policy tensor of each play.
+    """
+
+    tasks: np.ndarray
+    policies: np.ndarray
+
+
+class TaskBatch(NamedTuple):
+    """What a multi-task agent observes of one iteration.
+
+    Attributes
+    ----------
+    tasks : ndarray of int64, shape (J,)
+        The task of each play.
+    idx : ndarray of int64, shape (J,)
+        The flat trajectory index (observations and actions) of each play.
+    """
+
+    tasks: np.ndarray
+    idx: np.ndarray
+
+
 @dataclass(frozen=True)
 class Mixture:
-    """Play ``policies[i]`` for the whole episode with probability ``weights[i]``."""
+    """Play ``policies[i]`` for the whole episode with probability ``weights[i]``.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (n,)
+        A probability distribution over the components.
+    policies : tuple of ndarray
+        ``n`` episodic policies (int (H, S) or float (H, S, A)).
+    """
 
     weights: np.ndarray
     policies: tuple
@@ -60,7 +122,13 @@ class Mixture:
 
 
 class Agent:
-    """Base class of episodic agents (see the module docstring for the contract)."""
+    """Base class of episodic agents (see the module docstring for the contract).
+
+    Parameters
+    ----------
+    spec : MDPSpec
+        What the learner may know of the MDP (``mdp.spec``).
+    """
 
     name = "agent"
 

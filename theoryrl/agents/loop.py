@@ -47,13 +47,16 @@ import math
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_open_unit, check_positive
+from .._validation import as_float_array, check_choice, check_int, check_open_unit, check_positive
 from ..planning import _evi_kernels as EK
 from ..planning.extended_vi import _run as _evi_run
 from ..planning.extended_vi import ellipsoid_args, empty_args
-from .average import AverageAgent, RidgeStats, Segment, StepPlan, StopRule
+from . import _loop_kernels as K
+from .average import NO_LIMIT, AverageAgent, RidgeStats, Segment, StepSim
 
 __all__ = ["LOOP", "regret_bound", "switch_bound"]
+
+_RULE_CODES = {"count": K.COUNT, "det": K.DET, "loop": K.LOOP, "raw": K.RAW}
 
 
 def regret_bound(d_G: float, kappa_G: float, span: float, T: int, log_cover: float,
@@ -83,12 +86,11 @@ def switch_bound(rule: str, *, T: int | None = None, S: int | None = None,
     * ``"loop"`` (``c_sw = 16``): the same with :math:`\log_{2.25}` instead of
       :math:`\log_2`, valid on the confidence event :math:`E_{conf}`.
     """
+    check_choice(rule, "rule", ("count", "det", "loop"))
     if rule == "count":
         if T is None or S is None or A is None:
             raise ValueError("rule='count' needs T, S and A")
         return S * A * math.log2(8.0 * T / (S * A))
-    if rule not in ("det", "loop"):
-        raise ValueError(f"rule must be 'count', 'det' or 'loop', got {rule!r}")
     base = math.log(2.0) if rule == "det" else math.log(2.25)
     if logdet_gain is not None:
         g = np.asarray(logdet_gain, dtype=float)
@@ -154,16 +156,14 @@ class LOOP(AverageAgent):
                  radius: str = "span", diameter: float | None = None,
                  learn_until: int | None = None) -> None:
         super().__init__(spec)
-        if model not in ("tabular", "linear_mixture"):
-            raise ValueError(f"model must be 'tabular' or 'linear_mixture', got {model!r}")
+        check_choice(model, "model", ("tabular", "linear_mixture"))
         self.model = model
         self.span_bound = check_positive(span_bound, "span_bound")
         self.delta = check_open_unit(delta, "delta")
         self.lam = check_positive(lam, "lam")
         if switching is None:
             switching = "loop" if model == "tabular" else "det"
-        if switching not in ("loop", "det", "count", "raw"):
-            raise ValueError(f"switching must be 'loop', 'det' or 'count', got {switching!r}")
+        check_choice(switching, "switching", ("loop", "det", "count", "raw"))
         if switching in ("loop", "raw") and (model != "tabular" or confidence != "vtr"):
             raise ValueError("switching='loop' needs model='tabular' and confidence='vtr' "
                              "(use 'det' for linear mixtures)")
@@ -172,18 +172,15 @@ class LOOP(AverageAgent):
         if self.c_sw <= 1:
             raise ValueError(f"c_sw must be > 1, got {self.c_sw}")
         self.span_truncation = bool(span_truncation)
-        if reward not in ("known", "learned"):
-            raise ValueError(f"reward must be 'known' or 'learned', got {reward!r}")
+        check_choice(reward, "reward", ("known", "learned"))
         self.reward = reward
-        if confidence not in ("vtr", "l1"):
-            raise ValueError(f"confidence must be 'vtr' or 'l1', got {confidence!r}")
+        check_choice(confidence, "confidence", ("vtr", "l1"))
         if confidence == "l1" and model != "tabular":
             raise ValueError("confidence='l1' needs model='tabular'")
         self.confidence = confidence
         self.beta_scale = check_positive(beta_scale, "beta_scale", allow_zero=True)
         self.evi_max_iter = check_int(evi_max_iter, "evi_max_iter", 1)
-        if radius not in ("span", "diameter"):
-            raise ValueError(f"radius must be 'span' or 'diameter', got {radius!r}")
+        check_choice(radius, "radius", ("span", "diameter"))
         self.radius = radius
         if radius == "diameter":
             if diameter is None:
@@ -233,6 +230,8 @@ class LOOP(AverageAgent):
         self._u = np.zeros(S)
         self._max_span = 0.0
         self.history = []
+        nb, d = self._ridge.n_blocks, self._ridge.dim
+        self._monitor = (False, np.zeros((nb, d)), np.zeros(nb), np.full(1, -1, dtype=np.int64))
 
     @property
     def ridge(self) -> RidgeStats:
@@ -278,7 +277,7 @@ class LOOP(AverageAgent):
         return np.minimum(1.0, self._rsum / Np + bonus)
 
     # -- the agent contract ----------------------------------------------------
-    def policy(self) -> StepPlan:
+    def policy(self) -> np.ndarray:
         S, A = self.spec.n_states, self.spec.n_actions
         rd = self._ridge
         tk = self._t + 1
@@ -318,8 +317,6 @@ class LOOP(AverageAgent):
             rd.X[:] = np.einsum("satd,t->sad", self._phi, w)
         rd.y[:] = w
         logdet0 = rd.logdet.copy()
-        rule_kw = dict(ridge=rd, logdet0=logdet0, learn_until=self.learn_until,
-                       beta_coef=self.beta_coef(), beta_scale=self.beta_scale, c_sw=self.c_sw)
         ptilde = None
         if self.switching in ("loop", "raw"):
             # optimistic parameter of each block: phat + sqrt(beta) G^{-1} w / ||w||_{G^{-1}}
@@ -327,16 +324,36 @@ class LOOP(AverageAgent):
             nrm = np.sqrt(np.maximum(Gw @ w, 0.0))
             scale = np.divide(sb, nrm, out=np.zeros_like(sb), where=nrm > 0)
             ptilde = theta_hat + scale[:, None] * Gw
-            rule = StopRule(self.switching, ptilde=ptilde, **rule_kw)
-        elif self.switching == "det":
-            rule = StopRule("det", **rule_kw)
-        else:
-            rule = StopRule("count", nu_limit=np.maximum(1, self._N), **rule_kw)
+        learn_until = NO_LIMIT if self.learn_until is None else int(self.learn_until)
+        self._test = (logdet0, np.zeros((rd.n_blocks, rd.dim)) if ptilde is None else ptilde,
+                      np.asarray(self.beta_coef(), dtype=np.float64), float(self.c_sw),
+                      float(self.beta_scale), learn_until)
         self.history.append(dict(tau=tk, gain=res.gain, eps=eps, iterations=res.iterations,
                                  converged=res.converged, pi=res.policy, Q=res.Q, V=res.V,
                                  w=w, sqrt_beta=sb.copy(), theta_hat=theta_hat,
                                  logdet=logdet0, ptilde=ptilde, Ginv=rd.Ginv.copy()))
-        return StepPlan(res.policy, rule)
+        return res.policy
+
+    def play(self, sim: StepSim, pi: np.ndarray, t0: int) -> tuple[int, int]:
+        """Play ``pi`` until the epoch's switching rule fires (module docstring),
+        updating the ridge statistics after every step."""
+        rule = _RULE_CODES[self.switching]
+        nu_limit = np.maximum(1, self._N)
+        t, reason = K.loop_segment(tuple(sim), pi, t0, rule, nu_limit, self._ridge.arrays(),
+                                   self._test, self._monitor)
+        return int(t), int(reason)
+
+    def start_monitor(self, mdp) -> bool:
+        """Record, after every update, ``||theta*_k - theta_hat_k||^2_G / beta_k``
+        per block (:meth:`true_blocks`)."""
+        theta = self.true_blocks(mdp)
+        self._monitor = (True, theta, np.zeros(self._ridge.n_blocks),
+                         np.full(1, -1, dtype=np.int64))
+        return True
+
+    def monitor_record(self) -> tuple[int, np.ndarray | None]:
+        on, _, worst, first = self._monitor
+        return (int(first[0]), worst) if on else (-1, None)
 
     def update(self, seg: Segment) -> None:
         s, a, s2 = seg.states[:-1], seg.actions, seg.states[1:]

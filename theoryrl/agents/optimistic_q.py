@@ -13,8 +13,8 @@ acting greedily in :math:`\hat Q` (Wei et al. 2020, their public code [V]). The 
 recalled as :math:`4\operatorname{sp}(v^*)\sqrt{H\ln(2T/\delta)/n}` [R], i.e.
 :math:`c = 4\operatorname{sp}\sqrt{\ln(2T/\delta)}`; default
 :math:`H = \max(2, \lceil (T/(SA))^{1/3}\rceil)` [R]. The policy may change at every
-step (not low-switching): it runs as the compiled ``"qlearn"`` rule, one plan for the
-whole run, so ``extras["switches"]`` is 1 for this agent.
+step (not low-switching): its compiled loop updates the Q arrays after every step and
+never stops, one plan for the whole run, so ``extras["switches"]`` is 1 for this agent.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import math
 import numpy as np
 
 from .._validation import check_int, check_open_unit, check_positive
-from .average import AverageAgent, QState, Segment, StepPlan, StopRule
+from . import _optimistic_q_kernels as K
+from .average import AverageAgent, Segment, StepSim
 
 __all__ = ["OptimisticQ", "regret_bound"]
 
@@ -73,15 +74,22 @@ class OptimisticQ(AverageAgent):
     def reset(self, rng: np.random.Generator) -> None:
         S, A = self.spec.n_states, self.spec.n_actions
         H = float(self.H)
-        self._q = QState(np.full((S, A), H), np.full((S, A), H), np.full(S, H),
-                         np.zeros((S, A), dtype=np.int64), H, float(self.bonus_scale))
+        # Q, Qhat, Vhat, visit counts n: updated in place by the compiled loop
+        self._q = (np.full((S, A), H), np.full((S, A), H), np.full(S, H),
+                   np.zeros((S, A), dtype=np.int64))
         self.history = []
 
-    def policy(self) -> StepPlan:
-        q = self._q
-        pi = np.argmax(q.Qhat, axis=1).astype(np.int64)
+    def policy(self) -> np.ndarray:
+        pi = np.argmax(self._q[1], axis=1).astype(np.int64)
         self.history.append(dict(pi=pi))
-        return StepPlan(pi, StopRule("qlearn", q=q))
+        return pi
+
+    def play(self, sim: StepSim, pi: np.ndarray, t0: int) -> tuple[int, int]:
+        """Act greedily in ``Qhat`` (``pi`` is its value at the plan) and update after
+        every step, until ``T``."""
+        t, reason = K.qlearn_segment(tuple(sim), t0, self._q, float(self.H),
+                                     float(self.bonus_scale))
+        return int(t), int(reason)
 
     def update(self, seg: Segment) -> None:
-        pass  # the compiled loop updated the QState in place
+        pass  # the compiled loop updated the Q arrays in place

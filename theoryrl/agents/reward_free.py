@@ -52,6 +52,7 @@ import numpy as np
 
 from .._validation import (
     as_float_array,
+    check_choice,
     check_in_range,
     check_int,
     check_open_unit,
@@ -392,15 +393,11 @@ class HFUCRLRFEpp(Agent):
         self.B = check_positive(B, "B")
         self.episodes = check_int(episodes, "episodes", 1)
         self.delta = check_open_unit(delta, "delta")
-        if beta_mode not in ("practical", "theory", "fixed"):
-            raise ValueError("beta_mode must be 'practical', 'theory' or 'fixed', "
-                             f"got {beta_mode!r}")
+        check_choice(beta_mode, "beta_mode", ("practical", "theory", "fixed"))
         self.beta_mode = beta_mode
         self.c_beta = check_positive(c_beta, "c_beta")
         self.beta_scale = check_positive(beta_scale, "beta_scale")
-        if select_form not in ("auto", "features", "gram"):
-            raise ValueError("select_form must be 'auto', 'features' or 'gram', "
-                             f"got {select_form!r}")
+        check_choice(select_form, "select_form", ("auto", "features", "gram"))
         self.select_form = select_form
         if beta_mode == "fixed":
             if beta is None:
@@ -409,8 +406,7 @@ class HFUCRLRFEpp(Agent):
         else:
             self.beta_fixed = float("nan")
         self.M = n_levels(self.episodes, H) if M is None else check_int(M, "M", 1)
-        if weighting not in ("home", "none"):
-            raise ValueError(f"weighting must be 'home' or 'none', got {weighting!r}")
+        check_choice(weighting, "weighting", ("home", "none"))
         self.weighting = weighting
         self.home_error_bar = bool(home_error_bar)
         self.freeze_after = -1 if freeze_after is None else check_int(freeze_after,

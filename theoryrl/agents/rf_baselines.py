@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_int, check_open_unit, check_positive, check_rng
+from .._validation import check_choice, check_int, check_open_unit, check_positive, check_rng
 from ..models.tabular import MDPSpec
 from . import _rf_tabular_kernels as _rk
 from .base import Agent, Trajectory
@@ -127,13 +127,12 @@ class UCRLRFE(Agent):
         self.c_beta = check_positive(c_beta, "c_beta")
         self.d = self._phi.shape[3]
         H = spec.horizon
+        check_choice(beta_mode, "beta_mode", ("practical", "theory"))
         if beta_mode == "theory":
             self.beta = self.c_beta * (ucrl_rfe_radius(self.episodes, self.d, H, self.B,
                                                        self.delta) - 1) + 1
-        elif beta_mode == "practical":
-            self.beta = ucrl_rfe_practical_radius(self.episodes, self.d, H, self.B, self.c_beta)
         else:
-            raise ValueError(f"beta_mode must be 'practical' or 'theory', got {beta_mode!r}")
+            self.beta = ucrl_rfe_practical_radius(self.episodes, self.d, H, self.B, self.c_beta)
         self.beta_mode = beta_mode
         self.lam = self.B ** -2
         self.s1 = int(np.asarray(spec.init).argmax())

@@ -71,7 +71,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import check_int, check_open_unit, check_positive
+from .._validation import check_choice, check_int, check_open_unit, check_positive
 from ..models.tabular import MDPSpec, check_policy
 from . import _stepmix_kernels as _k
 from . import _ucbvi_kernels as _uk
@@ -95,8 +95,7 @@ def safety_log_factors(bonus: str, S: int, A: int, H: int, K: int,
     :math:`\iota = \ln(SAHK/\delta_1)`, :math:`\iota' = \ln(4 S^2 A H K / \delta_2)`,
     with :math:`\delta_1 = \delta`
     for ``"l1"`` and :math:`\delta_1 = \delta_2 = \delta/2` for ``"bernstein"``."""
-    if bonus not in _PES_KINDS:
-        raise ValueError(f"bonus must be one of {sorted(_PES_KINDS)}, got {bonus!r}")
+    check_choice(bonus, "bonus", _PES_KINDS)
     d = delta if bonus == "l1" else delta / 2
     return math.log(S * A * H * K / d), math.log(4 * S * S * A * H * K / d)
 
@@ -139,11 +138,8 @@ class _Conservative(Agent):
                 raise ValueError(f"baseline_value must be in [0, H={H}], got {bv}")
             baseline_value = bv
         self.baseline_value = baseline_value
-        if bonus not in _PES_KINDS:
-            raise ValueError(f"bonus must be one of {sorted(_PES_KINDS)}, got {bonus!r}")
-        if optimistic_bonus not in _OPT_KINDS:
-            raise ValueError(f"optimistic_bonus must be one of {sorted(_OPT_KINDS)}, "
-                             f"got {optimistic_bonus!r}")
+        check_choice(bonus, "bonus", _PES_KINDS)
+        check_choice(optimistic_bonus, "optimistic_bonus", _OPT_KINDS)
         self.bonus = bonus
         self.optimistic_bonus = optimistic_bonus
         self.bonus_scale = check_positive(bonus_scale, "bonus_scale", allow_zero=True)
@@ -438,11 +434,8 @@ class StepMix(_Conservative):
                  select: str = "max_t") -> None:
         super().__init__(spec, episodes, baseline, alpha, delta, baseline_value, bonus,
                          bonus_scale, optimistic_bonus, anytime)
-        if order not in ("baseline_first", "optimistic_first"):
-            raise ValueError(f"order must be 'baseline_first' or 'optimistic_first', "
-                             f"got {order!r}")
-        if select not in ("max_t", "max_ub"):
-            raise ValueError(f"select must be 'max_t' or 'max_ub', got {select!r}")
+        check_choice(order, "order", ("baseline_first", "optimistic_first"))
+        check_choice(select, "select", ("max_t", "max_ub"))
         self.order = order
         self.select = select
 

@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_int, check_open_unit, check_positive
+from .._validation import check_choice, check_int, check_open_unit, check_positive
 from ..models.tabular import MDPSpec
 from . import _ucbvi_kernels as _k
 from .base import Agent, Trajectory
@@ -96,8 +96,7 @@ class UCBVI(Agent):
         self.episodes = check_int(episodes, "episodes", 1)
         self.delta = check_open_unit(delta, "delta")
         bonus = self.bonus if bonus is None else bonus
-        if bonus not in _KINDS:
-            raise ValueError(f"bonus must be one of {sorted(_KINDS)}, got {bonus!r}")
+        check_choice(bonus, "bonus", _KINDS)
         self.bonus = bonus
         self.bonus_scale = check_positive(bonus_scale, "bonus_scale", allow_zero=True)
         self.optimistic_init = bool(optimistic_init)

@@ -14,7 +14,8 @@ Episodes start at :math:`t_k`; with :math:`N_k(s,a)` visits before :math:`t_k`,
 EVI (:func:`theoryrl.planning.extended_value_iteration`) to accuracy
 :math:`1/\sqrt{t_k}`; the greedy policy is played until
 :math:`\nu_k(s,a) \ge \max(1, N_k(s,a))` for the pair just played (checked after
-the transition, by the compiled step loop: rule ``"count"``).
+the transition, by the compiled step loop
+:func:`theoryrl.agents._average_kernels.count_segment`).
 
 Rewards: ``reward="known"`` (default, as for LOOP, so the comparison isolates
 the transition confidence sets) or ``"learned"`` (UCRL2's Hoeffding interval, capped at 1).
@@ -26,11 +27,12 @@ import math
 
 import numpy as np
 
-from .._validation import check_int, check_open_unit
+from .._validation import check_choice, check_int, check_open_unit
 from ..planning import _evi_kernels as EK
 from ..planning.extended_vi import _run as _evi_run
 from ..planning.extended_vi import empty_args
-from .average import AverageAgent, Segment, StepPlan, StopRule
+from . import _average_kernels as K
+from .average import AverageAgent, Segment, StepSim
 
 __all__ = ["UCRL2", "UCRL2B", "regret_bound", "episode_bound", "regret_bound_ucrl2b"]
 
@@ -79,8 +81,7 @@ class UCRL2(AverageAgent):
                  evi_max_iter: int = 100_000) -> None:
         super().__init__(spec)
         self.delta = check_open_unit(delta, "delta")
-        if reward not in ("known", "learned"):
-            raise ValueError(f"reward must be 'known' or 'learned', got {reward!r}")
+        check_choice(reward, "reward", ("known", "learned"))
         self.reward = reward
         self.evi_max_iter = check_int(evi_max_iter, "evi_max_iter", 1)
 
@@ -108,7 +109,7 @@ class UCRL2(AverageAgent):
         radius = np.sqrt(14 * S * np.log(2 * A * tk / self.delta) / Np)
         return EK.L1, dict(phat=phat, radius=radius)
 
-    def policy(self) -> StepPlan:
+    def policy(self) -> np.ndarray:
         S, A = self.spec.n_states, self.spec.n_actions
         tk = self._t + 1
         kind, spec_args = self._inner_args(tk)
@@ -120,8 +121,12 @@ class UCRL2(AverageAgent):
         self._u = res.u
         self.history.append(dict(tau=tk, gain=res.gain, eps=eps, iterations=res.iterations,
                                  converged=res.converged, pi=res.policy, Q=res.Q, V=res.V))
-        rule = StopRule("count", nu_limit=np.maximum(1, self._N))
-        return StepPlan(res.policy, rule)
+        return res.policy
+
+    def play(self, sim: StepSim, pi: np.ndarray, t0: int) -> tuple[int, int]:
+        """Play ``pi`` until the visits of the pair just played reach ``max(1, N_k)``."""
+        t, reason = K.count_segment(tuple(sim), pi, t0, np.maximum(1, self._N))
+        return int(t), int(reason)
 
     def update(self, seg: Segment) -> None:
         s, a, s2 = seg.states[:-1], seg.actions, seg.states[1:]

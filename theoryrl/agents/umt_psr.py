@@ -1,6 +1,6 @@
 r"""UMT-PSR: multi-task learning over POMDPs/PSRs, upstream and downstream.
 
-Agents for finite joint model classes (:class:`~theoryrl.envs.pomdp_families.SharedSpecificClass`),
+Agents for finite joint model classes (:class:`~theoryrl.models.SharedSpecificClass`),
 as reconstructed in docs/theory/umt_psr.md:
 
 * :class:`UMTPSR` — upstream: joint MLE confidence set, pairwise additive
@@ -15,11 +15,14 @@ as reconstructed in docs/theory/umt_psr.md:
   stopping rule on a target class built from the upstream output [R/D];
 * bound functions for Theorems 1–2 [R; polynomial factors are placeholders].
 
-Agents follow the package's episode-level contract adapted to multi-task
-POMDPs: ``reset(rng)`` creates the learning state, ``policies()`` returns the
-tasks and flat policy tensors to play next, ``update(tasks, idx)`` receives
-the flat trajectory indices, ``done`` says when the certified stopping rule
-fired. The driver is :func:`theoryrl.experiment.pomdp_driver.run_pomdp`.
+Agents follow the multi-task variant of the agent contract
+(:class:`MultiTaskAgent`, :mod:`theoryrl.agents.base`): ``reset(rng)`` creates
+the learning state, ``policy()`` returns the tasks and flat policy tensors to
+play next (:class:`~theoryrl.agents.base.TaskPlays`), ``update(batch)``
+receives the flat trajectory indices (:class:`~theoryrl.agents.base.TaskBatch`),
+``done`` says when the certified stopping rule fired. They run through
+:func:`theoryrl.experiment.run` on the true :class:`~theoryrl.models.TaskLaws`
+(one seed: :func:`theoryrl.experiment.pomdp_driver.run_pomdp`).
 
 References
 ----------
@@ -40,9 +43,10 @@ import math
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_open_unit, check_positive
-from ..envs.pomdp_families import SharedSpecificClass
+from .._validation import as_float_array, check_choice, check_int, check_open_unit, check_positive
 from ..models.pomdp import Plan, exploration_tensor, maxsum, policy_tensor
+from ..models.shared_specific import SharedSpecificClass
+from .base import TaskBatch, TaskPlays
 
 __all__ = [
     "DownstreamOMLE", "IndependentPSR", "UMTPSR", "benefit_ratio", "beta_finite",
@@ -368,10 +372,46 @@ def _explore_from_tables(tables: list, O: int, A: int, H: int) -> np.ndarray:
     return out.reshape(N * H, -1)
 
 
-class _MultiTaskAgent:
-    """Shared bookkeeping of the multi-task POMDP agents (contract in the module docstring)."""
+class MultiTaskAgent:
+    """Base class of multi-task POMDP agents: the multi-task variant of the agent
+    contract (module docstring, :mod:`theoryrl.agents.base`).
+
+    Subclasses set ``N``, ``O``, ``A``, ``H`` and ``done``, and implement ``reset``,
+    ``policy``, ``update``, ``info`` and ``output_policies``.
+    """
 
     name = "multi_task_agent"
+    N: int
+    O: int
+    A: int
+    H: int
+    done: bool = False
+
+    def reset(self, rng: np.random.Generator | None = None) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def policy(self) -> TaskPlays:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def update(self, batch: TaskBatch) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def info(self) -> dict:
+        """Diagnostics of the last iteration (none by default)."""
+        return {}
+
+    def output_policies(self) -> np.ndarray:  # pragma: no cover - abstract
+        """(N, F): the policies the agent outputs when it stops."""
+        raise NotImplementedError
+
+    def params(self) -> dict:
+        """Hyper-parameters for result metadata (public scalar attributes)."""
+        return {k: v for k, v in vars(self).items()
+                if not k.startswith("_") and isinstance(v, (int, float, str, bool))}
+
+
+class _ClassAgent(MultiTaskAgent):
+    """Shared bookkeeping of the agents on a :class:`SharedSpecificClass`."""
 
     def __init__(self, joint_class: SharedSpecificClass, rewards, eps: float, delta: float,
                  K_max: int = 100_000) -> None:
@@ -380,15 +420,12 @@ class _MultiTaskAgent:
                             f"{type(joint_class).__name__}")
         self.cls = joint_class
         self.N = joint_class.N
+        self.O, self.A, self.H = joint_class.O, joint_class.A, joint_class.H
         self.rewards = _check_rewards(rewards, self.N, joint_class.F)
         self.eps = check_positive(eps, "eps")
         self.delta = check_open_unit(delta, "delta")
         self.K_max = check_int(K_max, "K_max", low=1)
         self.done = False
-
-    def reset(self, rng: np.random.Generator | None = None) -> None:  # noqa: ARG002
-        """(Re)create the learning state; these agents are deterministic given the data."""
-        raise NotImplementedError
 
     def output_policies(self) -> np.ndarray:
         r"""(N, F): :math:`\bar\pi_n = \arg\max_\pi V^\pi_{\bar\theta_n, R_n}` (output models)."""
@@ -397,7 +434,7 @@ class _MultiTaskAgent:
                          for n in range(self.N)])
 
 
-class UMTPSR(_MultiTaskAgent):
+class UMTPSR(_ClassAgent):
     r"""UMT-PSR upstream learner on a finite shared/specific joint class.
 
     Every iteration :math:`k`:
@@ -486,13 +523,9 @@ class UMTPSR(_MultiTaskAgent):
                  exact_cap: int = 300, K_max: int = 100_000, alpha: float | None = None,
                  lam: float = 1.0, p_min: float | None = None) -> None:
         super().__init__(joint_class, rewards, eps, delta, K_max)
-        if beta_rule not in ("finite", "paper"):
-            raise ValueError(f"beta_rule must be 'finite' or 'paper', got {beta_rule!r}")
-        if criterion not in ("average", "max"):
-            raise ValueError(f"criterion must be 'average' or 'max', got {criterion!r}")
-        if planner not in ("pairwise", "uniform", "ucb_tv"):
-            raise ValueError(f"planner must be 'pairwise', 'uniform' or 'ucb_tv', "
-                             f"got {planner!r}")
+        check_choice(beta_rule, "beta_rule", ("finite", "paper"))
+        check_choice(criterion, "criterion", ("average", "max"))
+        check_choice(planner, "planner", ("pairwise", "uniform", "ucb_tv"))
         if beta is None:
             log_n = joint_class.log_bracketing_number()
             if beta_rule == "paper":
@@ -516,7 +549,8 @@ class UMTPSR(_MultiTaskAgent):
         self.reset()
 
     # --------------------------------------------------------------- state
-    def reset(self, rng: np.random.Generator | None = None) -> None:  # noqa: ARG002
+    def reset(self, rng: np.random.Generator | None = None) -> None:
+        """(Re)create the learning state; the agent is deterministic given the data."""
         c = self.cls
         self.L = np.zeros((self.N, c.m_T, c.m_E))
         # ucb_tv data (filled by update): counts[h][n, tau_h] = logged length-h prefixes of
@@ -676,7 +710,7 @@ class UMTPSR(_MultiTaskAgent):
             self.censored = True
 
     # ------------------------------------------------------- episode loop
-    def policies(self) -> tuple[np.ndarray, np.ndarray]:
+    def policy(self) -> TaskPlays:
         """Tasks ``(J,)`` and flat exploration policy tensors ``(J, F)`` for this iteration."""
         if self.done:
             raise RuntimeError("the agent has stopped; call reset() to start again")
@@ -690,18 +724,18 @@ class UMTPSR(_MultiTaskAgent):
             a, b = self._pair
             stacks = [_explore_stack(c, int(a[n]), int(b[n])) for n in range(self.N)]
         tasks = np.repeat(np.arange(self.N), c.H)
-        return tasks, np.concatenate(stacks)
+        return TaskPlays(tasks, np.concatenate(stacks))
 
-    def update(self, tasks, idx) -> None:
+    def update(self, batch: TaskBatch) -> None:
         """Add trajectories (flat indices ``idx`` of tasks ``tasks``) to the joint likelihood.
 
         For ``planner="ucb_tv"`` also the bonus data: play ``j`` of a task is its
-        exploration index ``h = j mod H`` (the order of :meth:`policies`), its
+        exploration index ``h = j mod H`` (the order of :meth:`policy`), its
         length-``h`` prefix is counted in ``counts[h]``, and ``min_logged`` keeps
         the smallest probability every model gives a logged trajectory.
         """
-        tasks = np.asarray(tasks, dtype=np.int64)
-        idx = np.asarray(idx, dtype=np.int64)
+        tasks = np.asarray(batch.tasks, dtype=np.int64)
+        idx = np.asarray(batch.idx, dtype=np.int64)
         c = self.cls
         lp = c.logP[:, idx].T.reshape(len(idx), c.m_T, c.m_E)
         if len(tasks) == self.N * c.H and (tasks == np.repeat(np.arange(self.N), c.H)).all():
@@ -731,7 +765,7 @@ class UMTPSR(_MultiTaskAgent):
         return out
 
 
-class IndependentPSR(_MultiTaskAgent):
+class IndependentPSR(_ClassAgent):
     r"""``N`` independent single-task learners (UMT-PSR, ``N = 1``), :math:`\delta/N` each.
 
     Task ``n`` keeps :math:`B_n = \{m : L_n[m] \ge \max L_n - \beta_1\}` over the
@@ -752,7 +786,8 @@ class IndependentPSR(_MultiTaskAgent):
         self.beta = check_positive(beta, "beta", allow_zero=True)
         self.reset()
 
-    def reset(self, rng: np.random.Generator | None = None) -> None:  # noqa: ARG002
+    def reset(self, rng: np.random.Generator | None = None) -> None:
+        """(Re)create the learning state; the agent is deterministic given the data."""
         self.L = np.zeros((self.N, self.cls.M))
         self.iters = np.zeros(self.N, dtype=np.int64)
         self.active = np.ones(self.N, dtype=bool)
@@ -796,19 +831,19 @@ class IndependentPSR(_MultiTaskAgent):
             self.active &= ~over
         self.done = not self.active.any()
 
-    def policies(self) -> tuple[np.ndarray, np.ndarray]:
+    def policy(self) -> TaskPlays:
         """Exploration plays of the still-active tasks."""
         if self.done:
             raise RuntimeError("the agent has stopped; call reset() to start again")
         act = np.flatnonzero(self.active)
         stacks = [_explore_stack(self.cls, int(self._pairs[n, 0]), int(self._pairs[n, 1]))
                   for n in act]
-        return np.repeat(act, self.cls.H), np.concatenate(stacks)
+        return TaskPlays(np.repeat(act, self.cls.H), np.concatenate(stacks))
 
-    def update(self, tasks, idx) -> None:
+    def update(self, batch: TaskBatch) -> None:
         """Add trajectories to each task's own likelihood."""
-        tasks = np.asarray(tasks, dtype=np.int64)
-        idx = np.asarray(idx, dtype=np.int64)
+        tasks = np.asarray(batch.tasks, dtype=np.int64)
+        idx = np.asarray(batch.idx, dtype=np.int64)
         H = self.cls.H
         if len(tasks) % H == 0 and (tasks.reshape(-1, H) == tasks[::H, None]).all():
             self.L[tasks[::H]] += self.cls.logP[:, idx].T.reshape(-1, H, self.cls.M).sum(1)
@@ -822,7 +857,7 @@ class IndependentPSR(_MultiTaskAgent):
         return {"delta_n": self.delta_n.copy(), "beta": self.beta}
 
 
-class DownstreamOMLE:
+class DownstreamOMLE(MultiTaskAgent):
     r"""Downstream OMLE on a target class, with optimism and a certified stop [R/D].
 
     Iteration :math:`k`: :math:`B_k = \{\theta \in \hat\Theta_0 : L(\theta) \ge \max L - \beta_0\}`,
@@ -847,6 +882,7 @@ class DownstreamOMLE:
     def __init__(self, P, reward, O: int, A: int, H: int, eps: float = 0.02,
                  delta: float = 0.1, beta: float | None = None, optimistic: bool = True,
                  K_max: int = 100_000) -> None:
+        self.N = 1
         self.O, self.A, self.H = (check_int(O, "O", 1), check_int(A, "A", 1),
                                   check_int(H, "H", 1))
         F = (O * A) ** H
@@ -866,7 +902,8 @@ class DownstreamOMLE:
         self._opt = maxsum(P * self.R, O, A, H)  # batched over the class
         self.reset()
 
-    def reset(self, rng: np.random.Generator | None = None) -> None:  # noqa: ARG002
+    def reset(self, rng: np.random.Generator | None = None) -> None:
+        """(Re)create the learning state; the agent is deterministic given the data."""
         self.L = np.zeros(self.P.shape[0])
         self.k = 0
         self.done = False
@@ -898,21 +935,25 @@ class DownstreamOMLE:
             self.done = True
             self.censored = True
 
-    def policies(self) -> tuple[np.ndarray, np.ndarray]:
+    def policy(self) -> TaskPlays:
         """The ``H`` exploration tensors :math:`\\nu_h(\\pi^k)` (task index 0)."""
         if self.done:
             raise RuntimeError("the agent has stopped; call reset() to start again")
         pi = self.pi.reshape((self.O, self.A) * self.H)
         nus = np.stack([exploration_tensor(pi, h, self.O, self.A, self.H).ravel()
                         for h in range(1, self.H + 1)])
-        return np.zeros(self.H, dtype=np.int64), nus
+        return TaskPlays(np.zeros(self.H, dtype=np.int64), nus)
 
-    def update(self, tasks, idx) -> None:  # noqa: ARG002
+    def update(self, batch: TaskBatch) -> None:
         """Add the trajectories to the likelihood and re-plan."""
-        self.L += self.logP[:, np.asarray(idx, dtype=np.int64)].sum(axis=1)
+        self.L += self.logP[:, np.asarray(batch.idx, dtype=np.int64)].sum(axis=1)
         self.k += 1
         self._plan()
 
     def output_policies(self) -> np.ndarray:
         """(1, F): the last optimistic policy :math:`\\pi^k`."""
         return self.pi[None]
+
+    def info(self) -> dict:
+        """Width of the last certificate (the stop fires at ``width <= eps``)."""
+        return {"width": self.width}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..models.tabular import TabularMDP
 
 __all__ = ["riverswim", "chain", "random_mdp"]
@@ -59,8 +59,7 @@ def riverswim(n_states: int = 6, horizon: int | None = None, gamma: float | None
     True
     """
     n = check_int(n_states, "n_states", 2)
-    if variant not in _RIVERSWIM:
-        raise ValueError(f"variant must be one of {sorted(_RIVERSWIM)}, got {variant!r}")
+    check_choice(variant, "variant", _RIVERSWIM)
     c = _RIVERSWIM[variant]
     P = np.zeros((n, 2, n))
     R = np.zeros((n, 2))
@@ -175,8 +174,7 @@ def random_mdp(n_states: int, n_actions: int, horizon: int | None = None,
     if b > S:
         raise ValueError(f"branching must be in [1, n_states={S}], got {b}")
     alpha = check_positive(concentration, "concentration")
-    if reward not in ("uniform", "sparse"):
-        raise ValueError(f"reward must be 'uniform' or 'sparse', got {reward!r}")
+    check_choice(reward, "reward", ("uniform", "sparse"))
     if stage_dependent and horizon is None:
         raise ValueError("stage_dependent=True needs a horizon")
     if communicating and stage_dependent:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .._validation import check_int, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..models.tabular import TabularMDP
 
 __all__ = ["gridworld", "grid_cells", "GRID_ACTIONS"]
@@ -112,8 +112,7 @@ def gridworld(n_rows: int = 4, n_cols: int = 4, *, slip: float = 0.1,
     r_goal = check_positive(goal_reward, "goal_reward", allow_zero=True)
     if r_goal > 1:
         raise ValueError(f"goal_reward must be in [0, 1], got {r_goal}")
-    if goal_mode not in ("absorbing", "reset"):
-        raise ValueError(f"goal_mode must be 'absorbing' or 'reset', got {goal_mode!r}")
+    check_choice(goal_mode, "goal_mode", ("absorbing", "reset"))
     cells = grid_cells(n_rows, n_cols, walls)
     if len(cells) < 2:
         raise ValueError(f"walls leave {len(cells)} free cell(s); a gridworld needs at least 2")

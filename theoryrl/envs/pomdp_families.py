@@ -1,4 +1,4 @@
-r"""Finite joint model classes of multi-task POMDPs, as data (docs/theory/umt_psr.md).
+r"""Finite joint model classes of multi-task POMDPs, as data (spec ``umt_psr.md`` §3.3, §3.6).
 
 A :class:`SharedSpecificClass` holds single-task candidate models indexed by
 a *shared* part ``t`` (``m_T`` values) and a *task-specific* part ``e``
@@ -12,11 +12,11 @@ a *shared* part ``t`` (``m_T`` values) and a *task-specific* part ``e``
 and the single-task class of an independent learner is
 :math:`\Theta_s = \{\theta_{t, e}\}`, :math:`|\Theta_s| = m_T m_E`.
 It covers the paper's "common latent transition kernel" and "perturbed
-models" examples (the paper's examples 1–2) and, with ``t`` = a tuple of core
+models" examples (§5.3, examples 1–2) and, with ``t`` = a tuple of core
 models and ``e`` = a mixture weight, its "linear combination of core tasks"
 (Example 3) [V that the examples exist; R/D for these finite versions].
 
-Bracketing numbers [D]: every model of a finite class is its own
+Bracketing numbers [D, spec §1.5]: every model of a finite class is its own
 zero-width bracket :math:`[P_\theta, P_\theta]`, so
 :math:`N_\eta(\Theta_u) \le |\Theta_u|` for every :math:`\eta \ge 0`.
 """
@@ -24,12 +24,12 @@ zero-width bracket :math:`[P_\theta, P_\theta]`, so
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_rng
-from ..models.pomdp import POMDP, max_tv, maxsum, policy_tensor, reward_tensor
+from .._validation import as_float_array, check_rng
+from ..models.pomdp import POMDP, policy_tensor, reward_tensor
+from ..models.shared_specific import SharedSpecificClass
 
 __all__ = [
     "SharedSpecificClass", "control_family", "core_mixture_family",
@@ -37,7 +37,7 @@ __all__ = [
     "shared_transition_family", "two_state_grid",
 ]
 
-# default instance of docs/theory/umt_psr.md [D]
+# §3.6 default instance [D]
 E_EASY = np.array([
     [[.8, .1, .1], [.1, .1, .8]],
     [[.1, .8, .1], [.1, .1, .8]],
@@ -53,142 +53,6 @@ E_HARD = np.array([
 MU = np.array([0.8, 0.2])
 
 
-class SharedSpecificClass:
-    r"""Finite joint class with a shared part and task-specific parts.
-
-    Parameters
-    ----------
-    P : array_like, shape (m_T, m_E, F)
-        Flat trajectory tensors ``P[t, e]`` of the single-task models
-        (``F = (O A)^H``; each sums to 1 over observations for every action
-        sequence).
-    N : int
-        Number of tasks.
-    O, A, H : int
-        Observation and action counts and horizon.
-    name : str
-        Label used in reports.
-    models : list of list of POMDP, optional
-        The POMDPs behind ``P`` (for likelihood kernels and PSR quantities).
-    """
-
-    def __init__(self, P, N: int, O: int, A: int, H: int, name: str = "class",
-                 models: list | None = None) -> None:
-        self.O = check_int(O, "O", low=1)
-        self.A = check_int(A, "A", low=1)
-        self.H = check_int(H, "H", low=1)
-        self.N = check_int(N, "N", low=1)
-        P = as_float_array(P, "P")
-        F = (self.O * self.A) ** self.H
-        if P.ndim != 3 or P.shape[2] != F:
-            raise ValueError(f"P must have shape (m_T, m_E, {F}), got {P.shape}")
-        if (P < 0).any():
-            i = tuple(int(j) for j in np.argwhere(P < 0)[0])
-            raise ValueError(f"P[{i[0]}, {i[1]}] is not a trajectory law (entry {i[2]} "
-                             f"negative: {P[i]:.3g})")
-        sums = P.reshape(P.shape[:2] + (self.O, self.A) * self.H)
-        sums = sums.sum(axis=tuple(2 + 2 * h for h in range(self.H)))  # over o_1..o_H
-        sums = sums.reshape(P.shape[0], P.shape[1], -1)  # one entry per action sequence
-        bad = np.abs(sums - 1.0) > 1e-9
-        if bad.any():
-            i = tuple(int(j) for j in np.argwhere(bad)[0])
-            raise ValueError(f"P[{i[0]}, {i[1]}] is not a trajectory law (sum over "
-                             f"observations {sums[i]:.12g} for action sequence {i[2]})")
-        self.P = P
-        self.P.setflags(write=False)
-        self.m_T, self.m_E = P.shape[0], P.shape[1]
-        self.M = self.m_T * self.m_E
-        self.name = name
-        self.models = models
-        with np.errstate(divide="ignore"):
-            self.logP = np.log(P.reshape(self.M, F))
-        self.logP.setflags(write=False)
-        self._dmax: np.ndarray | None = None
-        self._explore: dict[tuple[int, int], np.ndarray] = {}
-
-    # -------------------------------------------------------- sizes/brackets
-    @property
-    def F(self) -> int:
-        """Number of full trajectories ``(O A)^H``."""
-        return (self.O * self.A) ** self.H
-
-    @property
-    def size(self) -> int:
-        r""":math:`|\Theta_u| = m_T m_E^N` (exact Python int)."""
-        return self.m_T * self.m_E ** self.N
-
-    def log_size(self) -> float:
-        r""":math:`\log |\Theta_u| = \log m_T + N \log m_E`."""
-        return math.log(self.m_T) + self.N * math.log(self.m_E)
-
-    def log_bracketing_number(self, eta: float = 0.0) -> float:
-        r"""Upper bound :math:`\log N_\eta(\Theta_u) \le \log|\Theta_u|` for every ``eta >= 0``.
-
-        Finite class: zero-width brackets :math:`[P_\theta, P_\theta]` [D].
-        """
-        if not eta >= 0:
-            raise ValueError(f"eta must be >= 0, got {eta}")
-        return self.log_size()
-
-    def brackets(self, max_count: int = 10_000) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The explicit zero-width eta-brackets ``(l, u)`` of shape (N, F), one per joint model."""
-        if self.size > max_count:
-            raise ValueError(f"the class has {self.size} joint models, over max_count={max_count}")
-        out = []
-        for t in range(self.m_T):
-            for es in itertools.product(range(self.m_E), repeat=self.N):
-                lu = self.P[t, list(es)]
-                out.append((lu, lu))
-        return out
-
-    def single_task(self) -> SharedSpecificClass:
-        r"""The class :math:`\Theta_s` of one task (``N = 1``) that an independent learner uses."""
-        c = SharedSpecificClass(self.P, 1, self.O, self.A, self.H, self.name + "/single",
-                                self.models)
-        c._dmax = self._dmax
-        c._explore = self._explore
-        return c
-
-    def with_tasks(self, N: int) -> SharedSpecificClass:
-        """The same single-task models, joint over ``N`` tasks (caches shared)."""
-        c = SharedSpecificClass(self.P, N, self.O, self.A, self.H, self.name, self.models)
-        c._dmax = self._dmax
-        c._explore = self._explore
-        return c
-
-    def flat(self, t: int, e: int) -> int:
-        """Flat single-model index ``m = t * m_E + e``."""
-        return t * self.m_E + e
-
-    # ------------------------------------------------------- planning caches
-    def dmax(self) -> np.ndarray:
-        r""":math:`D[m, m'] = \max_\pi \mathrm{TV}^\pi(\theta_m, \theta_{m'})`, shape (M, M), exact.
-
-        Batched max-sum over :math:`\frac12|P_m - P_{m'}|` [D].
-        """
-        if self._dmax is None:
-            Pf = self.P.reshape(self.M, self.F)
-            D = np.zeros((self.M, self.M))
-            for i in range(self.M):
-                D[i] = max_tv(Pf[i][None], Pf, self.O, self.A, self.H).value
-            D.setflags(write=False)
-            self._dmax = D
-        return self._dmax
-
-    def tv_policy(self, m: int, m2: int) -> np.ndarray:
-        r"""Flat policy tensor maximising :math:`\mathrm{TV}^\pi(\theta_m,\theta_{m'})`, cached."""
-        key = (min(m, m2), max(m, m2))
-        if key not in self._explore:
-            Pf = self.P.reshape(self.M, self.F)
-            plan = max_tv(Pf[key[0]], Pf[key[1]], self.O, self.A, self.H)
-            self._explore[key] = plan.tensor().ravel()
-        return self._explore[key]
-
-    def optimal(self, m: int, R: np.ndarray):
-        """Optimal plan of single model ``m`` for flat reward ``R`` (F,)."""
-        return maxsum(self.P.reshape(self.M, self.F)[m] * R, self.O, self.A, self.H)
-
-
 # -------------------------------------------------------------- constructors
 def _class_from_models(models: list[list[POMDP]], N: int, name: str) -> SharedSpecificClass:
     m0 = models[0][0]
@@ -199,7 +63,7 @@ def _class_from_models(models: list[list[POMDP]], N: int, name: str) -> SharedSp
 def two_state_grid(values) -> np.ndarray:
     r"""Transition grid ``T[a] = [[1-p_a, p_a], [q_a, 1-q_a]]``, ``(p_0,q_0,p_1,q_1)`` in values^4.
 
-    Returns shape ``(len(values)^4, 2, 2, 2)`` [D].
+    Returns shape ``(len(values)^4, 2, 2, 2)`` (spec §3.6) [D].
     """
     vals = [float(v) for v in values]
     out = []
@@ -210,7 +74,7 @@ def two_state_grid(values) -> np.ndarray:
 
 def shared_transition_family(N: int = 4, H: int = 3, T_grid=None, emissions=None,
                              mu=None, name: str = "shared_hard") -> SharedSpecificClass:
-    r"""Multi-task POMDPs with a common latent transition kernel [D].
+    r"""Multi-task POMDPs with a common latent transition kernel (spec §3.6) [D].
 
     Default: ``S = 2, O = 3, A = 2``, ``mu = (0.8, 0.2)``, ``T`` from the grid
     ``{0.2, 0.35}^4`` (``m_T = 16``: the *shared* part is statistically hard) and
@@ -225,7 +89,7 @@ def shared_transition_family(N: int = 4, H: int = 3, T_grid=None, emissions=None
 
 
 def control_family(N: int = 4, H: int = 3) -> SharedSpecificClass:
-    r"""Control family where sharing does not help (check C6) [D].
+    r"""Control family where sharing does not help (spec §3.6, check C6) [D].
 
     The shared transitions are easy to tell apart (grid ``{0.1, 0.6}^4``) and
     the task-specific emissions are hard (4 similar matrices): every task must
@@ -237,7 +101,7 @@ def control_family(N: int = 4, H: int = 3) -> SharedSpecificClass:
 
 
 def near_duplicate_family(N: int = 4, H: int = 3, delta_e: float = 0.03) -> SharedSpecificClass:
-    r"""The default instance plus a near-duplicate of every emission (``m_E = 8``, check C7) [D].
+    r"""§3.6 instance plus a near-duplicate of every emission (``m_E = 8``) (check C7) [D].
 
     The duplicate of ``E_i`` moves ``delta_e`` of mass in every row from the
     largest entry to the next one (cyclically): models that are almost never
@@ -258,7 +122,7 @@ def near_duplicate_family(N: int = 4, H: int = 3, delta_e: float = 0.03) -> Shar
 
 def core_mixture_family(cores: list[POMDP], m: int, weights, N: int,
                         name: str = "core_mixture") -> SharedSpecificClass:
-    r"""Tasks as mixtures of ``m`` core tasks (the paper's Example 3) [R/D].
+    r"""Tasks as mixtures of ``m`` core tasks (paper's Example 3, spec §3.3 family 2) [R/D].
 
     Shared part: a tuple ``(c_1..c_m)`` of core models from ``cores``
     (``|C|^m`` values); task part: a weight vector from the finite simplex grid
@@ -281,7 +145,7 @@ def core_mixture_family(cores: list[POMDP], m: int, weights, N: int,
 
 # ------------------------------------------------------------- instances
 def sample_truth(cls: SharedSpecificClass, rng: np.random.Generator) -> tuple[int, np.ndarray]:
-    """A true joint model: ``t* ~ U{m_T}``, ``e*_n ~ U{m_E}`` i.i.d."""
+    """A true joint model: ``t* ~ U{m_T}``, ``e*_n ~ U{m_E}`` i.i.d. (spec §3.6)."""
     rng = check_rng(rng)
     t = int(rng.integers(cls.m_T))
     e = rng.integers(cls.m_E, size=cls.N).astype(np.int64)
@@ -292,7 +156,7 @@ def random_task_rewards(N: int, O: int, A: int, H: int,
                         rng: np.random.Generator) -> np.ndarray:
     r"""Known task rewards :math:`R_n(\tau) = \frac1H \sum_h r_{n,h}(o_h)`, :math:`r \sim U[0,1]`.
 
-    Returns flat tensors of shape (N, F) [D].
+    Returns flat tensors of shape (N, F) (spec §3.6) [D].
     """
     rng = check_rng(rng)
     r = rng.random((N, H, O))

@@ -57,7 +57,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_positive, check_rng
+from .._validation import as_float_array, check_choice, check_int, check_positive, check_rng
 from ._martingale_td_kernels import _ergodic_td, _online_td, _td_statistics
 
 __all__ = [
@@ -118,8 +118,7 @@ def discretization_order_expected() -> float:
 # ---------------------------------------------------------------------------
 
 def _check_discount(discount: str) -> str:
-    if discount not in _DISCOUNTS:
-        raise ValueError(f"discount must be one of {_DISCOUNTS}, got {discount!r}")
+    check_choice(discount, "discount", _DISCOUNTS)
     return discount
 
 
@@ -152,14 +151,13 @@ def step_sizes(alpha0: float, n: int, schedule: str = "episodes") -> np.ndarray:
     :math:`\alpha_t=\alpha_0/\max\{1,\log t\}` (``"log"``, PG ergodic [S]) or constant."""
     alpha0 = check_positive(alpha0, "alpha0")
     n = check_int(n, "n", 1)
+    check_choice(schedule, "schedule", ("episodes", "log", "constant"))
     j = np.arange(1, n + 1, dtype=float)
     if schedule == "episodes":
         return alpha0 * j ** -0.51
     if schedule == "log":
         return alpha0 / np.maximum(1.0, np.log(j))
-    if schedule == "constant":
-        return np.full(n, alpha0)
-    raise ValueError(f"schedule must be 'episodes', 'log' or 'constant', got {schedule!r}")
+    return np.full(n, alpha0)
 
 
 # ---------------------------------------------------------------------------
@@ -857,8 +855,7 @@ def gtd_sa(model, features: Callable, *, K: int, lam: float = 0.0, A: str = "inv
     iterations, batch, alpha0, rng, theta = _sa_setup(model, features, theta0, iterations,
                                                       batch, alpha0, rng)
     ratio = check_positive(ratio, "ratio")
-    if A not in ("identity", "inv_gram"):
-        raise ValueError(f"A must be 'identity' or 'inv_gram', got {A!r}")
+    check_choice(A, "A", ("identity", "inv_gram"))
     K = check_int(K, "K", 1)
     alphas = step_sizes(alpha0, iterations)
     w = np.zeros(theta.size)
@@ -968,8 +965,7 @@ def td_lambda_nonlinear(model, approx: Approximator, theta0, *, K: int, lam: flo
     """
     lam = _check_lam(lam)
     discount = _check_discount(discount)
-    if method not in ("td", "ml"):
-        raise ValueError(f"method must be 'td' or 'ml', got {method!r}")
+    check_choice(method, "method", ("td", "ml"))
     iterations = check_int(iterations, "iterations", 1)
     batch = check_int(batch, "batch", 1)
     K = check_int(K, "K", 1)

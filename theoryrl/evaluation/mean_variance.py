@@ -1,71 +1,8 @@
-r"""Mean-variance portfolio learners behind PG's Tables 1-2 (Jia & Zhou, JMLR 23(275)).
+r"""Out-of-sample evaluation of mean-variance policies, and PG's result tables
+(Jia & Zhou, JMLR 23(275), Section 5.1).
 
-Two actor-critic learners for the exploratory mean-variance problem of Wang &
-Zhou (2020) ("WZ"), in PG Section 5.1's setting (spec Section 4.2 [S]):
-wealth :math:`dx=u(\mu\,dt+\sigma\,dW)` (risk-free rate 0, dollar amount
-:math:`u` in the stock), :math:`x_0=1`, target :math:`z=1.4`, :math:`T=1`,
-:math:`\Delta t=1/252`, temperature :math:`\lambda=0.1`, all parameters
-(the multiplier :math:`w` included) initialised at 0, learning rates
-:math:`\alpha\,j^{-0.51}` over iterations :math:`j` [S], training data a
-20-year simulated return series from which every iteration draws 128 one-year
-windows [S]. The Lagrange multiplier is updated every ``w_every=10``
-iterations (PG's batch :math:`m=10` [S]) by
-:math:`w\leftarrow w-\alpha_w(\bar x_T-z)`, :math:`\bar x_T` the mean terminal
-wealth of the windows played since the previous update, with a *constant*
-:math:`\alpha_w=0.05` as in WZ's Algorithm 1 [R] (the spec's "same decay" is
-read as applying to :math:`\alpha_\theta,\alpha_\phi` only;
-``MVSetting(w_decay=0.51)`` gives the other reading).
-
-Both work in WZ's cost form: minimise
-:math:`E[(x_T-w)^2+\lambda\int_0^T\!\int\pi\log\pi\,du\,dt]-(w-z)^2`, whose
-optimum over :math:`w` is the pre-committed mean-variance policy with
-:math:`E x_T=z`. WZ's solution [S of WZ, restated in the spec]:
-:math:`\pi^*=N\big(-\frac{\mu}{\sigma^2}(x-w),\ \frac{\lambda}{2\sigma^2}e^{\rho^2(T-t)}\big)`,
-:math:`\rho=\mu/\sigma`, :math:`w^*=(ze^{\rho^2T}-x_0)/(e^{\rho^2T}-1)`
-(:func:`oracle_policy`).
-
-* :func:`emv_wang_zhou` -- WZ's EMV algorithm (PG Table 1): policy evaluation
-  *and* the actor update by gradient descent on the mean-square TD error
-  :math:`C=\frac12\sum_k(\dot V_k-\lambda H_k)^2\Delta t`,
-  :math:`\dot V_k=(V_{k+1}-V_k)/\Delta t` (PG footnote 8 [S]: WZ used MSTDE).
-  Parametrisation: WZ's published EMV one [R] (the spec could not decode it
-  from PG): :math:`V^\theta=(x-w)^2e^{-\theta_3(T-t)}+\theta_2t^2+\theta_1t+\theta_0`,
-  :math:`\theta_3=2\phi_2`, :math:`\theta_0` pinned by :math:`V(T,x)=(x-w)^2-(w-z)^2`;
-  :math:`\pi^\phi=N\big(-s\sqrt{2\phi_2/(\lambda\pi)}\,e^{(2\phi_1-1)/2}(x-w),\
-  \tfrac1{2\pi}e^{2\phi_2(T-t)+2\phi_1-1}\big)`, entropy :math:`\phi_1+\phi_2(T-t)`.
-  At WZ's optimum :math:`2\phi_2=\rho^2`, so the published coefficient
-  (:math:`s=1`) is :math:`|\rho|/\sigma\ge0`: with :math:`\mu<0` the target
-  could then only be met by :math:`w<x_0` (a short position that grows with
-  :math:`|x-w|`), whose terminal variance is :math:`e^{2\rho^2T}` times the
-  optimum's. We set :math:`s` to the sign of the training series' sample
-  mean return (data, not the truth) [D]; :math:`\phi_2` is kept
-  :math:`\ge0` (square root) [D]. Observed behaviour [N]: the MSTDE
-  gradient sees :math:`\phi_1` only through :math:`\theta_1-\lambda\phi_1`, so
-  :math:`\phi_1` stays near 0 (WZ's optimum:
-  :math:`\frac12\log(\pi\lambda/\sigma^2)+\frac12`) and :math:`\phi_2` alone
-  carries the coefficient; the :math:`\phi_2`-gradient has a bias of order
-  :math:`(x-w)^2` per step (product of two :math:`O(\Delta t^{-1/2})` noises
-  [R]) that pushes :math:`\phi_2` up, and where :math:`w` must travel far
-  (small :math:`|\rho|`, :math:`\mu=0`) the run diverges within
-  :math:`2\cdot10^4` iterations (``MVFit.diverged``).
-* :func:`pg_offline_ac` -- PG's offline actor-critic (Algorithm 4 [S skeleton];
-  PG Table 2): critic TD(0), i.e. the martingale orthogonality condition with
-  test function :math:`\xi=\partial_\theta V^\theta` [S]; actor the policy
-  gradient of PG Theorem 2 (score times the martingale increment, plus the
-  regulariser's own derivative) [R form]. Parametrisation [R]:
-  :math:`V^\theta=(x-w)^2e^{-\theta_3(T-t)}+\theta_2(t^2-T^2)+\theta_1(t-T)-(w-z)^2`,
-  :math:`\pi^\phi=N(-\phi_1(x-w),\,e^{\phi_2+\phi_3(T-t)})` -- WZ's family with
-  :math:`\theta_3` and the mean coefficient free (sign included); at WZ's
-  optimum :math:`\phi_1=\mu/\sigma^2`, :math:`\phi_3=\theta_3=\rho^2`,
-  :math:`\phi_2=\log(\lambda/2\sigma^2)`.
-
-Neither learner gets near the oracle's coefficient :math:`\mu/\sigma^2` in
-:math:`2\cdot10^4` iterations where :math:`|\rho|` is large (the gradient in
-the coefficient shrinks like :math:`(x_0-w)^2e^{-2c\mu T}`); PG's tables show
-the same: within the family :math:`u=-c(x-w)` with :math:`Ex_T=z` the
-Sharpe ratio is :math:`(e^{c\mu T}-1)/\sqrt{e^{c^2\sigma^2T}-1}` (continuous
-time), and PG's 7.35-8.15 at :math:`(\pm0.5, 0.1)` means :math:`|c|\approx1.5`-1.9,
-where the oracle's :math:`c=50` gives a Sharpe ratio of order :math:`10^{11}`.
+The learners are in :mod:`theoryrl.agents.mean_variance`; independent runs in
+PG's table format in :mod:`theoryrl.experiment.mean_variance`.
 
 Out of sample (:func:`evaluate_policy`) [R]: the learned policy's *mean*
 :math:`u=-c(x-w)` (deterministic, actions held over :math:`\Delta t`) on fresh
@@ -74,10 +11,9 @@ of terminal wealth. PG's near-zero variances at :math:`|\rho|=5` rule out
 evaluating the exploratory policy. Returns are exact GBM daily returns
 :math:`e^{(\mu-\sigma^2/2)\Delta t+\sigma\sqrt{\Delta t}Z}-1` [D].
 
-Compiled loops in ``_mean_variance_kernels``. Randomness [D]: three
-children of ``numpy.random.SeedSequence(seed)`` give the training series,
-the window starts and the action normals, each from its own generator and
-drawn in chunks of iterations, so a seed fixes the run whatever ``chunk`` is.
+PG's Tables 1-2 are data files (``data/pg_table1.csv``, ``data/pg_table2.csv``):
+one row per scenario ``(mu, sigma)``, each statistic followed by its SD over
+PG's 100 runs [S]; they load as ``{(mu, sigma): ((mean, sd), (var, sd), (sharpe, sd))}``.
 
 References
 ----------
@@ -90,482 +26,51 @@ References
 
 from __future__ import annotations
 
+import csv
 import math
-from dataclasses import dataclass, field
+from importlib import resources
 
 import numpy as np
 
-from .._validation import check_int, check_positive, check_real, check_rng
-from ._mean_variance_kernels import _pg_offline, _terminal_wealth, _wz_emv
+from .._validation import check_choice, check_int, check_real
+from ..agents.mean_variance import MVFit, MVSetting, check_market, check_setting, simulate_returns
+from ._mean_variance_kernels import _terminal_wealth
 
-__all__ = [
-    "MVSetting",
-    "MVFit",
-    "MVStats",
-    "simulate_returns",
-    "emv_wang_zhou",
-    "pg_offline_ac",
-    "oracle_policy",
-    "evaluate_policy",
-    "replicate",
-    "PG_TABLE1",
-    "PG_TABLE2",
-    "PG_GRID",
-]
+__all__ = ["PG_GRID", "PG_TABLE1", "PG_TABLE2", "evaluate_policy", "load_pg_table"]
 
 
-# ---------------------------------------------------------------------------
-# PG's numbers (spec Appendix A [S]): (mu, sigma) -> ((mean, sd), (var, sd), (sharpe, sd))
-# ---------------------------------------------------------------------------
+def load_pg_table(name: str) -> dict:
+    """One of PG's result tables, ``"pg_table1"`` (Wang & Zhou's algorithm as run by PG)
+    or ``"pg_table2"`` (PG's offline Algorithm 4), 100 runs each [S].
 
-def _table(rows: str) -> dict:
+    Parameters
+    ----------
+    name : {"pg_table1", "pg_table2"}
+
+    Returns
+    -------
+    dict
+        ``(mu, sigma) -> ((mean, sd), (var, sd), (sharpe, sd))`` of terminal wealth.
+    """
+    check_choice(name, "name", ("pg_table1", "pg_table2"))
+    text = resources.files(__package__).joinpath("data", f"{name}.csv").read_text()
     out = {}
-    for line in rows.strip().splitlines():
-        v = [float(a) for a in line.split()]
-        out[(v[0], v[1])] = ((v[2], v[3]), (v[4], v[5]), (v[6], v[7]))
+    for row in csv.DictReader(text.splitlines()):
+        v = {k: float(x) for k, x in row.items()}
+        out[(v["mu"], v["sigma"])] = ((v["mean"], v["mean_sd"]), (v["var"], v["var_sd"]),
+                                      (v["sharpe"], v["sharpe_sd"]))
     return out
 
 
-PG_TABLE1 = _table("""
--0.5 .1 1.40 .015 0 .00033 6.69 .096
--0.3 .1 1.40 .027 .01 .002 3.59 .064
--0.1 .1 1.40 .11 .11 .059 1.25 .02
-0 .1 1.04 .028 .06 .057 0.20 9.2e-5
-0.1 .1 1.45 .29 .43 .55 0.81 .0057
-0.3 .1 1.41 .033 .02 .0032 3.06 .046
-0.5 .1 1.40 .017 0 .00044 6.00 .087
--0.5 .2 1.40 .03 .01 .0031 3.38 .15
--0.3 .2 1.41 .067 .05 .022 1.81 .074
--0.1 .2 1.44 .3 .74 1.3 0.61 .0041
-0 .2 1.04 .032 .27 .27 0.10 6.3e-5
-0.1 .2 1.25 .076 .43 .23 0.40 .0014
-0.3 .2 1.42 .089 .08 .04 1.54 .055
-0.5 .2 1.41 .034 .02 .004 3.03 .13
--0.5 .3 1.40 .057 .03 .016 2.25 .16
--0.3 .3 1.41 .14 .13 .12 1.20 .057
--0.1 .3 1.32 .12 .71 .43 0.41 .0023
-0 .3 1.04 .031 .55 .58 0.07 3e-5
-0.1 .3 1.19 .11 .67 .49 0.27 .0011
-0.3 .3 1.44 .14 .22 .21 1.00 .018
-0.5 .3 1.41 .055 .04 .016 2.01 .13
--0.5 .4 1.41 .079 .07 .041 1.67 .13
--0.3 .4 1.43 .15 .28 .23 0.86 .011
--0.1 .4 1.28 .12 1.04 .76 0.30 .0016
-0 .4 1.04 .028 .85 .89 0.05 2.3e-5
-0.1 .4 1.17 .1 .93 .82 0.20 .00069
-0.3 .4 1.46 .17 .44 .43 0.74 .012
-0.5 .4 1.42 .082 .09 .046 1.44 .058
-""")
+PG_TABLE1 = load_pg_table("pg_table1")
 """PG Table 1 (Wang & Zhou's algorithm as run by PG), 100 runs [S]."""
 
-PG_TABLE2 = _table("""
--0.5 .1 1.40 .012 0 .00011 8.15 .06
--0.3 .1 1.40 .023 .01 .00084 4.37 .029
--0.1 .1 1.41 .08 .09 .037 1.37 .0073
-0 .1 1.13 .14 .91 .49 0.12 .16
-0.1 .1 1.51 .27 .47 .72 0.84 .0023
-0.3 .1 1.41 .028 .01 .0015 3.71 .025
-0.5 .1 1.40 .014 0 .00016 7.35 .055
--0.5 .2 1.40 .025 .01 .001 3.98 .047
--0.3 .2 1.40 .049 .04 .0088 2.10 .017
--0.1 .2 1.53 .27 .93 1 0.62 .0012
-0 .2 1.06 .15 2.51 1.6 0.04 .094
-0.1 .2 1.44 .37 2.02 1.5 0.35 .21
-0.3 .2 1.42 .065 .06 .018 1.78 .012
-0.5 .2 1.41 .029 .01 .0015 3.58 .041
--0.5 .3 1.40 .04 .03 .0047 2.54 .026
--0.3 .3 1.41 .088 .10 .049 1.32 .007
--0.1 .3 1.43 .33 1.79 1.9 0.37 .18
-0 .3 1.03 .12 3.46 2.3 0.02 .064
-0.1 .3 1.26 .36 2.78 2.3 0.18 .2
-0.3 .3 1.44 .13 .17 .14 1.12 .012
-0.5 .3 1.41 .048 .03 .0076 2.28 .02
--0.5 .4 1.41 .061 .05 .017 1.80 .01
--0.3 .4 1.43 .15 .24 .23 0.93 .014
--0.1 .4 1.31 .44 3.13 4.8 0.25 .17
-0 .4 1.02 .096 3.77 2.7 0.01 .049
-0.1 .4 1.14 .36 3.60 2.8 0.10 .18
-0.3 .4 1.53 .34 .74 1.3 0.73 .0024
-0.5 .4 1.42 .076 .07 .032 1.60 .014
-""")
+PG_TABLE2 = load_pg_table("pg_table2")
 """PG Table 2 (PG's offline Algorithm 4), 100 runs; parentheses read in order [S]."""
 
 PG_GRID = tuple(sorted(PG_TABLE2))
 """The 28 (mu, sigma) scenarios of PG Section 5.1 [S]."""
 
-
-# ---------------------------------------------------------------------------
-# setting, data
-# ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class MVSetting:
-    """PG Section 5.1's fixed quantities (spec Section 4.2 [S] unless tagged).
-
-    Attributes
-    ----------
-    x0, z, T, dt : float
-        Initial wealth 1, target 1.4, horizon 1, step 1/252 [S]; ``T / dt``
-        must be an integer ``K`` (steps per episode).
-    gamma : float
-        Temperature :math:`\\lambda = 0.1` [S].
-    years : int
-        Length of the training return series, 20 years of ``K`` steps [S].
-    batch : int
-        One-year windows per iteration, 128 [S].
-    w_every : int
-        Iterations between multiplier updates, 10 [S: PG's batch ``m``; R: per iteration].
-    decay : float
-        ``alpha_j = alpha_0 j^{-decay}`` for critic and actor, 0.51 [S].
-    w_decay : float
-        The same for ``alpha_w`` (``j`` the update index); 0, constant as in
-        WZ's Algorithm 1 [R].
-    """
-
-    x0: float = 1.0
-    z: float = 1.4
-    T: float = 1.0
-    dt: float = 1 / 252
-    gamma: float = 0.1
-    years: int = 20
-    batch: int = 128
-    w_every: int = 10
-    decay: float = 0.51
-    w_decay: float = 0.0
-
-    def __post_init__(self) -> None:
-        check_real(self.x0, "x0")
-        check_real(self.z, "z")
-        check_positive(self.T, "T")
-        check_positive(self.dt, "dt")
-        check_positive(self.gamma, "gamma")
-        check_positive(self.decay, "decay", allow_zero=True)
-        check_positive(self.w_decay, "w_decay", allow_zero=True)
-        check_int(self.years, "years", 1)
-        check_int(self.batch, "batch", 1)
-        check_int(self.w_every, "w_every", 1)
-        K = self.T / self.dt
-        if K < 1.0 - 1e-9:
-            raise ValueError(f"dt must be at most T ({self.T}), got {self.dt}")
-        if abs(K - round(K)) > 1e-6 * K:
-            raise ValueError(f"T / dt must be an integer, got T={self.T}, dt={self.dt} "
-                             f"(ratio {K:.9g})")
-
-    @property
-    def K(self) -> int:
-        """Steps per episode, ``round(T / dt)``."""
-        return int(round(self.T / self.dt))
-
-
-def _check_setting(setting) -> MVSetting:
-    if setting is None:
-        return MVSetting()
-    if not isinstance(setting, MVSetting):
-        raise TypeError(f"setting must be an MVSetting or None, got {type(setting).__name__}")
-    return setting
-
-
-def _check_market(mu, sigma) -> tuple[float, float]:
-    return check_real(mu, "mu"), check_positive(sigma, "sigma")
-
-
-def simulate_returns(mu: float, sigma: float, shape: int | tuple[int, ...], dt: float,
-                     rng: np.random.Generator) -> np.ndarray:
-    r"""Exact GBM simple returns over steps of length ``dt`` [D].
-
-    .. math::
-
-        R = \exp\big((\mu-\tfrac12\sigma^2)\Delta t+\sigma\sqrt{\Delta t}\,Z\big)-1,
-        \qquad Z\sim N(0,1)\ \text{i.i.d.}
-
-    Parameters
-    ----------
-    mu : float
-        Drift (annual, risk-free rate 0).
-    sigma : float
-        Volatility, > 0.
-    shape : int or tuple of int
-        Shape of the output; every entry >= 0.
-    dt : float
-        Step length, > 0.
-    rng : numpy.random.Generator
-        Source of the normals ``Z``.
-
-    Returns
-    -------
-    ndarray, shape ``shape``
-        Simple returns, each > -1.
-
-    Examples
-    --------
-    >>> simulate_returns(0.1, 0.2, (2, 3), 1 / 252, np.random.default_rng(0)).shape
-    (2, 3)
-    """
-    mu, sigma = _check_market(mu, sigma)
-    dt = check_positive(dt, "dt")
-    rng = check_rng(rng)
-    dims = (shape,) if not isinstance(shape, tuple) else shape
-    shape = tuple(check_int(n, "shape", 0) for n in dims)
-    Zs = rng.standard_normal(shape)
-    return np.expm1((mu - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * Zs)
-
-
-def oracle_policy(mu: float, sigma: float, setting: MVSetting | None = None
-                  ) -> tuple[float, float]:
-    r"""WZ's optimal mean policy ``(c, w)``, :math:`u = -c\,(x - w)` [S of WZ].
-
-    .. math::
-
-        c = \frac{\mu}{\sigma^2}, \qquad
-        w = \frac{z e^{\rho^2 T} - x_0}{e^{\rho^2 T} - 1}, \qquad \rho = \mu/\sigma,
-
-    the mean of WZ's optimal exploratory policy (it does not depend on the
-    temperature). At :math:`\mu=0` no policy moves :math:`E x_T` and we return
-    ``(0, z)``; for :math:`\rho^2T>700` the limit :math:`w=z`.
-
-    Parameters
-    ----------
-    mu : float
-        Drift.
-    sigma : float
-        Volatility, > 0.
-    setting : MVSetting, optional
-        ``x0``, ``z``, ``T`` (default PG's).
-
-    Returns
-    -------
-    (float, float)
-        The coefficient ``c`` and the multiplier ``w``.
-
-    Examples
-    --------
-    >>> c, w = oracle_policy(0.5, 0.1)
-    >>> round(c, 6), round(w, 6)
-    (50.0, 1.4)
-    """
-    mu, sigma = _check_market(mu, sigma)
-    s = _check_setting(setting)
-    rho2T = (mu / sigma) ** 2 * s.T
-    if rho2T == 0.0:
-        return 0.0, s.z
-    if rho2T > 700:
-        return mu / sigma ** 2, s.z
-    return mu / sigma ** 2, (s.z * math.exp(rho2T) - s.x0) / math.expm1(rho2T)
-
-
-# ---------------------------------------------------------------------------
-# learners
-# ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class MVFit:
-    """A learned mean-variance policy.
-
-    Attributes
-    ----------
-    algorithm : str
-        ``"emv_wang_zhou"`` or ``"pg_offline_ac"``.
-    mu, sigma : float
-        The market it was trained on.
-    theta, phi : ndarray
-        Final critic and actor parameters (layouts in the learners' docstrings).
-    w : float
-        Final Lagrange multiplier.
-    coef : float
-        Mean coefficient: the policy's mean is ``u = -coef (x - w)``.
-    xT_mean : ndarray (iterations,)
-        Average training terminal wealth at each iteration (NaN after a divergence).
-    w_path : ndarray (iterations,)
-        Multiplier after each iteration.
-    diverged : bool
-        A parameter became non-finite (training stopped at that chunk).
-    meta : dict
-        Learning rates, iterations, seed, setting (and WZ's data sign).
-    """
-
-    algorithm: str
-    mu: float
-    sigma: float
-    theta: np.ndarray
-    phi: np.ndarray
-    w: float
-    coef: float
-    xT_mean: np.ndarray
-    w_path: np.ndarray
-    diverged: bool = False
-    meta: dict = field(default_factory=dict)
-
-
-def _lr(alpha0: float, j0: int, n: int, decay: float) -> np.ndarray:
-    return alpha0 * np.arange(j0 + 1, j0 + n + 1, dtype=float) ** (-decay)
-
-
-def _train(kind, mu, sigma, iterations, lr_theta, lr_phi, lr_w, setting, seed,
-           chunk) -> MVFit:
-    mu, sigma = _check_market(mu, sigma)
-    s = _check_setting(setting)
-    iterations = check_int(iterations, "iterations", 1)
-    lr_theta = check_positive(lr_theta, "lr_theta", allow_zero=True)
-    lr_phi = check_positive(lr_phi, "lr_phi", allow_zero=True)
-    lr_w = check_positive(lr_w, "lr_w", allow_zero=True)
-    seed = check_int(seed, "seed", 0)
-    chunk = check_int(chunk, "chunk", 1)
-    K, m = s.K, s.batch
-    n_days = s.years * K
-    n_windows = n_days - K + 1
-    ss_data, ss_starts, ss_normals = np.random.SeedSequence(seed).spawn(3)
-    R = simulate_returns(mu, sigma, n_days, s.dt, np.random.default_rng(ss_data))
-    rng_starts = np.random.default_rng(ss_starts)
-    rng_normals = np.random.default_rng(ss_normals)
-    state = np.zeros(5)      # [w, x_T sum, count, iteration, w-update index]
-    xT = np.full(iterations, np.nan)
-    wp = np.full(iterations, np.nan)
-    if kind == "pg":
-        theta, phi, g = np.zeros(3), np.zeros(3), np.zeros(6)
-        sign = 1.0
-    else:
-        theta, phi, g = np.zeros(2), np.zeros(2), np.zeros(4)
-        sign = 1.0 if R.mean() >= 0 else -1.0
-    diverged = False
-    Zbuf = np.empty((min(chunk, iterations), m, K))
-    for j0 in range(0, iterations, chunk):
-        n = min(chunk, iterations - j0)
-        # uniforms, not Generator.integers: the bounded-integer sampler buffers
-        # 32-bit halves per call, so its stream would depend on the chunking
-        starts = np.minimum((rng_starts.random((n, m)) * n_windows).astype(np.int64),
-                            n_windows - 1)
-        Z = Zbuf[:n]
-        rng_normals.standard_normal(out=Z)
-        a_th = _lr(lr_theta, j0, n, s.decay)
-        a_ph = _lr(lr_phi, j0, n, s.decay)
-        args = (R, starts, Z, s.dt, s.T, s.gamma, s.z, s.x0, a_th, a_ph, lr_w, s.w_decay,
-                s.w_every)
-        out = (state, xT[j0:j0 + n], wp[j0:j0 + n], g)
-        if kind == "pg":
-            _pg_offline(*args, theta, phi, *out)
-        else:
-            _wz_emv(*args, sign, theta, phi, *out)
-        if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(phi))
-                and math.isfinite(state[0])):
-            diverged = True
-            break
-    w = float(state[0])
-    meta = dict(iterations=iterations, lr_theta=lr_theta, lr_phi=lr_phi, lr_w=lr_w,
-                seed=seed, setting=s)
-    if kind == "pg":
-        coef = float(phi[0])
-        name = "pg_offline_ac"
-    else:
-        coef = float(sign * math.sqrt(2 * max(phi[1], 0.0) / (s.gamma * math.pi))
-                     * math.exp(phi[0] - 0.5))
-        name = "emv_wang_zhou"
-        meta["sign"] = sign
-    return MVFit(name, mu, sigma, theta, phi, w, coef, xT, wp, diverged, meta)
-
-
-def emv_wang_zhou(mu: float, sigma: float, *, iterations: int = 20_000,
-                  lr_theta: float = 5e-4, lr_phi: float = 5e-4, lr_w: float = 0.05,
-                  setting: MVSetting | None = None, seed: int = 0,
-                  chunk: int = 64) -> MVFit:
-    r"""Wang & Zhou (2020)'s EMV actor-critic, MSTDE-based (PG Table 1's learner).
-
-    Per iteration, with :math:`\theta,\phi,w` frozen over the windows, every
-    parameter :math:`p\in\{\theta_1,\theta_2,\phi_1,\phi_2\}` does
-    :math:`p\leftarrow p-\alpha_p\,\mathrm{mean}_n\,\partial_pC` with
-    :math:`C=\frac12\sum_k(\dot V_k-\lambda(\phi_1+\phi_2(T-t_k)))^2\Delta t`
-    (WZ's Algorithm 1 [R]; PG footnote 8 [S]). ``theta = [theta_1, theta_2]``,
-    ``phi = [phi_1, phi_2]``; :math:`\theta_3=2\phi_2`. Defaults are PG's
-    settings for it (spec 2.5 [S]): :math:`\alpha_\theta=\alpha_\phi=5\cdot10^{-4}`,
-    :math:`\alpha_w=0.05`, decay :math:`j^{-0.51}`. The sign of the mean comes
-    from the training data [D] (module docstring).
-
-    Parameters
-    ----------
-    mu : float
-        Drift of the simulated stock.
-    sigma : float
-        Volatility, > 0.
-    iterations : int
-        Iterations ``N`` (PG: :math:`2\cdot10^4` [S]); each plays ``setting.batch``
-        one-year windows of the run's own ``setting.years``-year series.
-    lr_theta, lr_phi, lr_w : float
-        Initial learning rates (>= 0) of critic, actor and multiplier.
-    setting : MVSetting, optional
-        Fixed quantities (default PG's).
-    seed : int
-        Fixes the training series, the windows and the actions.
-    chunk : int
-        Iterations whose normals are drawn at once (memory only: the result
-        does not depend on it).
-
-    Returns
-    -------
-    MVFit
-        The learned mean policy ``u = -coef (x - w)`` and the training traces.
-
-    Examples
-    --------
-    >>> fit = emv_wang_zhou(0.5, 0.1, iterations=20, seed=1)
-    >>> fit.coef > 0
-    True
-    """
-    return _train("wz", mu, sigma, iterations, lr_theta, lr_phi, lr_w, setting, seed, chunk)
-
-
-def pg_offline_ac(mu: float, sigma: float, *, iterations: int = 20_000,
-                  lr_theta: float = 0.1, lr_phi: float = 0.1, lr_w: float = 0.05,
-                  setting: MVSetting | None = None, seed: int = 0,
-                  chunk: int = 64) -> MVFit:
-    r"""PG's offline actor-critic (Algorithm 4; PG Table 2's learner), TD(0) critic.
-
-    Per iteration, with :math:`\theta,\phi,w` frozen over the windows, the
-    martingale increment (cost form) is
-    :math:`\delta_k=V_{k+1}-V_k+\lambda\log\pi(a_k)\Delta t`; the critic does
-    :math:`\theta\leftarrow\theta+\alpha_\theta\,\mathrm{mean}_n
-    \sum_k\partial_\theta V_k\,\delta_k` (orthogonality with
-    :math:`\xi=\partial_\theta V^\theta` [S]) and the actor
-    :math:`\phi\leftarrow\phi-\alpha_\phi\,\mathrm{mean}_n
-    \sum_k\partial_\phi\log\pi_k\,(\delta_k+\lambda\Delta t)` (PG Theorem 2 [R form]).
-    ``theta = [theta_1, theta_2, theta_3]``, ``phi = [phi_1, phi_2, phi_3]``
-    (parametrisation [R], module docstring). Defaults are PG's (spec 2.5 [S]):
-    0.1, 0.1, 0.05, decay :math:`j^{-0.51}`.
-
-    Parameters
-    ----------
-    mu : float
-        Drift of the simulated stock.
-    sigma : float
-        Volatility, > 0.
-    iterations : int
-        Iterations ``N`` (PG: :math:`2\cdot10^4` [S]); each plays ``setting.batch``
-        one-year windows of the run's own ``setting.years``-year series.
-    lr_theta, lr_phi, lr_w : float
-        Initial learning rates (>= 0) of critic, actor and multiplier.
-    setting : MVSetting, optional
-        Fixed quantities (default PG's).
-    seed : int
-        Fixes the training series, the windows and the actions.
-    chunk : int
-        Iterations whose normals are drawn at once (memory only: the result
-        does not depend on it).
-
-    Returns
-    -------
-    MVFit
-        The learned mean policy ``u = -coef (x - w)`` and the training traces.
-
-    Examples
-    --------
-    >>> fit = pg_offline_ac(-0.5, 0.1, iterations=20, seed=1)
-    >>> fit.coef < 0
-    True
-    """
-    return _train("pg", mu, sigma, iterations, lr_theta, lr_phi, lr_w, setting, seed, chunk)
-
-
-# ---------------------------------------------------------------------------
-# evaluation
-# ---------------------------------------------------------------------------
 
 def _check_policy(policy) -> tuple[float, float]:
     if isinstance(policy, MVFit):
@@ -612,8 +117,8 @@ def evaluate_policy(policy: MVFit | tuple[float, float], mu: float, sigma: float
     (1.0, 0.0)
     """
     c, w = _check_policy(policy)
-    mu, sigma = _check_market(mu, sigma)
-    s = _check_setting(setting)
+    mu, sigma = check_market(mu, sigma)
+    s = check_setting(setting)
     n_paths = check_int(n_paths, "n_paths", 2)
     seed = check_int(seed, "seed", 0)
     R = simulate_returns(mu, sigma, (n_paths, s.K), s.dt, np.random.default_rng(seed))
@@ -627,112 +132,3 @@ def evaluate_policy(policy: MVFit | tuple[float, float], mu: float, sigma: float
     else:
         sh = math.copysign(math.inf, m - s.x0) if m != s.x0 else math.nan
     return {"mean": m, "var": v, "sharpe": sh}
-
-
-@dataclass(frozen=True)
-class MVStats:
-    """One cell of PG's tables from independent runs.
-
-    Attributes
-    ----------
-    algorithm : str
-        ``"wz"`` or ``"pg"``.
-    mu, sigma : float
-        The scenario.
-    mean, var, sharpe : (float, float)
-        Average over runs and its SD over runs (ddof 1; 0 with one run), PG's
-        "value (SD)" format; runs with a non-finite statistic are left out.
-    coef, w : (float, float)
-        The same for the learned coefficient and multiplier.
-    runs : tuple of dict
-        Per run: ``mean``, ``var``, ``sharpe``, ``coef``, ``w``, ``seed``.
-    diverged : int
-        Runs whose training diverged (not in ``runs``).
-    """
-
-    algorithm: str
-    mu: float
-    sigma: float
-    mean: tuple[float, float]
-    var: tuple[float, float]
-    sharpe: tuple[float, float]
-    coef: tuple[float, float]
-    w: tuple[float, float]
-    runs: tuple[dict, ...]
-    diverged: int
-
-
-def _one_run(algorithm, mu, sigma, iterations, n_test, seed, setting, kw):
-    fn = emv_wang_zhou if algorithm == "wz" else pg_offline_ac
-    fit = fn(mu, sigma, iterations=iterations, setting=setting, seed=seed, **kw)
-    if fit.diverged:
-        return None
-    ev = evaluate_policy(fit, mu, sigma, n_paths=n_test, setting=setting, seed=10 ** 6 + seed)
-    return {**ev, "coef": fit.coef, "w": fit.w, "seed": seed}
-
-
-def _avg_sd(v) -> tuple[float, float]:
-    v = np.asarray(v, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return math.nan, math.nan
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
-
-
-def replicate(algorithm: str, mu: float, sigma: float, *, runs: int, iterations: int,
-              n_test: int = 10_000, seed: int = 0, setting: MVSetting | None = None,
-              n_jobs: int = 1, **kw) -> MVStats:
-    """Independent runs of one learner at one scenario, in PG's table format [D].
-
-    Run ``r`` trains with seed ``seed + r`` (its own 20-year series) and is
-    tested on ``n_test`` fresh years (seed ``10**6 + seed + r``).
-
-    Parameters
-    ----------
-    algorithm : {"wz", "pg"}
-        :func:`emv_wang_zhou` (PG Table 1) or :func:`pg_offline_ac` (Table 2).
-    mu : float
-        Drift.
-    sigma : float
-        Volatility, > 0.
-    runs : int
-        Independent runs, >= 1 (PG: 100 [S]).
-    iterations : int
-        Training iterations per run (PG: :math:`2\\cdot10^4` [S]).
-    n_test : int
-        Out-of-sample years per run, >= 2.
-    seed : int
-        Seed of the first run.
-    setting : MVSetting, optional
-        Fixed quantities (default PG's).
-    n_jobs : int
-        Parallel runs through :func:`theoryrl.experiment.map_seeds` (joblib);
-        the numbers do not depend on it.
-    **kw
-        Learning rates or ``chunk``, passed to the learner.
-
-    Returns
-    -------
-    MVStats
-    """
-    if algorithm not in ("wz", "pg"):
-        raise ValueError(f"algorithm must be 'wz' or 'pg', got {algorithm!r}")
-    mu, sigma = _check_market(mu, sigma)
-    runs = check_int(runs, "runs", 1)
-    iterations = check_int(iterations, "iterations", 1)
-    n_test = check_int(n_test, "n_test", 2)
-    seed = check_int(seed, "seed", 0)
-    setting = _check_setting(setting)
-    n_jobs = check_int(n_jobs, "n_jobs")
-    unknown = set(kw) - {"lr_theta", "lr_phi", "lr_w", "chunk"}
-    if unknown:
-        raise TypeError(f"replicate got unexpected keyword arguments {sorted(unknown)}")
-    from ..experiment.driver import map_seeds
-
-    args = [(algorithm, mu, sigma, iterations, n_test, seed + r, setting, kw)
-            for r in range(runs)]
-    results = map_seeds(_one_run, args, n_jobs=n_jobs, progress=False, desc=algorithm)
-    stats = tuple(r for r in results if r is not None)
-    col = {k: _avg_sd([st[k] for st in stats]) for k in ("mean", "var", "sharpe", "coef", "w")}
-    return MVStats(algorithm, mu, sigma, col["mean"], col["var"], col["sharpe"], col["coef"],
-                   col["w"], stats, runs - len(stats))

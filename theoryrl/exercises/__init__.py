@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .._validation import check_choice
 from ._framework import Exercise, GradeReport, PropertyResult, run_grade
 
 __all__ = ["Exercise", "GradeReport", "PropertyResult", "export", "get_exercise", "grade",
@@ -65,8 +66,7 @@ def get_exercise(name: str) -> Exercise:
         If ``name`` is unknown; the message lists the valid names.
     """
     reg = _registry()
-    if not isinstance(name, str) or name not in reg:
-        raise ValueError(f"name must be one of {sorted(reg)}, got {name!r}")
+    check_choice(name, "name", sorted(reg))
     return reg[name]
 
 

@@ -1,8 +1,9 @@
 """Seeded multi-run experiment driver and its results."""
 
-from .driver import map_seeds, run, seed_sequences
+from .driver import check_agent_fits, run
 from .episodes import EpisodeSimulator, run_episodes
 from .result import Result, atomic_write_bytes, save_figure
+from .seeding import map_seeds, resolve_base_seed, seed_sequences
 
-__all__ = ["EpisodeSimulator", "Result", "atomic_write_bytes", "map_seeds", "run",
-           "run_episodes", "save_figure", "seed_sequences"]
+__all__ = ["EpisodeSimulator", "Result", "atomic_write_bytes", "check_agent_fits", "map_seeds",
+           "resolve_base_seed", "run", "run_episodes", "save_figure", "seed_sequences"]

@@ -2,15 +2,7 @@
 
 from numba import njit
 
-
-@njit(cache=True)
-def _draw(cdf, u):
-    # first index whose cumulative mass exceeds u; the last index absorbs rounding
-    n = cdf.shape[0]
-    for i in range(n):
-        if u < cdf[i]:
-            return i
-    return n - 1
+from ..models._sampling_kernels import draw as _draw
 
 
 @njit(cache=True)

@@ -9,13 +9,12 @@ One trajectory per seed, no resets. Per seed the driver
    initial state (one uniform) and then all ``T`` transition uniforms at once,
    so the state process depends only on the seed and the actions -- never on
    how the run is cut into epochs; ``rng_agent`` goes to ``agent.reset``;
-2. loops: ``plan = agent.policy()`` (a :class:`~theoryrl.agents.average.StepPlan`:
-   stationary ``pi`` (S,) and a :class:`~theoryrl.agents.average.StopRule`);
-   the compiled kernel :func:`theoryrl.experiment._average_kernels.run_segment`
-   plays ``pi`` and, after every transition, updates the rule's statistics in
-   place (counts, ridge Gram blocks by Sherman--Morrison, log-determinants) and
-   tests the rule; it returns when the rule fires or ``T`` is reached; then
-   ``agent.update(Segment)``. There is no Python call per step.
+2. loops: ``pi = agent.policy()`` (a stationary policy (S,)), then
+   ``agent.play(sim, pi, t)``: the agent's own compiled kernel plays ``pi`` and,
+   after every transition, updates its rule's statistics in place and tests the
+   rule; it returns when the rule fires or ``T`` is reached; then
+   ``agent.update(Segment)``. There is no Python call per step, and the driver
+   knows no algorithm (:mod:`theoryrl.agents.average`).
 3. measures exactly, from the true model: with :math:`J^*`, :math:`h^*` and the
    advantage gaps :math:`\Delta(s,a) = J^* + h^*(s) - r(s,a) - (Ph^*)(s,a) \ge 0`
    (:func:`theoryrl.planning.amdp.average_facts`),
@@ -29,7 +28,7 @@ One trajectory per seed, no resets. Per seed the driver
    * ``extras["policy_changes"]``: plans whose ``pi`` differs from the previous one;
    * ``extras["conf_violation"]`` (``monitor=True`` only): 1 once the true
      parameter has left the agent's confidence set of some ridge block, checked
-     after every update (spec check C1).
+     after every update (:meth:`~theoryrl.agents.average.AverageAgent.start_monitor`).
 
    all read at the checkpoints ``x`` (default: powers of two up to ``T``, and ``T``).
    ``values[:, j]`` is the running mean of the mean rewards, :math:`J^* - \mathrm{Reg}(t)/t`.
@@ -47,14 +46,12 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int
-from ..agents.average import RULES, AverageAgent, Segment, StepPlan
+from ..agents.average import AverageAgent, Segment, StepSim
 from ..planning.amdp import AverageFacts, average_facts
-from . import _average_kernels as K
 from .result import Result
+from .seeding import map_seeds
 
 __all__ = ["run_steps", "run_one", "default_checkpoints"]
-
-_NO_LIMIT = np.iinfo(np.int64).max // 4
 
 
 def default_checkpoints(T: int) -> np.ndarray:
@@ -65,17 +62,14 @@ def default_checkpoints(T: int) -> np.ndarray:
     return np.asarray(cps, dtype=np.int64)
 
 
-def _check_plan(plan: Any, S: int, A: int) -> StepPlan:
-    if not isinstance(plan, StepPlan):
-        raise TypeError(f"agent.policy() must return a StepPlan, got {type(plan).__name__}")
-    pi = plan.pi
+def _check_policy(pi: Any, S: int, A: int) -> np.ndarray:
     if not (isinstance(pi, np.ndarray) and pi.dtype == np.int64 and pi.shape == (S,)):
-        raise ValueError(f"plan.pi must be an int64 array of shape ({S},), got "
-                         f"{getattr(pi, 'dtype', type(pi))} {getattr(pi, 'shape', '')}")
+        raise ValueError(f"agent.policy() must return an int64 array of shape ({S},), got "
+                         f"{getattr(pi, 'dtype', type(pi).__name__)} {getattr(pi, 'shape', '')}")
     if pi.min() < 0 or pi.max() >= A:
         i = int(np.argmax((pi < 0) | (pi >= A)))
-        raise ValueError(f"plan.pi[{i}] must be an action in [0, {A}) ({pi[i]})")
-    return plan
+        raise ValueError(f"agent.policy()[{i}] must be an action in [0, {A}), got {pi[i]}")
+    return pi
 
 
 def run_one(agent: AverageAgent, mdp: Any, steps: int, seq: np.random.SeedSequence,
@@ -107,55 +101,21 @@ def run_one(agent: AverageAgent, mdp: Any, steps: int, seq: np.random.SeedSequen
     states = np.empty(T + 1, dtype=np.int64)
     actions = np.empty(T, dtype=np.int64)
     states[0] = s0
-    theta_star = ag.true_blocks(mdp) if monitor else None
+    sim = StepSim(Pcum, R, u, states, actions)
+    watching = bool(monitor) and ag.start_monitor(mdp)
     t = 0
     starts, reasons, changes = [], [], []
     prev = None
-    first = np.full(1, -1, dtype=np.int64)
-    e_nu = np.zeros((S, A), dtype=np.int64)
-    monitor_max = None
     while t < T:
-        plan = _check_plan(ag.policy(), S, A)
-        rule = plan.rule
-        rd = rule.ridge
-        kind = RULES[rule.kind]
-        max_steps = _NO_LIMIT if rule.max_steps is None else int(rule.max_steps)
-        if rd is not None:
-            nb, d = rd.n_blocks, rd.dim
-            X, y, G, Ginv, bb, logdet = rd.X, rd.y, rd.G, rd.Ginv, rd.b, rd.logdet
-            block, pot, pot_raw, visits = rd.block, rd.potential, rd.potential_raw, rd.visits
-        else:
-            nb, d = 1, 1
-            X, y = np.zeros((S, A, 1)), np.zeros(S)
-            G, Ginv, bb = np.zeros((1, 1, 1)), np.zeros((1, 1, 1)), np.zeros((1, 1))
-            logdet = np.zeros(1)
-            block = np.zeros((S, A), dtype=np.int64)
-            pot, pot_raw, visits = np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.int64)
-        logdet0 = rule.logdet0 if rule.logdet0 is not None else logdet
-        ptilde = rule.ptilde if rule.ptilde is not None else np.zeros((nb, d))
-        mon = bool(monitor and rd is not None and theta_star is not None)
-        if mon and monitor_max is None:
-            monitor_max = np.zeros(nb)
-        ts = theta_star if mon else np.zeros((nb, d))
-        mm = monitor_max if mon else np.zeros(nb)
-        q = rule.q
-        if q is not None:
-            Qa, Qh, Vh, nq, qH, qc = q.Q, q.Qhat, q.Vhat, q.n, float(q.H), float(q.c)
-        else:
-            Qa, Qh, Vh, nq, qH, qc = (np.zeros((S, A)), np.zeros((S, A)), np.zeros(S),
-                                      e_nu, 2.0, 0.0)
-        nu_limit = rule.nu_limit if rule.nu_limit is not None else e_nu
-        learn_until = T + 1 if rule.learn_until is None else int(rule.learn_until)
-        t_end, reason = K.run_segment(
-            Pcum, R, plan.pi, u, states, actions, t, T, max_steps, kind,
-            np.ascontiguousarray(nu_limit, dtype=np.int64), rd is not None, block, X, y, G,
-            Ginv, bb, logdet, logdet0, ptilde, float(rule.c_sw),
-            np.asarray(rule.beta_coef, dtype=np.float64), float(rule.beta_scale), learn_until,
-            pot, pot_raw, visits, mon, ts, mm, first, Qa, Qh, Vh, nq, qH, qc)
+        pi = _check_policy(ag.policy(), S, A)
+        t_end, reason = ag.play(sim, pi, t)
+        if not t < t_end <= T:
+            raise RuntimeError(f"{type(ag).__name__}.play must advance to a step in "
+                               f"({t}, {T}], got {t_end}")
         starts.append(t)
         reasons.append(int(reason))
-        changes.append(prev is None or not np.array_equal(prev, plan.pi))
-        prev = plan.pi.copy()
+        changes.append(prev is None or not np.array_equal(prev, pi))
+        prev = pi.copy()
         sl = slice(t, t_end)
         ag.update(Segment(states[t:t_end + 1], actions[sl], R[states[sl], actions[sl]],
                           t, int(reason)))
@@ -172,9 +132,10 @@ def run_one(agent: AverageAgent, mdp: Any, steps: int, seq: np.random.SeedSequen
            "plan_starts": starts_a, "reasons": np.asarray(reasons), "agent": ag,
            "checkpoints": cps}
     if monitor:
-        # first[0]: 1-based step after whose update the true parameter left the set
-        out["conf_violation"] = (first[0] >= 0) & (cps >= first[0])
-        out["first_violation"] = int(first[0])
+        # first: 1-based step after whose update a true parameter left its set
+        first, monitor_max = ag.monitor_record() if watching else (-1, None)
+        out["conf_violation"] = (first >= 0) & (cps >= first)
+        out["first_violation"] = int(first)
         out["monitor_max"] = monitor_max
     if keep_trajectory:
         out["states"], out["actions"] = states, actions
@@ -216,8 +177,6 @@ def run_steps(agent: AverageAgent, mdp: Any, steps: int, seqs: list, *, n_jobs: 
         ``extras`` ``raw_regret``, ``switches``, ``policy_changes`` (and
         ``conf_violation``), ``optimal_value`` = :math:`J^*`.
     """
-    from .driver import map_seeds
-
     if not isinstance(agent, AverageAgent):
         raise TypeError(f"agent must be an AverageAgent for steps=, got {type(agent).__name__}")
     if getattr(mdp, "criterion", None) != "average":

@@ -6,11 +6,12 @@ iteration, the tasks to play and one flat *policy tensor* per play,
 of a history-dependent policy table; see
 :func:`theoryrl.models.pomdp.policy_tensor`). The driver draws each
 trajectory from the exact law :math:`P_{\theta^*_n} \cdot \pi` with the run's
-own ``Generator`` (inverse CDF on the flat trajectory index), records the
-exact value :math:`\sum_\tau P_{\theta^*_n}(\tau)\pi(\tau)R_n(\tau)` of every
-policy played, and hands the indices back. Randomness: one
-``SeedSequence(base_seed, spawn_key=(i,))`` per seed ``i``, as in
-:func:`theoryrl.experiment.seed_sequences` [D].
+own ``Generator`` (inverse CDF on the flat trajectory index,
+:meth:`theoryrl.models.TaskLaws.sample`), records the exact value
+:math:`\sum_\tau P_{\theta^*_n}(\tau)\pi(\tau)R_n(\tau)` of every policy
+played, and hands the indices back. Multi-seed runs go through
+:func:`theoryrl.experiment.run` (seeds from
+:func:`theoryrl.experiment.seed_sequences`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_float_array, check_int
+from .._validation import check_int, check_rng
+from ..agents.base import TaskBatch
 from ..models.pomdp import maxsum
+from ..models.shared_specific import TaskLaws
+from .seeding import seed_sequences
 
-__all__ = ["PomdpRun", "pomdp_seed_sequences", "run_pomdp", "run_pomdp_seeds"]
+__all__ = ["PomdpRun", "run_pomdp", "run_pomdp_seeds"]
 
 
 @dataclass
@@ -62,13 +66,6 @@ class PomdpRun:
     output_models: np.ndarray | None = None
 
 
-def pomdp_seed_sequences(seeds: int | Sequence[int],
-                         base_seed: int = 0) -> list[np.random.SeedSequence]:
-    """One ``SeedSequence(base_seed, spawn_key=(i,))`` per seed index ``i``."""
-    ids = range(seeds) if isinstance(seeds, int) else seeds
-    return [np.random.SeedSequence(base_seed, spawn_key=(int(i),)) for i in ids]
-
-
 def run_pomdp(agent: Any, task_probs, rewards, rng: np.random.Generator,
               truth: Callable[[Any], bool] | None = None, max_iterations: int = 1_000_000,
               record_values: bool = True) -> PomdpRun:
@@ -76,13 +73,12 @@ def run_pomdp(agent: Any, task_probs, rewards, rng: np.random.Generator,
 
     Parameters
     ----------
-    agent
-        A multi-task agent (``reset``, ``done``, ``policies``, ``update``,
-        ``samples_per_task``/``samples``, ``output_policies``).
-    task_probs : array_like, shape (N, F)
-        Flat true trajectory tensors :math:`P_{\theta^*_n}`.
-    rewards : array_like, shape (N, F)
-        Task rewards (for the exact values).
+    agent : MultiTaskAgent
+        Reset with ``rng`` here (the caller's copy is used and changed).
+    task_probs : TaskLaws or array_like, shape (N, F)
+        The true laws, or the flat true trajectory tensors :math:`P_{\theta^*_n}`.
+    rewards : array_like, shape (N, F), optional
+        Task rewards (for the exact values), when ``task_probs`` is an array.
     rng : numpy.random.Generator
         The run's sampling stream.
     truth : callable, optional
@@ -91,36 +87,29 @@ def run_pomdp(agent: Any, task_probs, rewards, rng: np.random.Generator,
     max_iterations : int
         Hard cap of the driver (the agents have their own ``K_max``).
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    P = as_float_array(task_probs, "task_probs")
-    R = as_float_array(rewards, "rewards")
-    if P.ndim != 2 or R.shape != P.shape:
-        raise ValueError(f"task_probs and rewards must both have shape (N, F), got "
-                         f"{P.shape} and {R.shape}")
+    rng = check_rng(rng)
+    laws = task_probs if isinstance(task_probs, TaskLaws) else \
+        TaskLaws(task_probs, rewards, agent.O, agent.A, agent.H)
     max_iterations = check_int(max_iterations, "max_iterations", low=0)
     agent.reset(rng)
     covered = None if truth is None else bool(truth(agent))
     played: list[np.ndarray] = []
-    PR = P * R
+    PR = laws.P * laws.R
     it = 0
     while not agent.done and it < max_iterations:
-        tasks, pis = agent.policies()
-        w = P[tasks] * pis
-        cdf = np.cumsum(w, axis=1)
-        u = rng.random(len(tasks)) * cdf[:, -1]
-        idx = (cdf < u[:, None]).sum(axis=1)
-        idx = np.minimum(idx, P.shape[1] - 1)
+        tasks, pis = agent.policy()
+        idx = laws.sample(tasks, pis, rng)
         if record_values:
             played.append(np.einsum("jf,jf->j", PR[tasks], pis))
-        agent.update(tasks, idx)
+        agent.update(TaskBatch(tasks, idx))
         it += 1
         if truth is not None and covered:
             covered = bool(truth(agent))
     out = agent.output_policies()
     n_out = out.shape[0]
     vals = np.einsum("nf,nf->n", PR[:n_out], out)
-    opt = np.asarray(maxsum(PR[:n_out], *_oah(agent)).value, dtype=float).reshape(n_out)
+    opt = np.asarray(maxsum(PR[:n_out], laws.O, laws.A, laws.H).value,
+                     dtype=float).reshape(n_out)
     samples = getattr(agent, "samples_per_task", None)
     if samples is None:
         samples = np.array([agent.samples])
@@ -132,12 +121,7 @@ def run_pomdp(agent: Any, task_probs, rewards, rng: np.random.Generator,
         output_models=(agent.output_models() if hasattr(agent, "output_models") else None))
 
 
-def _oah(agent: Any) -> tuple[int, int, int]:
-    c = getattr(agent, "cls", agent)
-    return c.O, c.A, c.H
-
-
 def run_pomdp_seeds(make_run: Callable[[np.random.SeedSequence], PomdpRun],
                     seeds: int | Sequence[int], base_seed: int = 0) -> list[PomdpRun]:
     """Call ``make_run(seed_sequence)`` for every seed (one ``SeedSequence`` each)."""
-    return [make_run(ss) for ss in pomdp_seed_sequences(seeds, base_seed)]
+    return [make_run(ss) for ss in seed_sequences(seeds, base_seed)]

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_positive, check_real, check_rng
+from .._validation import check_choice, check_int, check_positive, check_real, check_rng
 from ._diffusion_kernels import _euler_paths, _gaussian_paths
 
 __all__ = [
@@ -277,16 +277,15 @@ class Diffusion1D:
         step = self._grid_dt(K, dt)
         substeps = check_int(substeps, "substeps", 1)
         x0 = self.sample_initial(n, rng)
+        check_choice(scheme, "scheme", ("exact", "euler"))
         out = np.empty((n, K + 1))
         if scheme == "exact":
             a, c, s = self.transition(step)
             _gaussian_paths(x0, a, c, s, rng.standard_normal((n, K)), out)
-        elif scheme == "euler":
+        else:
             Z = rng.standard_normal((n, K * substeps))
             _euler_paths(x0, step, self.b0, self.b1, self.c0, self.c1, self.c2, Z,
                          substeps, out)
-        else:
-            raise ValueError(f"scheme must be 'exact' or 'euler', got {scheme!r}")
         return out
 
     def iter_path_chunks(self, n: int, K: int, *, seed: int, chunk: int = 4096,
@@ -392,15 +391,14 @@ class OUQuadratic(Diffusion1D):
 
     def features(self, kind: str = "realizable") -> PolyFeatures:
         """``"realizable"`` (4 features), ``"quad"`` = [1, x^2], ``"quad_tau"`` = [1, x^2, T-t]."""
+        check_choice(kind, "kind", ("realizable", "quad", "quad_tau"))
         if kind == "realizable":
             return self.realizable_features()
         T = self.T
         if kind == "quad":
             return PolyFeatures((0, 2), (_const(1.0), _const(1.0)), ("1", "x^2"))
-        if kind == "quad_tau":
-            return PolyFeatures((0, 2, 0), (_const(1.0), _const(1.0), lambda t: T - t),
-                                ("1", "x^2", "T-t"))
-        raise ValueError(f"kind must be 'realizable', 'quad' or 'quad_tau', got {kind!r}")
+        return PolyFeatures((0, 2, 0), (_const(1.0), _const(1.0), lambda t: T - t),
+                            ("1", "x^2", "T-t"))
 
 
 # ---------------------------------------------------------------------------
@@ -429,8 +427,7 @@ class BrownianQuadratic(Diffusion1D):
 
     def features(self, kind: str = "realizable") -> PolyFeatures:
         """``[x^2, T - t]`` (the B2 family)."""
-        if kind != "realizable":
-            raise ValueError(f"kind must be 'realizable', got {kind!r}")
+        check_choice(kind, "kind", ("realizable",))
         T = self.T
         return PolyFeatures((2, 0), (_const(1.0), lambda t: T - t), ("x^2", "T-t"))
 
@@ -469,8 +466,7 @@ class OUDiscounted(Diffusion1D):
         return a * np.asarray(x, dtype=float) ** 2 + c
 
     def features(self, kind: str = "realizable") -> PolyFeatures:
-        if kind != "realizable":
-            raise ValueError(f"kind must be 'realizable', got {kind!r}")
+        check_choice(kind, "kind", ("realizable",))
         return PolyFeatures((2, 0), (_const(1.0), _const(1.0)), ("x^2", "1"))
 
 
@@ -549,8 +545,7 @@ class ErgodicLQ(Diffusion1D):
 
     def features(self, kind: str = "realizable") -> PolyFeatures:
         """``[x^2 / 2, x]`` (PG's quadratic without constant)."""
-        if kind != "realizable":
-            raise ValueError(f"kind must be 'realizable', got {kind!r}")
+        check_choice(kind, "kind", ("realizable",))
         return PolyFeatures((2, 1), (_const(0.5), _const(1.0)), ("x^2/2", "x"))
 
 
@@ -618,8 +613,7 @@ class MeanVarianceGaussian(Diffusion1D):
 
     def features(self, kind: str = "realizable") -> PolyFeatures:
         """Realizable: ``[(x-w)^2 e^{k tau}, (e^{k tau}-1)/k, tau, 1]`` expanded in powers."""
-        if kind != "realizable":
-            raise ValueError(f"kind must be 'realizable', got {kind!r}")
+        check_choice(kind, "kind", ("realizable",))
         T, k, w = self.T, self.k, self.w
 
         def ek(t):

@@ -48,6 +48,7 @@ import numpy as np
 
 from .._validation import (
     as_float_array,
+    check_choice,
     check_distribution,
     check_distribution_rows,
     check_in_range,
@@ -674,6 +675,7 @@ def trajectory_loglik(models, obs, act, backend: str = "numba") -> np.ndarray:
     if act.size and ((act < 0) | (act >= A)).any():
         i = tuple(int(j) for j in np.argwhere((act < 0) | (act >= A))[0])
         raise ValueError(f"act{list(i)} is not an action in [0, {A})")
+    check_choice(backend, "backend", ("numba", "numpy"))
     mu, T, E = _stack_models(models)
     if backend == "numba":
         from ._pomdp_kernels import forward_loglik
@@ -681,6 +683,4 @@ def trajectory_loglik(models, obs, act, backend: str = "numba") -> np.ndarray:
         out = np.empty((len(models), obs.shape[0]))
         forward_loglik(mu, T, E, obs, act, out)
         return out
-    if backend == "numpy":
-        return _forward_loglik_numpy(mu, T, E, obs, act)
-    raise ValueError(f"backend must be 'numba' or 'numpy', got {backend!r}")
+    return _forward_loglik_numpy(mu, T, E, obs, act)

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_positive
+from .._validation import as_float_array, check_choice, check_int, check_positive
 from . import _evi_kernels as K
 
 __all__ = ["EVIResult", "extended_value_iteration", "EVIConvergenceWarning", "ellipsoid_args"]
@@ -149,8 +149,7 @@ def extended_value_iteration(R, inner: str = "l1", *, phat=None, radius=None, lo
     R = as_float_array(R, "R")
     if R.ndim != 2:
         raise ValueError(f"R must be (S, A), got shape {R.shape}")
-    if inner not in _KINDS:
-        raise ValueError(f"inner must be one of {sorted(_KINDS)}, got {inner!r}")
+    check_choice(inner, "inner", _KINDS)
     S, A = R.shape
     if not 0 < tau <= 1:
         raise ValueError(f"tau must be in (0, 1], got {tau}")
