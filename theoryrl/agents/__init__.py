@@ -11,7 +11,10 @@ from .average import AverageAgent, Segment, StepSim
 from .base import Agent, Mixture, TaskBatch, TaskPlays, Trajectory
 from .check import AgentCheckError, check_agent
 from .conservative import CUCBVI, BaselineOnly, BudgetConservative, DOPESwitch
+from .fisher_pg import PGRun, run_pg
+from .iwocs import IWOCSResult, iwocs
 from .loop import LOOP
+from .mdpo import MirrorDescentResult, policy_mirror_descent
 from .mean_variance import emv_wang_zhou, pg_offline_ac
 from .optimistic_q import OptimisticQ
 from .reward_free import HFUCRLRFEpp
@@ -29,4 +32,6 @@ __all__ = [
     "HFUCRLRFEpp", "IndependentPSR", "LOOP", "OptimisticQ", "RFExpress", "RFUCRL", "StepMix",
     "UCBVI", "UCBVIBernstein", "UCBVIHoeffding", "UCRL2", "UCRL2B", "UCRL2VTR", "UCRLRFE",
     "UMTPSR", "emv_wang_zhou", "pg_offline_ac",
+    # exact-model algorithms (functions): robust MDPs, mirror descent, momentum PG
+    "IWOCSResult", "MirrorDescentResult", "PGRun", "iwocs", "policy_mirror_descent", "run_pg",
 ]
