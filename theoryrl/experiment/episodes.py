@@ -22,6 +22,18 @@ class EpisodeSimulator:
     Cumulative kernels are built once; each episode draws ``H + 1`` uniforms
     (``2H + 1`` for stochastic policies) from the caller's generator, so the
     same generator state gives the same trajectory on every machine.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        An episodic model (``criterion == "episodic"``) with horizon ``H``,
+        ``S`` states and ``A`` actions; stationary or stage-dependent ``P``
+        and ``R``.
+
+    Raises
+    ------
+    ValueError
+        If ``mdp`` is not episodic.
     """
 
     def __init__(self, mdp: TabularMDP) -> None:
@@ -88,10 +100,33 @@ def run_episodes(agent: Agent, mdp: TabularMDP, episodes: int, seed_seq: np.rand
                  ) -> dict[str, np.ndarray]:
     """Run a fresh copy of ``agent`` for ``episodes`` episodes under one seed.
 
-    Returns per-episode arrays: ``values`` (exact value of the policy played;
-    for a :class:`Mixture`, of the realised component), ``mixture_values``
-    (exact value of the episode's randomised policy; equals ``values`` for a
-    plain policy) and one array per key of ``agent.info()``.
+    Each episode the agent hands a policy (or a :class:`Mixture` of policies),
+    one trajectory is sampled from ``mdp`` and passed to ``agent.update``, and
+    the policy played is evaluated exactly (:meth:`EpisodeSimulator.value`).
+
+    Parameters
+    ----------
+    agent : Agent
+        The learner; it is deep-copied, so the caller's instance is left
+        untouched, and the copy is ``reset`` with its own generator.
+    mdp : TabularMDP
+        The true episodic model.
+    episodes : int
+        Number of episodes ``K``.
+    seed_seq : numpy.random.SeedSequence
+        Seed of this run; spawns two children, the environment's generator
+        (trajectories and mixture draws) and the agent's, so the agent's own
+        randomness never shifts the environment's numbers.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Per-episode arrays of shape ``(K,)``: ``values`` (exact value
+        ``init @ V^pi_0`` of the policy played; for a :class:`Mixture`, of the
+        realised component), ``mixture_values`` (exact value of the episode's
+        randomised policy, the weighted mean over its components; equals
+        ``values`` for a plain policy) and one array per key of
+        ``agent.info()`` (``nan`` in episodes where the key was absent).
     """
     env_seq, agent_seq = seed_seq.spawn(2)
     env_rng = np.random.default_rng(env_seq)

@@ -15,8 +15,20 @@ __all__ = ["Result", "atomic_write_bytes", "save_figure"]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename,
-    so an interrupted write never leaves a partial file behind."""
+    """Write bytes to a file atomically: a temporary file in the same folder, then a rename.
+
+    An interrupted write never leaves a partial file behind: readers see either
+    the old content or the new one. Missing parent folders are created, and the
+    new file gets the mode a plain :func:`open` would give it (``0o666`` less
+    the umask).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination file; replaced if it exists.
+    data : bytes
+        The complete new content.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -37,7 +49,22 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
-    """Render a matplotlib figure to PNG and write it atomically; returns the path."""
+    """Render a matplotlib figure to PNG and write it atomically.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to render (with ``bbox_inches="tight"``).
+    path : str or os.PathLike
+        Destination PNG file, written with :func:`atomic_write_bytes`.
+    dpi : int, default 120
+        Resolution in dots per inch.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a :class:`~pathlib.Path`.
+    """
     import io
 
     buf = io.BytesIO()
