@@ -76,21 +76,38 @@ def _one_minus_exp_over(beta: float, tau):
 
 @dataclass(frozen=True)
 class PolyFeatures:
-    r"""Linear features :math:`\phi_l(t, x) = f_l(t)\, x^{p_l}`.
+    r"""Linear features :math:`\phi_l(t, x) = f_l(t)\, x^{p_l}`, :math:`l = 1..L`.
+
+    Calling ``phi(t, x)`` with ``t`` of shape ``(K,)`` and ``x`` of shape
+    ``(n, K)`` returns the array ``(n, K, L)`` of
+    :math:`\phi_l(t_k, x_{ik})`; an optional third argument ``xp`` (an
+    array-API namespace such as CuPy) evaluates it there. The product form is
+    what lets :mod:`theoryrl.evaluation._martingale_td_population` compute
+    exact Gaussian moments [D]: an expectation such as
+    :math:`E[\phi_l(t_i,X_{t_i})\phi_m(t_j,X_{t_j})] =
+    f_l(t_i) f_m(t_j) E[X_{t_i}^{p_l} X_{t_j}^{p_m}]` is a bivariate Gaussian
+    moment for the Gaussian models.
 
     Parameters
     ----------
     powers : tuple of int
-        ``p_l`` in {0, 1, 2, 3, 4}.
-    time_fns : tuple of callables
-        ``f_l(t)``, vectorised over a float array ``t``.
+        Powers :math:`p_l \in \{0, 1, 2, 3, 4\}`, length ``L``.
+    time_fns : tuple of callable
+        Time factors :math:`f_l`, length ``L``; ``f_l(t)`` maps a float
+        array ``t`` to an array of the same shape (a scalar is broadcast).
     names : tuple of str
-        Labels for plots and reprs.
+        Labels for plots and reprs, length ``L``.
 
-    Calling ``phi(t, x)`` with ``t`` of shape (K,) and ``x`` of shape (n, K)
-    returns an array (n, K, L). The product form is what lets
-    :mod:`theoryrl.evaluation._martingale_td_population` compute exact
-    Gaussian moments [D].
+    Attributes
+    ----------
+    L : int
+        Number of features.
+
+    Raises
+    ------
+    ValueError
+        If the three tuples differ in length or a power is not an integer in
+        ``[0, 4]``.
     """
 
     powers: tuple
@@ -135,17 +152,49 @@ def _const(c: float):
 class Diffusion1D:
     r"""A Pearson diffusion :math:`dX=(b_0+b_1X)dt+\sqrt{c_0+c_1X+c_2X^2}\,dW`.
 
+    The base class of the models of this module: rewards and terminal payoffs
+    are polynomials in ``x``, the criterion is the class attribute
+    ``horizon`` (module docstring), and subclasses with a closed-form value
+    override :meth:`value`. All arguments are keyword-only.
+
+    Parameters
+    ----------
+    b0, b1 : float
+        Drift :math:`b(x) = b_0 + b_1 x`.
+    c0, c1, c2 : float
+        Squared volatility :math:`\sigma^2(x) = c_0 + c_1 x + c_2 x^2`; it must
+        be non-negative for every real ``x`` (:math:`c_0, c_2 \ge 0` and
+        :math:`c_1^2 \le 4 c_0 c_2`). ``c1 = c2 = 0`` gives a Gaussian model
+        (:attr:`gaussian`).
+    T : float, default 1.0
+        Horizon :math:`T > 0` when ``horizon == "finite"``; ignored otherwise.
+    beta : float, default 0.0
+        Discount rate :math:`\beta \ge 0`.
+    m0, s0 : float, default 0.0
+        Initial law :math:`X_0 \sim N(m_0, s_0^2)`, :math:`s_0 \ge 0`
+        (``s0 = 0``: a point mass at ``m0``).
+    reward_terms, terminal_terms : tuple of (int, float), default ()
+        ``(power, coef)`` pairs of :math:`r(t,x)=\sum c\,x^p` and
+        :math:`h(x)=\sum c\,x^p`.
+
     Attributes
     ----------
     horizon : {"finite", "discounted", "ergodic"}
+        The criterion (a class attribute).
     T : float
         Horizon (``inf`` for continuing tasks).
     beta : float
         Discount rate :math:`\beta \ge 0`.
     m0, s0 : float
         Initial law :math:`X_0 \sim N(m_0, s_0^2)` (``s0 = 0``: a point mass).
-    reward_terms, terminal_terms : tuple of (power, coef)
+    reward_terms, terminal_terms : tuple of (int, float)
         :math:`r(t,x)=\sum c\,x^p` and :math:`h(x)=\sum c\,x^p`.
+
+    Raises
+    ------
+    ValueError
+        If :math:`c_0 + c_1 x + c_2 x^2` is negative for some ``x``, or a
+        scalar is out of its range.
     """
 
     horizon: str = "finite"
@@ -350,6 +399,28 @@ class OUQuadratic(Diffusion1D):
 
     Defaults give :math:`\theta^*=(0.454545, 0.045455, 0.113636, 0.011364)`,
     :math:`J(0,1)=0.566598`, :math:`J(0,0)=0.107016`.
+
+    Parameters
+    ----------
+    kappa : float, default 1.0
+        Mean-reversion rate :math:`\kappa > 0`.
+    sigma : float, default 0.5
+        Volatility :math:`\sigma > 0`.
+    q : float, default 1.0
+        Running reward coefficient, :math:`r(x) = q x^2`.
+    p : float, default 0.5
+        Terminal payoff coefficient, :math:`h(x) = p x^2`.
+    beta : float, default 0.2
+        Discount rate :math:`\beta \ge 0`.
+    T : float, default 1.0
+        Horizon :math:`T > 0`.
+    m0, s0 : float, default 0.5
+        Initial law :math:`X_0 \sim N(m_0, s_0^2)`.
+
+    Attributes
+    ----------
+    gk : float
+        :math:`\gamma_\kappa = 2\kappa + \beta`.
     """
 
     def __init__(self, kappa: float = 1.0, sigma: float = 0.5, q: float = 1.0,
@@ -411,6 +482,15 @@ class BrownianQuadratic(Diffusion1D):
     :math:`J(t,x)=x^2+\sigma^2(T-t)`; in the family
     :math:`J^\theta=\theta_1x^2+\theta_2(T-t)` the truth is :math:`(1,\sigma^2)`
     and the population MSTDE minimiser is :math:`((3K-2)/(5K-4), \sigma^2)`.
+
+    Parameters
+    ----------
+    sigma : float, default 0.7
+        Volatility :math:`\sigma > 0`.
+    T : float, default 2.0
+        Horizon :math:`T > 0`.
+    m0, s0 : float, default 0.0
+        Initial law :math:`X_0 \sim N(m_0, s_0^2)` (default: :math:`X_0 = 0`).
     """
 
     def __init__(self, sigma: float = 0.7, T: float = 2.0, m0: float = 0.0, s0: float = 0.0):
@@ -441,6 +521,18 @@ class OUDiscounted(Diffusion1D):
 
     :math:`J(x) = a x^2 + c` with :math:`a=q/(2\kappa+\beta)` and
     :math:`c=\sigma^2a/\beta`; :math:`X_0` stationary, :math:`N(0,\sigma^2/2\kappa)`.
+
+    Parameters
+    ----------
+    kappa : float, default 1.0
+        Mean-reversion rate :math:`\kappa > 0`
+        (:math:`dX = -\kappa X\,dt + \sigma\,dW`).
+    sigma : float, default 0.5
+        Volatility :math:`\sigma > 0`.
+    q : float, default 1.0
+        Reward coefficient, :math:`r(x) = q x^2`.
+    beta : float, default 0.5
+        Discount rate :math:`\beta > 0` (strictly: the value is infinite at 0).
     """
 
     horizon = "discounted"
@@ -494,6 +586,39 @@ class ErgodicLQ(Diffusion1D):
         V=r_0+\tfrac12 D^2\theta_a(\phi_2^2+v),
 
     where :math:`\bar r(x)=r_2x^2+r_1x+r_0` is the policy-averaged reward.
+    :math:`X_0` is normal with the stationary mean 0 and variance
+    :math:`D^2(\phi_2^2+v)/(-2A-D^2\phi_1^2)` (the stationary law itself is
+    not normal when :math:`\phi_1 \ne 0`, the volatility then depending on
+    :math:`x`).
+
+    Parameters
+    ----------
+    phi1, phi2 : float, default 0.0
+        Mean :math:`\phi_1 x + \phi_2` of the Gaussian policy; must satisfy
+        :math:`2A + D^2\phi_1^2 < 0` (finite stationary variance).
+    phi3 : float, default 0.0
+        Log-variance of the policy, :math:`v = e^{\phi_3}`.
+    A : float, default -1.0
+        Drift coefficient of the state (keyword-only, as are the rest).
+    D : float, default 1.0
+        Volatility coefficient of the action.
+    M, R, N, P, Q : float
+        Reward coefficients (defaults 2, 1, 2, 1, 2, PG's values).
+    gamma : float, default 0.1
+        Entropy temperature :math:`\gamma \ge 0`.
+
+    Attributes
+    ----------
+    v : float
+        Policy variance :math:`e^{\phi_3}`.
+    r2, r1, r0 : float
+        Coefficients of the policy-averaged reward :math:`\bar r`, the
+        entropy bonus included in :math:`r_0`.
+
+    Raises
+    ------
+    ValueError
+        If :math:`2A + D^2\phi_1^2 \ge 0`.
     """
 
     horizon = "ergodic"
@@ -571,6 +696,43 @@ class MeanVarianceGaussian(Diffusion1D):
     Wang-Zhou's optimal exploratory mean is :math:`\phi_1=\mu/\sigma^2`
     (:math:`k=-\rho^2`, :math:`\rho=\mu/\sigma`); its variance is time-varying,
     which this constant-``v`` class does not model [D].
+
+    Parameters
+    ----------
+    mu : float, default 0.3
+        Drift :math:`\mu` of the stock (its excess return rate; the
+        risk-free rate is 0).
+    sigma : float, default 0.2
+        Stock volatility :math:`\sigma > 0`.
+    phi1 : float, optional
+        Feedback gain :math:`\phi_1` of the policy mean (keyword-only, as are
+        the rest); default :math:`\mu/\sigma^2`, Wang-Zhou's optimal one.
+    v : float, default 0.01
+        Policy variance :math:`v > 0`.
+    w : float, default 1.4
+        Lagrange multiplier :math:`w` of the mean constraint (the centre of
+        the policy and of :math:`h`).
+    z : float, default 1.4
+        Target expected terminal wealth :math:`z`.
+    gamma : float, default 0.1
+        Entropy temperature :math:`\gamma \ge 0`.
+    T : float, default 1.0
+        Horizon :math:`T > 0`.
+    x0 : float, default 1.0
+        Initial wealth (a point mass).
+
+    Attributes
+    ----------
+    k : float
+        :math:`k = \sigma^2\phi_1^2 - 2\mu\phi_1`.
+    entropy : float
+        Entropy :math:`\frac12\log(2\pi e v)` of the policy.
+
+    References
+    ----------
+    .. [1] H. Wang and X. Y. Zhou, "Continuous-time mean-variance portfolio
+       selection: a reinforcement learning framework", Mathematical Finance
+       30(4), 2020.
     """
 
     def __init__(self, mu: float = 0.3, sigma: float = 0.2, *, phi1: float | None = None,
