@@ -486,16 +486,24 @@ class UMTPSR(_ClassAgent):
     Parameters
     ----------
     joint_class : SharedSpecificClass
+        The finite joint class :math:`\Theta_u`: every joint model is a shared
+        part ``t`` with one specific part ``e_n`` per task, i.e. the single-task
+        models ``(t, e_1), ..., (t, e_N)``; ``N`` tasks, ``O`` observations,
+        ``A`` actions, horizon ``H``, ``F = (O A)^H`` trajectories.
     rewards : array_like, shape (N, F)
-        Known task rewards in [0, 1].
+        Known task rewards in [0, 1]: ``rewards[n, i]`` is the return of
+        task ``n`` on the trajectory with flat index ``i``.
     eps, delta : float
-        Target average sub-optimality and failure probability.
+        Target average sub-optimality :math:`\varepsilon > 0` and failure
+        probability :math:`\delta \in (0, 1)`.
     beta : float, optional
-        Confidence radius; default from ``beta_rule``.
+        Confidence radius :math:`\beta \ge 0`; default from ``beta_rule``.
     beta_rule : {"finite", "paper"}
         ``"finite"``: :math:`\log(|\Theta_u|/\delta)` (Ville) [D];
         ``"paper"``: :math:`\log(K_{\max} |\Theta_u|/\delta)` [R, constant 1].
     criterion : {"average", "max"}
+        Stopping goal: average sub-optimality over the tasks (the paper's) or
+        the largest one.
     planner : {"pairwise", "uniform", "ucb_tv"}
         ``"uniform"`` ignores the planning step for exploration (plays
         :math:`\nu_1`, the uniform policy) — a baseline, still certified.
@@ -774,6 +782,27 @@ class IndependentPSR(_ClassAgent):
     :math:`\max_{m, m' \in B_n} D[m, m'] \le \varepsilon/2` and explores with the
     TV maximiser of the maximising pair. Learners run in lock-step (vectorised)
     but share nothing [D].
+
+    Parameters
+    ----------
+    joint_class : SharedSpecificClass
+        The joint class; only its single-task models
+        :math:`\Theta_s = \{(t, e)\}` (all ``m_T m_E`` of them) are used, each
+        task learning over all of them.
+    rewards : array_like, shape (N, F)
+        Known task rewards in [0, 1], one row per task over the flat
+        trajectory indices.
+    eps : float, default 0.05
+        Target sub-optimality :math:`\varepsilon > 0` of every task.
+    delta : float, default 0.1
+        Total failure probability :math:`\delta \in (0, 1)`, split as
+        :math:`\delta/N` per task.
+    beta : float, optional
+        Per-task confidence radius :math:`\beta_1 \ge 0`; default
+        :math:`\log(N |\Theta_s| / \delta)` (:func:`beta_finite`).
+    K_max : int, default 100000
+        Iteration cap per task; a task that hits it stops and the run is
+        censored (``censored`` is True).
     """
 
     name = "independent"
@@ -869,12 +898,24 @@ class DownstreamOMLE(MultiTaskAgent):
     Parameters
     ----------
     P : array_like, shape (M, F)
-        Flat trajectory tensors of the target class :math:`\hat\Theta_0`.
+        Flat trajectory tensors of the target class :math:`\hat\Theta_0`
+        (``M`` models, ``F = (O A)^H`` trajectories).
     reward : array_like, shape (F,)
+        Known target reward :math:`R_0` in [0, 1] of every flat trajectory index.
     O, A, H : int
-    eps, delta : float
-    optimistic : bool
+        Observation and action counts and horizon.
+    eps : float, default 0.02
+        Target sub-optimality :math:`\varepsilon > 0`; the stop fires when the
+        value width over :math:`B_k` is at most ``eps``.
+    delta : float, default 0.1
+        Failure probability :math:`\delta \in (0, 1)`.
+    beta : float, optional
+        Confidence radius :math:`\beta_0 \ge 0`; default
+        :math:`\log(M/\delta)` (:func:`beta_finite`).
+    optimistic : bool, default True
         ``False`` plans greedily for the MLE (ignores optimism; a broken variant).
+    K_max : int, default 100000
+        Iteration cap; a run that hits it is censored (``censored`` is True).
     """
 
     name = "downstream_omle"
