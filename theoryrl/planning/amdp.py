@@ -1,6 +1,7 @@
 r"""Exact facts of an average-reward MDP: gain, bias, span, diameter, advantage gaps.
 
-Under the Bellman optimality equation (LOOP spec A1, paper Eq. 2.1 [V])
+Under the Bellman optimality equation (assumption A1 and Eq. 2.1 of He, Zhong
+and Yang, ICLR 2024 [V])
 :math:`J^* + h^*(s) = \max_a [r(s,a) + P(\cdot|s,a)^\top h^*]`, the advantage gap
 
 .. math::
@@ -8,7 +9,7 @@ Under the Bellman optimality equation (LOOP spec A1, paper Eq. 2.1 [V])
     \Delta(s, a) = J^* + h^*(s) - r(s, a) - (P h^*)(s, a) \;\ge\; 0
 
 gives the exact identity :math:`\mathrm{Reg}(T) = \sum_t \Delta(s_t,a_t) + M_T
-+ h^*(s_{T+1}) - h^*(s_1)` with :math:`M_T` a martingale (spec Sec. 1.4 [D]);
++ h^*(s_{T+1}) - h^*(s_1)` with :math:`M_T` a martingale [D] (docs/theory/loop.md);
 :math:`\mathrm{Reg}^\Delta(T) = \sum_t \Delta(s_t, a_t)` is what the step driver records.
 """
 
@@ -27,8 +28,27 @@ __all__ = ["AverageFacts", "average_facts"]
 
 @dataclass(frozen=True)
 class AverageFacts:
-    """``gain`` J*, ``bias`` h* (S,) with h*[0] = 0, ``span`` sp(h*), ``diameter`` D,
-    ``gaps`` Delta (S, A), an optimal ``policy`` (S,), and ``Q`` = r + P h*."""
+    r"""Exact facts of an average-reward MDP, from :func:`average_facts`.
+
+    Attributes
+    ----------
+    gain : float
+        Optimal gain :math:`J^*`.
+    bias : ndarray, shape (S,)
+        Optimal bias :math:`h^*`, normalised to ``bias[0] = 0``.
+    span : float
+        :math:`\operatorname{sp}(h^*)`.
+    diameter : float
+        Diameter :math:`D` (``inf`` if the MDP is not communicating, ``nan``
+        if it was not computed).
+    gaps : ndarray, shape (S, A)
+        Advantage gaps :math:`\Delta(s, a) = J^* + h^*(s) - r(s, a) - (P h^*)(s, a)`,
+        non-negative up to the solver's tolerance.
+    policy : ndarray of int64, shape (S,)
+        An optimal deterministic policy.
+    Q : ndarray, shape (S, A)
+        :math:`Q = r + P h^*`.
+    """
 
     gain: float
     bias: np.ndarray
@@ -40,11 +60,33 @@ class AverageFacts:
 
 
 def average_facts(mdp: Any, epsilon: float = 1e-11, with_diameter: bool = True) -> AverageFacts:
-    """Exact average-reward facts of a :class:`~theoryrl.models.TabularMDP` or
-    :class:`~theoryrl.models.LinearMixtureMDP` (neither horizon nor gamma).
+    """Exact average-reward facts: gain, bias, span, diameter and advantage gaps.
 
-    Raises ``ValueError`` if the criterion is not average reward or the MDP is
-    not weakly communicating (A1 may fail).
+    Gain and bias come from :func:`~theoryrl.planning.relative_value_iteration`,
+    the diameter from :func:`~theoryrl.planning.diameter.diameter`.
+
+    Parameters
+    ----------
+    mdp : TabularMDP or LinearMixtureMDP
+        An average-reward model (neither horizon nor gamma) with kernel ``P``
+        (S, A, S) and mean rewards ``R`` (S, A).
+    epsilon : float, default 1e-11
+        Span tolerance of relative value iteration; the gain is within
+        ``epsilon / 2`` of :math:`J^*`.
+    with_diameter : bool, default True
+        Compute the diameter (one shortest-path solve per state); ``False``
+        leaves it ``nan``.
+
+    Returns
+    -------
+    AverageFacts
+        Gain, bias, span, diameter, advantage gaps, an optimal policy and ``Q``.
+
+    Raises
+    ------
+    ValueError
+        If the criterion is not average reward or the MDP is not weakly
+        communicating (then assumption A1 may fail).
     """
     if getattr(mdp, "criterion", None) != "average":
         raise ValueError(f"mdp must be an average-reward model (no horizon, no gamma), "

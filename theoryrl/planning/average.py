@@ -17,9 +17,26 @@ __all__ = ["AverageSolution", "relative_value_iteration", "policy_gain_bias",
 
 @dataclass(frozen=True)
 class AverageSolution:
-    """Optimal ``gain`` (scalar), ``bias`` (S,) normalised to ``bias[0] = 0``,
-    ``span`` of the bias, a gain-optimal ``policy`` (S,), the ``Q`` of the
-    untransformed Bellman equation (:math:`Q = R + P h`), and sweeps used."""
+    r"""Solution of the average-reward optimality equation, from :func:`relative_value_iteration`.
+
+    The pair :math:`(g, h)` solves :math:`g + h(s) = \max_a [R(s,a) + P(\cdot|s,a)^\top h]`
+    up to the solver's tolerance.
+
+    Attributes
+    ----------
+    gain : float
+        Optimal gain :math:`g^*`.
+    bias : ndarray, shape (S,)
+        A bias :math:`h` (defined up to a constant), normalised to ``bias[0] = 0``.
+    span : float
+        :math:`\operatorname{sp}(h)`.
+    policy : ndarray of int, shape (S,)
+        A gain-optimal deterministic policy, greedy in ``Q``.
+    Q : ndarray, shape (S, A)
+        :math:`Q = R + P h` of the untransformed Bellman equation.
+    iterations : int
+        Sweeps used.
+    """
 
     gain: float
     bias: np.ndarray
@@ -30,7 +47,18 @@ class AverageSolution:
 
 
 def span(v: np.ndarray) -> float:
-    r""":math:`\operatorname{sp}(v) = \max_s v(s) - \min_s v(s)`."""
+    r"""Span seminorm :math:`\operatorname{sp}(v) = \max_s v(s) - \min_s v(s)`.
+
+    Parameters
+    ----------
+    v : array_like
+        Values, any shape (all entries count).
+
+    Returns
+    -------
+    float
+        The largest entry minus the smallest.
+    """
     return float(np.max(v) - np.min(v))
 
 
@@ -43,7 +71,19 @@ def maximal_end_components(P: np.ndarray, atol: float = 0.0) -> list[np.ndarray]
     strongly connected component until nothing changes. Transitions with
     probability ``<= atol`` are treated as absent.
 
-    Returns the components as sorted int arrays.
+    Parameters
+    ----------
+    P : ndarray, shape (S, A, S)
+        Transition kernel; only its support is used.
+    atol : float, default 0.0
+        Probabilities at or below ``atol`` count as absent transitions.
+
+    Returns
+    -------
+    list of ndarray of int
+        The maximal end components, each a sorted array of states, ordered
+        by their smallest state. States in none of them are transient under
+        every stationary policy.
     """
     S, A, _ = P.shape
     support = P > atol
@@ -83,6 +123,16 @@ def is_weakly_communicating(P: np.ndarray) -> bool:
     component: it is then the closed communicating set, and the rest is
     transient. Two or more give policies whose recurrent classes cannot reach
     each other, and then the optimal gain can depend on the start state.
+
+    Parameters
+    ----------
+    P : ndarray, shape (S, A, S)
+        Transition kernel; only its support (entries ``> 0``) is used.
+
+    Returns
+    -------
+    bool
+        True when :func:`maximal_end_components` finds exactly one component.
     """
     return len(maximal_end_components(P)) == 1
 
@@ -97,7 +147,19 @@ def policy_gain_bias(P_pi: np.ndarray, r_pi: np.ndarray) -> tuple[np.ndarray, np
     :math:`g + h = r + P h` and :math:`P^* h = 0`. Works for multichain
     and periodic chains.
 
-    Returns ``gain`` (S,) and ``bias`` (S,).
+    Parameters
+    ----------
+    P_pi : ndarray, shape (S, S)
+        Row-stochastic transition matrix of the chain (a policy plugged in).
+    r_pi : ndarray, shape (S,)
+        Reward of each state under the policy.
+
+    Returns
+    -------
+    gain : ndarray, shape (S,)
+        :math:`g = P^* r`, the long-run average reward from each start state.
+    bias : ndarray, shape (S,)
+        :math:`h = D r`, the bias normalised by :math:`P^* h = 0`.
     """
     S = P_pi.shape[0]
     adj = csr_matrix(P_pi > 0)
@@ -141,6 +203,29 @@ def relative_value_iteration(P: np.ndarray, R: np.ndarray, epsilon: float = 1e-8
     point :math:`\min(\tilde T v - v) \le g^* \le \max(\tilde T v - v)`
     (Puterman Thm 8.5.5); the returned gain is the midpoint, within
     ``epsilon / 2`` of :math:`g^*`.
+
+    Parameters
+    ----------
+    P : ndarray, shape (S, A, S)
+        Transition kernel.
+    R : ndarray, shape (S, A)
+        Mean rewards.
+    epsilon : float, default 1e-8
+        Stop when the span of the last increment is below ``epsilon``.
+    tau : float, default 0.5
+        Aperiodicity weight :math:`\tau \in (0, 1]` (``1``: plain RVI, which
+        may cycle on periodic chains).
+    max_iter : int, default 1000000
+        Largest number of sweeps.
+    check_structure : bool, default True
+        First check that the MDP is weakly communicating
+        (:func:`maximal_end_components`).
+
+    Returns
+    -------
+    AverageSolution
+        Gain (midpoint of the final bounds), bias with ``bias[0] = 0``, its
+        span, a greedy policy, ``Q = R + P h`` and the sweeps used.
 
     Raises
     ------

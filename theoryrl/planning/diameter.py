@@ -28,7 +28,37 @@ __all__ = ["hitting_times", "diameter"]
 def hitting_times(P, target: int, tol: float = 1e-12, max_iter: int = 10_000_000) -> np.ndarray:
     r"""Minimal expected hitting times :math:`\min_\pi \mathbb E^\pi[T(\text{target} \mid s)]`.
 
-    Returns ``h`` (S,), ``inf`` for states that cannot reach ``target``.
+    Solves the stochastic-shortest-path equation
+    :math:`h(s) = 1 + \min_a P(\cdot \mid s, a)^\top h`, :math:`h(\text{target}) = 0`
+    by value iteration from 0, then polishes by an exact evaluation of the
+    greedy policy. Actions that may leave the set of states that can reach
+    ``target`` are excluded.
+
+    Parameters
+    ----------
+    P : array_like, shape (S, A, S)
+        Transition kernel.
+    target : int
+        Target state in ``[0, S)``.
+    tol : float, default 1e-12
+        Value iteration stops when a sweep changes no entry by more than
+        ``tol`` times ``max(1, max h)``.
+    max_iter : int, default 10000000
+        Largest number of sweeps.
+
+    Returns
+    -------
+    ndarray, shape (S,)
+        ``h[s]``, the minimal expected number of steps from ``s`` to
+        ``target`` (``0`` at ``target``, ``inf`` for states that cannot
+        reach it).
+
+    Raises
+    ------
+    ValueError
+        If ``P`` is not an (S, A, S) kernel or ``target`` is out of range.
+    ConvergenceError
+        If value iteration does not converge in ``max_iter`` sweeps.
     """
     P = check_kernel(P, "P")
     if P.ndim != 3:
@@ -84,8 +114,23 @@ def hitting_times(P, target: int, tol: float = 1e-12, max_iter: int = 10_000_000
 
 
 def diameter(P, tol: float = 1e-12) -> float:
-    r"""The diameter :math:`D` of the MDP with kernel ``P`` (S, A, S); ``inf`` when
-    the MDP is not communicating. One SSP solve per target state."""
+    r"""The diameter :math:`D` of the MDP with kernel ``P`` (module docstring).
+
+    One stochastic-shortest-path solve (:func:`hitting_times`) per target state.
+
+    Parameters
+    ----------
+    P : array_like, shape (S, A, S)
+        Transition kernel.
+    tol : float, default 1e-12
+        Relative tolerance of each :func:`hitting_times` solve.
+
+    Returns
+    -------
+    float
+        :math:`D = \max_{s \ne s'} \min_\pi \mathbb E^\pi[T(s' \mid s)]`;
+        ``inf`` when the MDP is not communicating, ``0`` for a single state.
+    """
     P = check_kernel(P, "P")
     if P.ndim != 3:
         raise ValueError(f"P must be (S, A, S), got shape {P.shape}")
