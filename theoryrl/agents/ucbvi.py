@@ -63,7 +63,7 @@ def bonus_log_factor(bonus: str, S: int, A: int, H: int, K: int, delta: float) -
 
 
 class UCBVI(Agent):
-    """UCBVI with a Hoeffding (CH), Bernstein-Freedman (BF) or L1 bonus.
+    r"""UCBVI with a Hoeffding (CH), Bernstein-Freedman (BF) or L1 bonus.
 
     Parameters
     ----------
