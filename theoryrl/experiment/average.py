@@ -50,6 +50,7 @@ from .._validation import check_int
 from ..agents.average import RULES, AverageAgent, Segment, StepPlan
 from ..planning.amdp import AverageFacts, average_facts
 from . import _average_kernels as K
+from .episodes import _progress_hook
 from .result import Result
 
 __all__ = ["run_steps", "run_one", "default_checkpoints"]
@@ -114,6 +115,7 @@ def run_one(agent: AverageAgent, mdp: Any, steps: int, seq: np.random.SeedSequen
     first = np.full(1, -1, dtype=np.int64)
     e_nu = np.zeros((S, A), dtype=np.int64)
     monitor_max = None
+    hook = _progress_hook.get()
     while t < T:
         plan = _check_plan(ag.policy(), S, A)
         rule = plan.rule
@@ -159,6 +161,8 @@ def run_one(agent: AverageAgent, mdp: Any, steps: int, seq: np.random.SeedSequen
         sl = slice(t, t_end)
         ag.update(Segment(states[t:t_end + 1], actions[sl], R[states[sl], actions[sl]],
                           t, int(reason)))
+        if hook is not None:
+            hook(int(t_end) - t)
         t = int(t_end)
     sa = (states[:-1], actions)
     adv = np.cumsum(facts.gaps[sa])
