@@ -85,6 +85,8 @@ class _Group(TyperGroup):
         finally:
             shutdown_workers()
             _restore_signal_handlers(old)
+        if rc == 130:  # typer turns KeyboardInterrupt into exit status 130
+            _fail(name, "interrupted; finished cells and files are kept", 130)
         if not standalone_mode:
             return rc
         sys.exit(rc if isinstance(rc, int) else 0)
@@ -231,16 +233,20 @@ def _writable_dir(out: Path) -> Path:
     return out
 
 
-def _compile_notice() -> None:
-    """One line when the compiled kernels are not in numba's cache yet (first run)."""
+def _kernels_cached() -> bool | None:
+    """Whether numba's on-disk cache holds the episode kernels (``None``: cannot tell)."""
     try:
         from theoryrl.experiment import _kernels
 
         cache = _kernels.simulate_deterministic._cache
-        cached = Path(cache._cache_file._index_path).exists()
+        return Path(cache._cache_file._index_path).exists()
     except Exception:  # numba's cache layout is private: say nothing rather than guess
-        return
-    if not cached:
+        return None
+
+
+def _compile_notice() -> None:
+    """One line when the compiled kernels are not in numba's cache yet (first run)."""
+    if _kernels_cached() is False:
         typer.echo("theoryrl: first run: compiling numba kernels (about half a minute; "
                    "later runs load them from the cache)", err=True)
 
@@ -463,7 +469,7 @@ _mount_exercises()
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(prog_name="theoryrl")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -199,8 +199,10 @@ class Result:
         if not isinstance(seeds, list) or len(seeds) != self.n_seeds:
             seeds = list(range(self.n_seeds))
         agent = str(self.meta.get("agent", ""))
-        env = str(self.meta.get("env", ""))
-        params = json.dumps(self.meta.get("params", {}), sort_keys=True, default=_json_default)
+        # sweeps and ``theoryrl run`` record the names and inputs; plain runs the objects
+        env = str(self.meta.get("env_name", self.meta.get("env", "")))
+        params = json.dumps(self.meta.get("agent_params", self.meta.get("params", {})),
+                            sort_keys=True, default=_json_default)
         x = np.asarray(self.x)
         for i, s in enumerate(seeds):
             for j in range(x.shape[0]):
@@ -218,7 +220,9 @@ class Result:
 
         Columns: ``agent``, ``env``, ``params`` (the agent's parameters as a
         JSON string with sorted keys), ``seed``, ``episode`` (``step`` for
-        average-reward runs), ``value``, ``regret``.
+        average-reward runs), ``value``, ``regret``. Results of
+        :func:`theoryrl.sweep` and ``theoryrl run`` give the env's name and the
+        agent's constructor arguments; others ``repr(mdp)`` and ``agent.params()``.
 
         Returns
         -------
