@@ -245,6 +245,12 @@ def test_plain_progress_lines_when_not_a_terminal(tmp_path):
     assert res.n_seeds == 2
     assert any("10/10 episodes" in ln for ln in lines)  # per episode, not per seed
     assert lines[-1].startswith("[theoryrl] 2/2 cells done")
+    # two loky workers: episodes still counted, through the parent
+    buf = io.StringIO()
+    rep = sw.LogProgress(buf, every=0.0)
+    par = sw.run_config(cfg, 2, out=None, progress=rep, n_jobs=2)
+    np.testing.assert_array_equal(par.regret, res.regret)
+    assert rep.units_done == 10
     assert sw.make_progress(None, io.StringIO()) is None
     assert isinstance(sw.make_progress(None, io.StringIO(), log=True), sw.LogProgress)
 

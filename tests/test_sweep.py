@@ -185,7 +185,7 @@ def test_sweep_command_errors(tmp_path, extra, match):
 def test_killed_sweep_command_resumes(tmp_path, reference):
     """A sweep killed mid-way (SIGTERM, two workers) keeps its finished cells; the rerun
     computes only the rest and gives the uninterrupted numbers."""
-    cfg = _toml(tmp_path, n_jobs=2, episodes=3000)
+    cfg = _toml(tmp_path, n_jobs=2, episodes=1000)
     cmd = [sys.executable, "-m", "theoryrl.cli", "sweep", str(cfg)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -206,8 +206,8 @@ def test_killed_sweep_command_resumes(tmp_path, reference):
     assert f"{stored} of 16 cells already stored" in proc.stderr
     assert len(list(cells.glob("*.npz"))) == 16
     first = sw.build_config("UCBVI", "conservative_random_mdp", params={"delta": 0.05},
-                            episodes=3000)
+                            episodes=1000)
     mdp = trl.envs.conservative_random_mdp()
-    direct = trl.run(trl.agents.UCBVI(mdp.spec, episodes=3000, delta=0.05), mdp,
-                     episodes=3000, seeds=4)
+    direct = trl.run(trl.agents.UCBVI(mdp.spec, episodes=1000, delta=0.05), mdp,
+                     episodes=1000, seeds=4)
     _same(Result.load(tmp_path / "out" / f"{first.stem(range(4))}.npz"), direct)

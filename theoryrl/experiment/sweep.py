@@ -430,9 +430,87 @@ def _map(todo: list[Cell], n_jobs: int, backend: str | None, progress: Any):
         return
     from joblib import Parallel, delayed, parallel_config
 
-    with parallel_config(backend=backend) if backend is not None else nullcontext():
+    # per-episode progress from local workers through a manager queue; remote
+    # back-ends (dask, ray) report finished cells only
+    local = backend in (None, "loky", "multiprocessing", "threading")
+    with parallel_config(backend=backend) if backend is not None else nullcontext(), \
+            (_EpisodeFeed(progress) if progress is not None and local else nullcontext()) as feed:
         par = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        yield from par(delayed(_run_cell)(c) for c in todo)
+        if feed is None:
+            yield from par(delayed(_run_cell)(c) for c in todo)
+        else:
+            yield from par(delayed(_run_cell_reporting)(c, feed.queue) for c in todo)
+
+
+class _Batcher:
+    """Episode counts sent to the parent at most every 0.25 s (keeps the queue quiet)."""
+
+    def __init__(self, queue) -> None:
+        self.queue, self.n, self.t = queue, 0, time.perf_counter()
+
+    def __call__(self, n: int) -> None:
+        self.n += n
+        now = time.perf_counter()
+        if now - self.t >= 0.25:
+            self.flush()
+            self.t = now
+
+    def flush(self) -> None:
+        if self.n:
+            self.queue.put(self.n)
+            self.n = 0
+
+
+def _run_cell_reporting(cell: Cell, queue) -> tuple[str, Result]:
+    from .episodes import episode_callback
+
+    batch = _Batcher(queue)
+    with episode_callback(batch):
+        out = _run_cell(cell)
+    batch.flush()
+    return out
+
+
+class _EpisodeFeed:
+    """A manager queue the workers put episode counts on, drained by a parent thread."""
+
+    def __init__(self, progress: Any) -> None:
+        self.progress = progress
+
+    def __enter__(self) -> _EpisodeFeed:
+        import multiprocessing
+        import threading
+
+        self._mgr = multiprocessing.Manager()
+        self.queue = self._mgr.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+        return self
+
+    def _drain(self) -> None:
+        import queue as _queue
+
+        while not self._stop.is_set():
+            try:
+                n = self.queue.get(timeout=0.2)
+            except _queue.Empty:
+                continue
+            except (EOFError, OSError):  # manager gone (shutdown)
+                return
+            self.progress._tick(n)
+
+    def __exit__(self, *exc) -> None:
+        import queue as _queue
+
+        self._stop.set()
+        self._thread.join(timeout=2)
+        try:
+            while True:  # counts that arrived after the last poll
+                self.progress._tick(self.queue.get_nowait())
+        except (_queue.Empty, EOFError, OSError):
+            pass
+        self._mgr.shutdown()
 
 
 def run_config(config: Config, seeds: int | Sequence[int], *, out: str | os.PathLike | None,
