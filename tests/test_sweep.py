@@ -211,3 +211,15 @@ def test_killed_sweep_command_resumes(tmp_path, reference):
     direct = trl.run(trl.agents.UCBVI(mdp.spec, episodes=1000, delta=0.05), mdp,
                      episodes=1000, seeds=4)
     _same(Result.load(tmp_path / "out" / f"{first.stem(range(4))}.npz"), direct)
+
+
+def test_dask_backend_gives_the_same_cells(tmp_path, reference):
+    distributed = pytest.importorskip("dask.distributed")
+    grid = {**GRID, "agents": {"UCBVI": {"delta": [0.05, 0.2]}}}
+    # threads in this process, talking over loopback TCP only
+    with distributed.LocalCluster(n_workers=2, processes=False, host="127.0.0.1",
+                                  protocol="tcp", dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        res = sw.sweep(**grid, out=tmp_path, n_jobs=2, backend="dask", plot=False)
+    for a, b in zip(reference.results[:2], res.results):
+        _same(a, b)

@@ -28,7 +28,7 @@ _state = {"debug": False}
 
 # exceptions that mean "the input was wrong" (the package raises ValueError/TypeError naming
 # the argument; OSError: a path that cannot be read or written)
-_USER_ERRORS = (ValueError, TypeError, OSError, KeyError)
+_USER_ERRORS = (ValueError, TypeError, OSError)
 
 
 # typer carries its own copy of click's exception classes
@@ -79,8 +79,7 @@ class _Group(TyperGroup):
             user = isinstance(e, _USER_ERRORS)
             msg = str(e) or type(e).__name__
             if not user:
-                msg = f"{type(e).__name__}: {msg} (internal error; rerun with --debug " \
-                      f"for the traceback)"
+                msg = f"{type(e).__name__}: {msg} (rerun with --debug for the traceback)"
             _fail(name, msg, 2 if user else 1)
         finally:
             shutdown_workers()
