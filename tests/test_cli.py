@@ -222,6 +222,10 @@ def test_run_resumes_from_stored_seeds(tmp_path, monkeypatch):
     assert calls == [1]
     (npz,) = tmp_path.glob("UCBVI_*.npz")
     _same(Result.load(npz), _reference(seeds=3))
+    # fewer seeds: another output, every seed already stored
+    calls.clear()
+    assert invoke([*RUN, "--out", tmp_path]).exit_code == 0
+    assert calls == [] and len(list(tmp_path.glob("UCBVI_*.npz"))) == 2
 
 
 def test_compile_notice_when_the_cache_is_cold(tmp_path, monkeypatch):
