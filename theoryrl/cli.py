@@ -72,7 +72,7 @@ class _Group(TyperGroup):
         except (KeyboardInterrupt, typer.Abort, _Terminated):
             if _state["debug"]:
                 raise
-            _fail(name, "interrupted; finished cells and files are kept", 130)
+            _fail(name, "interrupted; files written so far are kept", 130)
         except Exception as e:
             if _state["debug"]:
                 raise
@@ -85,7 +85,7 @@ class _Group(TyperGroup):
             shutdown_workers()
             _restore_signal_handlers(old)
         if rc == 130:  # typer turns KeyboardInterrupt into exit status 130
-            _fail(name, "interrupted; finished cells and files are kept", 130)
+            _fail(name, "interrupted; files written so far are kept", 130)
         if not standalone_mode:
             return rc
         sys.exit(rc if isinstance(rc, int) else 0)
@@ -128,7 +128,8 @@ app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
 
 @app.callback()
 def _global(debug: Annotated[bool, typer.Option(
-        "--debug", help="Show the Python traceback of an error instead of one line.")]
+        "--debug", help="Show the Python traceback of an error instead of one line (also: "
+        "THEORYRL_DEBUG=1).")]
         = False) -> None:
     """Provably efficient RL on exact models, with proof checks."""
     if debug:
