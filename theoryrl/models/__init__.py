@@ -5,3 +5,6 @@ from .tabular import MDPSpec, TabularMDP, check_policy
 
 __all__ = ["LinearMixtureMDP", "MDPSpec", "TabularMDP", "check_policy"]
 from .pomdp import POMDP as POMDP
+from .rewards import check_reward_range, rescale_rewards  # noqa: E402
+
+__all__ += ["check_reward_range", "rescale_rewards"]
