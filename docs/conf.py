@@ -36,7 +36,8 @@ autodoc_typehints = "none"
 autodoc_default_options = {"members": True, "undoc-members": False}
 suppress_warnings = ["myst.header", "ref.citation", "ref.footnote", "docutils", "ref.python"]
 exclude_patterns = ["_build", "**/_build", "_gen_*.py", "_gallery_src", "_templates",
-                    "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip"]
+                    "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
+                    "sg_execution_times.rst"]
 html_theme = "furo" if importlib.util.find_spec("furo") else "alabaster"
 html_title = "theoryrl"
 
