@@ -14,6 +14,7 @@ without it gives the full figure.
 from __future__ import annotations
 
 import ast
+import shutil
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,9 +34,43 @@ Run ``python examples/NAME.py --out out`` for the full figure.
 """
 
 
+def _out_dir(src_file) -> Path:
+    return Path(src_file).parent / "_gallery_out" / Path(src_file).stem
+
+
 def reset_argv(gallery_conf, script_vars) -> list[str]:
-    """Command-line arguments of every gallery run: quick mode, output beside it."""
-    return ["--quick", "--out", "_gallery_out"]
+    """Command-line arguments of a gallery run: quick mode, a fresh output folder."""
+    out = _out_dir(script_vars["src_file"])
+    if out.exists():
+        shutil.rmtree(out)
+    return ["--quick", "--out", str(out.relative_to(Path(script_vars["src_file"]).parent))]
+
+
+_shown: set[Path] = set()
+
+
+def png_scraper(block, block_vars, gallery_conf) -> str:
+    """The figures a script saved, shown below the code that saved them.
+
+    The examples write their figures to ``--out`` and close them, so
+    sphinx-gallery's matplotlib scraper finds nothing open; this one picks up
+    the PNG files new in the script's output folder.
+    """
+    from sphinx_gallery.scrapers import figure_rst
+
+    out = _out_dir(block_vars["src_file"])
+    new = sorted(p for p in out.rglob("*.png") if p not in _shown) if out.exists() else []
+    names = []
+    for png, target in zip(new, block_vars["image_path_iterator"]):
+        shutil.copyfile(png, target)
+        _shown.add(png)
+        names.append(target)
+    return figure_rst(names, gallery_conf["src_dir"])
+
+
+def _get_sg_image_scraper():
+    """sphinx-gallery's hook: ``image_scrapers = ("_gen_gallery",)`` finds the scraper here."""
+    return png_scraper
 
 
 def render(path: Path) -> str:

@@ -66,7 +66,7 @@ sphinx_gallery_conf = {
     "reset_argv": "_gen_gallery.reset_argv",
     "abort_on_example_error": True,
     "download_all_examples": False,
-    "image_scrapers": ("matplotlib",),
+    "image_scrapers": ("_gen_gallery",),
     "within_subsection_order": "FileNameSortKey",
     "min_reported_time": 1,
     "show_memory": False,

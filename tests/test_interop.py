@@ -75,6 +75,15 @@ def test_infeasible_actions_in_every_criterion():
         mdp.evaluate(np.array([[1.0, 0.0], [0.5, 0.5]]))
     # a stochastic policy that avoids it is evaluated without nan
     assert np.isfinite(mdp.evaluate(np.array([[0.5, 0.5], [1.0, 0.0]]))).all()
+    with pytest.raises(ValueError, match="infeasible in state 1"):
+        mdp.step(1, 1, np.random.default_rng(0))
+    from theoryrl.envs import to_gymnasium
+
+    env = to_gymnasium(ep)
+    env.reset(seed=0)
+    env.step(1)  # state 0 -> 1
+    with pytest.raises(ValueError, match="action 1 is infeasible in state 1"):
+        env.step(1)
 
 
 def test_reward_validation():

@@ -82,6 +82,8 @@ def _build_env_class(gym: Any, spaces: Any) -> type:
                                  f"got {action!r}")
             a, s, h = int(action), self._s, self._h
             r = float(self._R[h % self._R.shape[0], s, a])
+            if r == -np.inf:
+                raise ValueError(f"action {a} is infeasible in state {s} (stage {h})")
             self._s = self._draw(self._Pcum[h % self._Pcum.shape[0], s, a],
                                  self.np_random.random())
             self._h = h + 1

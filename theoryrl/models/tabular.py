@@ -307,6 +307,8 @@ class TabularMDP:
             raise ValueError(f"a must be in [0, {A}), got {a}")
         Ph = self._P[h] if self._P.ndim == 4 else self._P
         Rh = self._R[h] if self._R.ndim == 3 else self._R
+        if Rh[s, a] == -np.inf:
+            raise ValueError(f"a = {a} is infeasible in state {s}")
         row = np.cumsum(Ph[s, a])
         nxt = int(min(np.searchsorted(row, rng.random() * row[-1], side="right"), S - 1))
         return nxt, float(Rh[s, a])
