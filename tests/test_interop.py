@@ -86,6 +86,28 @@ def test_infeasible_actions_in_every_criterion():
         env.step(1)
 
 
+@pytest.mark.parametrize("stage_P", [False, True])
+def test_stage_dependent_infeasible_actions(stage_P):
+    rng = np.random.default_rng(3)
+    H, S, A = 4, 3, 3
+    P = rng.dirichlet(np.ones(S), size=(H, S, A) if stage_P else (S, A))
+    R = rng.normal(size=(H, S, A)) * 5
+    F = rng.random((H, S, A)) < 0.6
+    F[..., 0] |= ~F.any(axis=-1)  # a feasible action everywhere
+    mdp = TabularMDP(P, R, horizon=H, feasible=F)
+    sol = mdp.solve()
+    V = np.zeros(S)  # backward induction by hand over the feasible actions only
+    for h in range(H - 1, -1, -1):
+        Ph = P[h] if stage_P else P
+        Q = np.where(F[h], R[h] + Ph @ V, -np.inf)
+        assert np.all(F[h][np.arange(S), sol.policy[h]])
+        np.testing.assert_allclose(Q[np.arange(S), sol.policy[h]], Q.max(axis=1), rtol=1e-12)
+        V = Q.max(axis=1)
+        np.testing.assert_allclose(sol.V[h], V, rtol=1e-12)
+        assert np.all(np.isneginf(sol.Q[h][~F[h]]))
+    np.testing.assert_allclose(mdp.evaluate(sol.policy), sol.V, rtol=1e-12)
+
+
 def test_reward_validation():
     P = np.full((2, 2, 2), 0.5)
     with pytest.raises(ValueError, match=r"R\[0, 1\] is not finite"):

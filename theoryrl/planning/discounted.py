@@ -86,10 +86,9 @@ def policy_iteration(P: np.ndarray, R: np.ndarray, gamma: float,
 
     Improvement switches an action only when it gains more than
     ``1e-12 * (1 + |V|)`` so floating-point ties cannot make it cycle.
-    Infeasible actions (``R = -inf``) are never chosen.
     """
     S = P.shape[0]
-    pi = np.argmax(np.isfinite(R), axis=1)  # action 0 unless infeasible (R = -inf)
+    pi = np.zeros(S, dtype=np.int64)
     for it in range(1, max_iter + 1):
         V = evaluate_policy_discounted(P, R, gamma, pi)
         Q = R + gamma * P @ V

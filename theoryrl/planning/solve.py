@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .average import relative_value_iteration
 from .discounted import policy_iteration, value_iteration
 from .episodic import backward_induction
@@ -19,9 +17,14 @@ def solve(mdp: Any, method: str | None = None, epsilon: float = 1e-10) -> Any:
     Episodic: :func:`backward_induction` (exact). Discounted: policy iteration
     (exact; ``method="vi"`` for value iteration to accuracy ``epsilon``).
     Average reward: :func:`relative_value_iteration` to accuracy ``epsilon``.
-    Rewards may be any finite reals; ``-inf`` (an infeasible action) is never
-    chosen.
+    Rewards may be any finite reals; infeasible actions (``mdp.feasible``) are
+    never chosen and get ``Q = -inf``.
     """
+    feasible = getattr(mdp, "feasible", None)
+    if feasible is not None and not feasible.all():
+        from ..models._feasible import solve_with_infeasible
+
+        return solve_with_infeasible(mdp, solve, method=method, epsilon=epsilon)
     crit = mdp.criterion
     if crit == "episodic":
         return backward_induction(mdp.P, mdp.R, mdp.horizon)
@@ -31,11 +34,4 @@ def solve(mdp: Any, method: str | None = None, epsilon: float = 1e-10) -> Any:
         if method == "vi":
             return value_iteration(mdp.P, mdp.R, mdp.gamma, epsilon)
         raise ValueError(f"method must be 'pi' or 'vi' for a discounted MDP, got {method!r}")
-    P = mdp.P
-    feasible = getattr(mdp, "feasible", None)
-    if feasible is not None and not feasible.all():
-        # an infeasible action's row is arbitrary; copying a feasible row of the same
-        # state keeps it out of the communication structure RVI checks
-        first = np.argmax(feasible, axis=1)
-        P = np.where(feasible[:, :, None], P, P[np.arange(P.shape[0]), first][:, None, :])
-    return relative_value_iteration(P, mdp.R, epsilon=max(epsilon, 1e-9))
+    return relative_value_iteration(mdp.P, mdp.R, epsilon=max(epsilon, 1e-9))
