@@ -241,6 +241,9 @@ def test_quantecon_errors():
         from_quantecon(ddp, horizon=3)
     with pytest.raises(TypeError, match="DiscreteDP"):
         from_quantecon(object())
+    stages = TabularMDP(np.full((2, 1, 1, 1), 1.0), np.zeros((2, 1, 1)), horizon=2)
+    with pytest.raises(ValueError, match="stationary"):
+        to_quantecon(stages)
 
 
 # -- Gymnasium ----------------------------------------------------------------------------
