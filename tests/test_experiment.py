@@ -121,9 +121,9 @@ def test_save_load_round_trip_is_atomic(tmp_path, mdp, agent, monkeypatch):
     res = run(agent, mdp, episodes=20, seeds=2)
     base = res.save(tmp_path / "sub" / "ucbvi")
     files = sorted(p.name for p in (tmp_path / "sub").iterdir())
-    assert files == ["ucbvi.json", "ucbvi.npz"]  # no temporary files left behind
-    assert json.loads((tmp_path / "sub" / "ucbvi.json").read_text())["format"] \
-        == "theoryrl.Result/1"
+    assert files == ["ucbvi.npz"]  # one file, no temporary files left behind
+    with np.load(base) as z:
+        assert json.loads(str(z["__meta__"][()]))["format"] == "theoryrl.Result/2"
     seen = {}
     real_load = np.load
 
@@ -132,7 +132,7 @@ def test_save_load_round_trip_is_atomic(tmp_path, mdp, agent, monkeypatch):
         return real_load(*args, **kw)
 
     monkeypatch.setattr(np, "load", spy)
-    back = Result.load(str(base) + ".npz")
+    back = Result.load(base)
     assert seen.get("allow_pickle") is False
     _assert_results_equal(res, back)
     np.testing.assert_array_equal(res.x, back.x)

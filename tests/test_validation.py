@@ -76,14 +76,17 @@ def test_kernel_nothing_renormalised():
 
 # -- R ------------------------------------------------------------------------
 
-def test_r_out_of_range_names_index():
+def test_r_out_of_range_is_for_learners_to_reject():
+    from theoryrl.agents import UCBVI
+
     P, R = _good()
     R[1, 1] = 1.5
-    with pytest.raises(ValueError, match=r"R\[1, 1\] must be in \[0, 1\] \(1\.5\)"):
-        TabularMDP(P, R, horizon=1)
+    spec = TabularMDP(P, R, horizon=1).spec  # exact models take any finite reward
+    with pytest.raises(ValueError, match=r"R\[1, 1\] = 1\.5"):
+        UCBVI(spec, episodes=1)
     R[1, 1] = -0.1
-    with pytest.raises(ValueError, match=r"R\[1, 1\] must be in \[0, 1\]"):
-        TabularMDP(P, R, horizon=1)
+    with pytest.raises(ValueError, match=r"assumes rewards in \[0, 1\].*R\[1, 1\]"):
+        UCBVI(TabularMDP(P, R, horizon=1).spec, episodes=1)
 
 
 @pytest.mark.parametrize("shape", [(3,), (2, 2), (3, 3), (4, 3, 2)])

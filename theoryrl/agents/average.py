@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..models.rewards import check_reward_range
 from ..models.tabular import MDPSpec
 from . import _average_kernels as K
 
@@ -183,6 +184,8 @@ class AverageAgent:
     """
 
     name = "average-agent"
+    #: Reward range the agent's guarantee assumes, checked at construction (None: no check).
+    reward_range: tuple[float, float] | None = (0.0, 1.0)
 
     def __init__(self, spec: MDPSpec) -> None:
         if not isinstance(spec, MDPSpec):
@@ -190,6 +193,8 @@ class AverageAgent:
         if spec.criterion != "average":
             raise ValueError(f"spec must describe an average-reward MDP (no horizon, no "
                              f"gamma), got criterion {spec.criterion!r}")
+        if self.reward_range is not None:
+            check_reward_range(spec, *self.reward_range, who=type(self).__name__)
         self.spec = spec
         self.history: list[dict[str, Any]] = []
 

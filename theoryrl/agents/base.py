@@ -44,6 +44,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..models.rewards import check_reward_range
 from ..models.tabular import MDPSpec
 
 __all__ = ["Agent", "Mixture", "TaskBatch", "TaskPlays", "Trajectory"]
@@ -131,10 +132,14 @@ class Agent:
     """
 
     name = "agent"
+    #: Reward range the agent's guarantee assumes, checked at construction (None: no check).
+    reward_range: tuple[float, float] | None = (0.0, 1.0)
 
     def __init__(self, spec: MDPSpec) -> None:
         if not isinstance(spec, MDPSpec):
             raise TypeError(f"spec must be an MDPSpec (mdp.spec), got {type(spec).__name__}")
+        if self.reward_range is not None:
+            check_reward_range(spec, *self.reward_range, who=type(self).__name__)
         self.spec = spec
 
     def reset(self, rng: np.random.Generator) -> None:  # pragma: no cover - abstract

@@ -38,12 +38,14 @@ from .average import (  # noqa: E402
 __all__ += ["facts", "random_communicating", "random_linear_mixture_amdp", "riverswim_average",
             "two_state_gadget", "wzg_hard_linear_mixture"]
 from .gridworld import GRID_ACTIONS, grid_cells, gridworld  # noqa: E402
-from .gym_adapter import to_gymnasium  # noqa: E402  (gymnasium itself is imported lazily)
+from .gym_adapter import from_gymnasium, register_gymnasium, to_gymnasium  # noqa: E402
 from .hard import HardMDP, hard_instance  # noqa: E402
 from .mdptoolbox import from_mdptoolbox, to_mdptoolbox  # noqa: E402
+from .quantecon import from_quantecon, to_quantecon  # noqa: E402
 
-__all__ += ["GRID_ACTIONS", "HardMDP", "from_mdptoolbox", "grid_cells", "gridworld",
-            "hard_instance", "to_gymnasium", "to_mdptoolbox"]
+__all__ += ["GRID_ACTIONS", "HardMDP", "from_gymnasium", "from_mdptoolbox", "grid_cells",
+            "gridworld", "hard_instance", "register_gymnasium", "to_gymnasium", "to_mdptoolbox",
+            "from_quantecon", "to_quantecon"]
 from .robust import RobustInstance, random_finite_set, windy_walk  # noqa: E402
 
 __all__ += ["RobustInstance", "random_finite_set", "windy_walk"]

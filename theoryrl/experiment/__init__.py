@@ -2,8 +2,9 @@
 
 from .driver import check_agent_fits, run
 from .episodes import EpisodeSimulator, run_episodes
-from .result import Result, atomic_write_bytes, save_figure
+from .result import Result, atomic_write_bytes, compare, save_figure, write_csv
 from .seeding import map_seeds, resolve_base_seed, seed_sequences
 
-__all__ = ["EpisodeSimulator", "Result", "atomic_write_bytes", "check_agent_fits", "map_seeds",
-           "resolve_base_seed", "run", "run_episodes", "save_figure", "seed_sequences"]
+__all__ = ["EpisodeSimulator", "Result", "atomic_write_bytes", "check_agent_fits", "compare",
+           "map_seeds", "resolve_base_seed", "run", "run_episodes", "save_figure",
+           "seed_sequences", "write_csv"]

@@ -48,6 +48,7 @@ import numpy as np
 from .._validation import check_int
 from ..agents.average import AverageAgent, Segment, StepSim
 from ..planning.amdp import AverageFacts, average_facts
+from .episodes import _progress_hook
 from .result import Result
 from .seeding import map_seeds
 
@@ -106,6 +107,7 @@ def run_one(agent: AverageAgent, mdp: Any, steps: int, seq: np.random.SeedSequen
     t = 0
     starts, reasons, changes = [], [], []
     prev = None
+    hook = _progress_hook.get()
     while t < T:
         pi = _check_policy(ag.policy(), S, A)
         t_end, reason = ag.play(sim, pi, t)
@@ -119,6 +121,8 @@ def run_one(agent: AverageAgent, mdp: Any, steps: int, seq: np.random.SeedSequen
         sl = slice(t, t_end)
         ag.update(Segment(states[t:t_end + 1], actions[sl], R[states[sl], actions[sl]],
                           t, int(reason)))
+        if hook is not None:
+            hook(int(t_end) - t)
         t = int(t_end)
     sa = (states[:-1], actions)
     adv = np.cumsum(facts.gaps[sa])

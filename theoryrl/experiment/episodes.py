@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -13,7 +16,27 @@ from ..planning import _kernels as plan_kernels
 from ..planning.episodic import as_stages
 from . import _kernels
 
-__all__ = ["EpisodeSimulator", "run_episodes"]
+__all__ = ["EpisodeSimulator", "episode_callback", "run_episodes"]
+
+_progress_hook: ContextVar[Callable[[int], None] | None] = ContextVar("_progress_hook",
+                                                                      default=None)
+
+
+@contextmanager
+def episode_callback(fn: Callable[[int], None]) -> Iterator[None]:
+    """Call ``fn(n)`` after every ``n`` episodes (or steps, for average-reward runs)
+    simulated in this context, in this thread; for progress displays.
+
+    Parameters
+    ----------
+    fn : callable
+        Receives the number of episodes or steps just completed.
+    """
+    token = _progress_hook.set(fn)
+    try:
+        yield
+    finally:
+        _progress_hook.reset(token)
 
 
 class EpisodeSimulator:
@@ -136,6 +159,7 @@ def run_episodes(agent: Agent, mdp: TabularMDP, episodes: int, seed_seq: np.rand
     values = np.empty(episodes)
     mix_values = np.empty(episodes)
     extras: dict[str, np.ndarray] = {}
+    hook = _progress_hook.get()
     for k in range(episodes):
         plan = agent.policy()
         if isinstance(plan, Mixture):
@@ -155,4 +179,6 @@ def run_episodes(agent: Agent, mdp: TabularMDP, episodes: int, seed_seq: np.rand
             if name not in extras:
                 extras[name] = np.full(episodes, np.nan)
             extras[name][k] = x
+        if hook is not None:
+            hook(1)
     return {"values": values, "mixture_values": mix_values, **extras}

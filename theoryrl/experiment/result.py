@@ -1,4 +1,5 @@
-"""Experiment results: exact per-episode curves, atomic save/load, plotting."""
+"""Experiment results: exact per-episode curves, atomic one-file save, strict load,
+plots, tidy export."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Result", "atomic_write_bytes", "save_figure"]
+__all__ = ["Result", "atomic_write_bytes", "compare", "save_figure", "write_csv"]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -116,70 +117,335 @@ class Result:
 
     # -- persistence -------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
-        """Write ``<path>.npz`` (arrays) and ``<path>.json`` (metadata), each atomically.
+        """Write the result as one ``.npz`` file, atomically.
 
-        ``load`` reads them back without unpickling anything.
+        Arrays and metadata (a JSON document stored as a string array) travel
+        in the same file, written to a temporary name and renamed in place, so
+        an interrupted save leaves either the previous file or the new one,
+        never a mixture. :meth:`load` reads it back without unpickling.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Target; ``.npz`` is appended when missing.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
         """
         import io
 
-        base = Path(path)
-        if base.suffix in (".npz", ".json"):
-            base = base.with_suffix("")
+        target = _npz_path(path)
+        self._check_shapes()
         arrays = {"values": self.values, "regret": self.regret, "x": self.x}
         arrays.update({f"extra__{k}": v for k, v in self.extras.items()})
+        head = {"format": FORMAT, "optimal_value": float(self.optimal_value),
+                "extras": sorted(self.extras), "meta": self.meta}
+        arrays["__meta__"] = np.array(json.dumps(head, default=_json_default))
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
-        atomic_write_bytes(base.with_suffix(".npz"), buf.getvalue())
-        meta = {"optimal_value": float(self.optimal_value), "meta": self.meta,
-                "format": "theoryrl.Result/1"}
-        atomic_write_bytes(base.with_suffix(".json"),
-                           json.dumps(meta, indent=2, default=_json_default).encode())
-        return base
+        atomic_write_bytes(target, buf.getvalue())
+        return target
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Result:
-        """Read a result written by :meth:`save` (``allow_pickle=False``)."""
-        base = Path(path)
-        if base.suffix in (".npz", ".json"):
-            base = base.with_suffix("")
-        meta = json.loads(base.with_suffix(".json").read_text())
-        with np.load(base.with_suffix(".npz"), allow_pickle=False) as z:
-            extras = {k[len("extra__"):]: z[k] for k in z.files if k.startswith("extra__")}
-            return cls(z["values"], z["regret"], meta["optimal_value"], extras, z["x"],
-                       meta["meta"])
+        """Read a result written by :meth:`save` (``allow_pickle=False``), strictly.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The ``.npz`` file (the suffix may be omitted).
+
+        Returns
+        -------
+        Result
+
+        Raises
+        ------
+        ValueError
+            If the file is not a complete result of this format: unknown
+            ``format``, missing or extra arrays, or shapes that disagree.
+        """
+        target = _npz_path(path)
+        import zipfile
+
+        try:
+            z = np.load(target, allow_pickle=False)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            if isinstance(e, FileNotFoundError):
+                raise
+            raise ValueError(f"path {str(target)!r} is not a theoryrl result file: {e}") from e
+        with z:
+            if "__meta__" not in z.files:
+                raise ValueError(f"path {str(target)!r} has no result metadata (not written by "
+                                 f"Result.save)")
+            try:
+                head = json.loads(str(z["__meta__"][()]))
+            except (json.JSONDecodeError, ValueError) as e:
+                raise ValueError(f"path {str(target)!r}: unreadable metadata ({e})") from e
+            if not isinstance(head, dict) or head.get("format") != FORMAT:
+                got = head.get("format") if isinstance(head, dict) else head
+                raise ValueError(f"path {str(target)!r}: format must be {FORMAT!r}, got {got!r}")
+            names = head.get("extras")
+            if not isinstance(names, list) or not isinstance(head.get("meta"), dict):
+                raise ValueError(f"path {str(target)!r}: malformed metadata")
+            expected = {"values", "regret", "x", "__meta__", *(f"extra__{k}" for k in names)}
+            if set(z.files) != expected:
+                raise ValueError(f"path {str(target)!r}: arrays {sorted(z.files)} do not match "
+                                 f"the metadata (expected {sorted(expected)})")
+            opt = head.get("optimal_value")
+            if isinstance(opt, bool) or not isinstance(opt, (int, float)):
+                raise ValueError(f"path {str(target)!r}: optimal_value must be a number, "
+                                 f"got {opt!r}")
+            res = cls(z["values"], z["regret"], float(opt),
+                      {k: z[f"extra__{k}"] for k in names}, z["x"], head["meta"])
+        try:
+            res._check_shapes()
+        except ValueError as e:
+            raise ValueError(f"path {str(target)!r}: {e}") from e
+        return res
+
+    def _check_shapes(self) -> None:
+        v, r, x = (np.asarray(a) for a in (self.values, self.regret, self.x))
+        if r.ndim != 2 or r.shape[0] < 1 or r.shape[1] < 1:
+            raise ValueError(f"regret must have shape (seeds, K) with seeds, K >= 1, "
+                             f"got {r.shape}")
+        if v.shape != r.shape:
+            raise ValueError(f"values must have the shape of regret {r.shape}, got {v.shape}")
+        if x.shape != (r.shape[1],):
+            raise ValueError(f"x must have shape ({r.shape[1]},), got {x.shape}")
+        for k, e in self.extras.items():
+            if np.shape(e) != r.shape:
+                raise ValueError(f"extras[{k!r}] must have the shape of regret {r.shape}, "
+                                 f"got {np.shape(e)}")
+
+    # -- export ---------------------------------------------------------------
+    def _rows(self):
+        seeds = self.meta.get("seed_ids")
+        if not isinstance(seeds, list) or len(seeds) != self.n_seeds:
+            seeds = list(range(self.n_seeds))
+        agent = str(self.meta.get("agent", ""))
+        # sweeps and ``theoryrl run`` record the names and inputs; plain runs the objects
+        env = str(self.meta.get("env_name", self.meta.get("env", "")))
+        params = json.dumps(self.meta.get("agent_params", self.meta.get("params", {})),
+                            sort_keys=True, default=_json_default)
+        x = np.asarray(self.x)
+        for i, s in enumerate(seeds):
+            for j in range(x.shape[0]):
+                xv = x[j].item()
+                yield (agent, env, params, int(s),
+                       int(xv) if float(xv).is_integer() else xv,
+                       float(self.values[i, j]), float(self.regret[i, j]))
+
+    def _columns(self) -> list[str]:
+        return ["agent", "env", "params", "seed", str(self.meta.get("x_label", "episode")),
+                "value", "regret"]
+
+    def to_frame(self):
+        """The curves as a long ("tidy") pandas DataFrame, one row per seed and episode.
+
+        Columns: ``agent``, ``env``, ``params`` (the agent's parameters as a
+        JSON string with sorted keys), ``seed``, ``episode`` (``step`` for
+        average-reward runs), ``value``, ``regret``. Results of
+        :func:`theoryrl.sweep` and ``theoryrl run`` give the env's name and the
+        agent's constructor arguments; others ``repr(mdp)`` and ``agent.params()``.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed (``pip install pandas``; :meth:`to_csv`
+            needs no pandas).
+        """
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError("Result.to_frame needs pandas: pip install pandas "
+                              "(or use Result.to_csv, which does not)") from e
+        return pd.DataFrame.from_records(list(self._rows()), columns=self._columns())
+
+    def to_csv(self, path: str | os.PathLike) -> Path:
+        """Write the :meth:`to_frame` table as CSV (no pandas needed), atomically.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        return write_csv(path, [self])
 
     # -- plotting ------------------------------------------------------------
     def plot(self, ax=None, label: str | None = None, level: float = 0.95,
-             quantity: str = "regret"):
+             quantity: str = "regret", logx: bool = False, logy: bool = False):
         """Mean curve with a t-based confidence band across seeds (matplotlib).
 
-        ``quantity`` is ``"regret"``, ``"values"`` or an ``extras`` key.
-        Returns the figure.
+        Never changes matplotlib's backend: the figure is created with
+        ``pyplot`` under whatever backend is active (inline in notebooks).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on (default: a new figure).
+        label : str, optional
+            Legend entry (default: the agent's name).
+        level : float
+            Confidence level of the band.
+        quantity : str
+            ``"regret"``, ``"values"`` or an ``extras`` key.
+        logx, logy : bool
+            Log-scaled axes. On a log axis the band's lower edge is clipped
+            at a positive floor below the data rather than filled down to 0.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
         """
-        import matplotlib
+        return compare([self], ax=ax, labels=None if label is None else [label], level=level,
+                       quantity=quantity, logx=logx, logy=logy)
 
-        if ax is None:
-            matplotlib.use("Agg", force=False)
+
+FORMAT = "theoryrl.Result/2"
+
+
+def _npz_path(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    return p if p.suffix == ".npz" else p.with_name(p.name + ".npz")
+
+
+def write_csv(path: str | os.PathLike, results: list[Result]) -> Path:
+    """Write the long tables of several results to one CSV file, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    results : list of Result
+        Their abscissa labels (``episode`` or ``step``) must agree.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import csv
+    import io
+
+    if not results:
+        raise ValueError("results must not be empty")
+    cols = results[0]._columns()
+    for r in results[1:]:
+        if r._columns() != cols:
+            raise ValueError(f"results mix abscissae {cols[4]!r} and {r._columns()[4]!r}")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for r in results:
+        for row in r._rows():
+            w.writerow([repr(v) if isinstance(v, float) else v for v in row])
+    atomic_write_bytes(path, buf.getvalue().encode())
+    return Path(path)
+
+
+def compare(results: list[Result], ax=None, labels: list[str] | None = None,
+            level: float = 0.95, quantity: str = "regret", logx: bool = False,
+            logy: bool = False):
+    """Mean curves of several results side by side, each with its confidence band.
+
+    Parameters
+    ----------
+    results : list of Result
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new ``pyplot`` figure; the backend is
+        never changed).
+    labels : list of str, optional
+        Legend entries (default: each result's agent name, with its
+        parameters when two results share a name).
+    level : float
+        Confidence level of the t-based bands across seeds.
+    quantity : str
+        ``"regret"``, ``"values"`` or an ``extras`` key present in every result.
+    logx, logy : bool
+        Log-scaled axes. On a log y axis a band whose lower edge is not
+        positive is clipped at a floor below every plotted positive value (so
+        it reaches the bottom of the axes) instead of being filled down to 0,
+        which would stretch the axes to the smallest float.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from scipy import stats
+
+    results = list(results)
+    if not results or not all(isinstance(r, Result) for r in results):
+        raise TypeError("results must be a non-empty list of Result")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    if labels is not None and len(labels) != len(results):
+        raise ValueError(f"labels must have one entry per result ({len(results)}), "
+                         f"got {len(labels)}")
+    if labels is None:
+        names = [str(r.meta.get("agent", "")) for r in results]
+        labels = [n if names.count(n) == 1 else f"{n} {_short_params(r.meta)}"
+                  for n, r in zip(names, results)]
+    if ax is None:
         import matplotlib.pyplot as plt
-        from scipy import stats
 
-        y = getattr(self, quantity) if quantity in ("regret", "values") else self.extras[quantity]
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    curves = []
+    for r in results:
+        if quantity in ("regret", "values"):
+            y = np.asarray(getattr(r, quantity), dtype=float)
+        elif quantity in r.extras:
+            y = np.asarray(r.extras[quantity], dtype=float)
         else:
-            fig = ax.figure
+            raise ValueError(f"quantity must be 'regret', 'values' or an extras key "
+                             f"{sorted(r.extras)}, got {quantity!r}")
         m = np.nanmean(y, axis=0)
         n = y.shape[0]
-        label = label or str(self.meta.get("agent", ""))
-        ax.plot(self.x, m, label=label)
-        if n > 1:
-            half = stats.t.ppf(0.5 + level / 2, n - 1) * np.nanstd(y, axis=0, ddof=1) / np.sqrt(n)
-            ax.fill_between(self.x, m - half, m + half, alpha=0.25)
-        ax.set_xlabel(str(self.meta.get("x_label", "episode")))
-        ax.set_ylabel(quantity)
-        if label:
-            ax.legend()
-        return fig
+        half = (stats.t.ppf(0.5 + level / 2, n - 1) * np.nanstd(y, axis=0, ddof=1) / np.sqrt(n)
+                if n > 1 else None)
+        curves.append((np.asarray(r.x, dtype=float), m, half))
+    floor = None
+    if logy:
+        pos = [c[1][c[1] > 0] for c in curves] + [
+            (c[1] - c[2])[(c[1] - c[2]) > 0] for c in curves if c[2] is not None]
+        pos = np.concatenate(pos) if pos else np.empty(0)
+        # half the smallest positive plotted value: the band then runs to the
+        # bottom of the axes where its lower edge is not positive
+        floor = 0.5 * pos.min() if pos.size else None
+    for (x, m, half), lab, r in zip(curves, labels, results):
+        (line,) = ax.plot(x, m, label=lab)
+        if half is not None:
+            lo, hi = m - half, m + half
+            if logy:
+                if floor is None:
+                    continue
+                lo, hi = np.maximum(lo, floor), np.maximum(hi, floor)
+            ax.fill_between(x, lo, hi, alpha=0.25, color=line.get_color(), linewidth=0)
+        ax.set_xlabel(str(r.meta.get("x_label", "episode")))
+    ax.set_ylabel(quantity)
+    if any(labels):
+        ax.legend()
+    return fig
+
+
+def _short_params(meta: dict) -> str:
+    p = meta.get("params", {})
+    if not isinstance(p, dict):
+        return str(p)
+    return ", ".join(f"{k}={v}" for k, v in sorted(p.items()))
 
 
 def _json_default(o: Any) -> Any:

@@ -11,7 +11,6 @@ from .._validation import (
     as_float_array,
     check_distribution,
     check_distribution_rows,
-    check_in_range,
     check_int,
     check_kernel,
     check_rng,
@@ -139,6 +138,54 @@ def check_policy(policy, n_states: int, n_actions: int, horizon: int | None,
                     f"got dtype {a.dtype}")
 
 
+def _rewards(R) -> np.ndarray:
+    """``R`` as float64, where ``-inf`` is allowed (an infeasible action)."""
+    try:
+        R = np.array(R, dtype=np.float64, order="C")
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"R must be a numeric array, got {type(R).__name__}") from e
+    bad = np.isnan(R) | (R == np.inf)
+    if bad.any():
+        i = tuple(int(j) for j in np.argwhere(bad)[0])
+        raise ValueError(f"R{list(i)} is not finite ({R[i]}); only -inf is allowed, for an "
+                         "infeasible action")
+    return R
+
+
+def _feasible_mask(R: np.ndarray, feasible) -> np.ndarray:
+    """The feasibility mask (shape of ``R``); writes ``-inf`` into ``R`` where infeasible."""
+    mask = np.isfinite(R)
+    if feasible is not None:
+        f = np.asarray(feasible)
+        if f.dtype != np.bool_:
+            raise TypeError(f"feasible must be a bool array, got dtype {f.dtype}")
+        if f.shape not in (R.shape, R.shape[-2:]):
+            raise ValueError(f"feasible must have the shape of R {R.shape} or (S, A)="
+                             f"{R.shape[-2:]}, got {f.shape}")
+        mask &= f
+    none = ~mask.any(axis=-1)
+    if none.any():
+        i = tuple(int(j) for j in np.argwhere(none)[0])
+        raise ValueError(f"state {list(i)} has no feasible action (every R there is -inf "
+                         "or masked by feasible)")
+    R[~mask] = -np.inf
+    return mask
+
+
+def _check_feasible_policy(pi: np.ndarray, feasible: np.ndarray) -> None:
+    """Reject a (validated) policy that plays an infeasible action."""
+    if pi.ndim in (1, 2) and pi.dtype.kind in "iu":
+        F = feasible if feasible.ndim == pi.ndim + 1 else np.broadcast_to(
+            feasible, pi.shape + feasible.shape[-1:])
+        bad = ~np.take_along_axis(F, pi[..., None], axis=-1)[..., 0]
+    else:
+        bad = (pi > 0) & ~feasible
+        bad = bad.any(axis=-1)
+    if bad.any():
+        i = tuple(int(j) for j in np.argwhere(bad)[0])
+        raise ValueError(f"policy plays an infeasible action at {list(i)}")
+
+
 class TabularMDP:
     r"""A finite MDP with known, exact dynamics.
 
@@ -152,13 +199,22 @@ class TabularMDP:
         1e-9 and without negative entries. Stage-dependent kernels need
         ``horizon == H``.
     R : array_like, shape (S, A) or (H, S, A)
-        Mean rewards in [0, 1].
+        Mean rewards: any finite reals, or ``-inf`` where an action is
+        infeasible (QuantEcon's convention). The exact solvers take any
+        finite rewards; the learning agents check the range their guarantees
+        assume (usually [0, 1]) and :func:`~theoryrl.models.rescale_rewards`
+        maps a model onto it.
     horizon : int, optional
         Episode length H >= 1.
     gamma : float, optional
         Discount factor in [0, 1).
     init : array_like, shape (S,), optional
         Initial-state distribution; all mass on state 0 by default.
+    feasible : array_like of bool, shape of ``R`` or (S, A), optional
+        False where an action is infeasible in a state (at a stage). Such
+        entries of ``R`` are stored as ``-inf``; the rows of ``P`` there must
+        still be distributions but are never used. Every state (at every
+        stage) needs a feasible action. All actions are feasible by default.
 
     Raises
     ------
@@ -175,7 +231,7 @@ class TabularMDP:
     """
 
     def __init__(self, P, R, horizon: int | None = None, gamma: float | None = None,
-                 init=None) -> None:
+                 init=None, *, feasible=None) -> None:
         if horizon is not None and gamma is not None:
             raise ValueError("give at most one of horizon (episodic) and gamma "
                              f"(discounted), got horizon={horizon}, gamma={gamma}")
@@ -188,7 +244,7 @@ class TabularMDP:
             if not 0.0 <= gamma < 1.0:
                 raise ValueError(f"gamma must be in [0, 1), got {gamma}")
         P = check_kernel(P, "P", ATOL)
-        R = as_float_array(R, "R")
+        R = _rewards(R)
         S, A = P.shape[-3], P.shape[-2]
         if P.ndim == 4 and horizon != P.shape[0]:
             raise ValueError(f"P has {P.shape[0]} stages (shape {P.shape}), so horizon must "
@@ -198,7 +254,7 @@ class TabularMDP:
                              f"be {R.shape[0]}, got {horizon}")
         if R.shape[-2:] != (S, A) or R.ndim not in (2, 3):
             raise ValueError(f"R must be (S, A)=({S}, {A}) or (H, S, A), got shape {R.shape}")
-        check_in_range(R, "R", 0.0, 1.0)
+        feasible = _feasible_mask(R, feasible)
         if init is None:
             init = np.zeros(S)
             init[0] = 1.0
@@ -206,6 +262,7 @@ class TabularMDP:
         self._P = _readonly(P)
         self._R = _readonly(R)
         self._init = _readonly(init)
+        self._feasible = _readonly(feasible)
         self._horizon = horizon
         self._gamma = gamma
         self._spec = MDPSpec(S, A, horizon, gamma, self._R, self._init)
@@ -218,6 +275,8 @@ class TabularMDP:
     horizon = property(lambda self: self._horizon, doc="H, or None.")
     gamma = property(lambda self: self._gamma, doc="Discount, or None.")
     spec = property(lambda self: self._spec, doc="What a learner may know (no P).")
+    feasible = property(lambda self: self._feasible,
+                        doc="Bool mask of feasible actions, shaped like ``R`` (read-only).")
     n_states = property(lambda self: self._P.shape[-3])
     n_actions = property(lambda self: self._P.shape[-2])
 
@@ -252,18 +311,22 @@ class TabularMDP:
         :math:`g^\pi(s)`, shape (S,) (state-dependent for multichain policies).
         """
         pi = self.check_policy(policy)
+        R = self._R
+        if not self._feasible.all():
+            _check_feasible_policy(pi, self._feasible)
+            R = np.where(self._feasible, R, 0.0)  # never weighted: 0 * -inf would be nan
         if self.criterion == "episodic":
             from ..planning.episodic import evaluate_policy
 
-            return evaluate_policy(self._P, self._R, pi)
+            return evaluate_policy(self._P, R, pi)
         if self.criterion == "discounted":
             from ..planning.discounted import evaluate_policy_discounted
 
-            return evaluate_policy_discounted(self._P, self._R, self._gamma, pi)
+            return evaluate_policy_discounted(self._P, R, self._gamma, pi)
         from ..planning.average import policy_gain_bias
         from ..planning.discounted import _policy_matrices
 
-        return policy_gain_bias(*_policy_matrices(self._P, self._R, pi))[0]
+        return policy_gain_bias(*_policy_matrices(self._P, R, pi))[0]
 
     def initial_value(self, policy) -> float:
         """``init @ V[0]`` (episodic), ``init @ V`` (discounted) or ``init @ g``."""
@@ -296,6 +359,8 @@ class TabularMDP:
             raise ValueError(f"a must be in [0, {A}), got {a}")
         Ph = self._P[h] if self._P.ndim == 4 else self._P
         Rh = self._R[h] if self._R.ndim == 3 else self._R
+        if Rh[s, a] == -np.inf:
+            raise ValueError(f"a = {a} is infeasible in state {s}")
         row = np.cumsum(Ph[s, a])
         nxt = int(min(np.searchsorted(row, rng.random() * row[-1], side="right"), S - 1))
         return nxt, float(Rh[s, a])

@@ -17,7 +17,14 @@ def solve(mdp: Any, method: str | None = None, epsilon: float = 1e-10) -> Any:
     Episodic: :func:`backward_induction` (exact). Discounted: policy iteration
     (exact; ``method="vi"`` for value iteration to accuracy ``epsilon``).
     Average reward: :func:`relative_value_iteration` to accuracy ``epsilon``.
+    Rewards may be any finite reals; infeasible actions (``mdp.feasible``) are
+    never chosen and get ``Q = -inf``.
     """
+    feasible = getattr(mdp, "feasible", None)
+    if feasible is not None and not feasible.all():
+        from ..models._feasible import solve_with_infeasible
+
+        return solve_with_infeasible(mdp, solve, method=method, epsilon=epsilon)
     crit = mdp.criterion
     if crit == "episodic":
         return backward_induction(mdp.P, mdp.R, mdp.horizon)
