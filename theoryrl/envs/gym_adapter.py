@@ -157,6 +157,11 @@ def register_gymnasium() -> list[str]:
     Calling it again does nothing. Episodic instances end by truncation after
     ``horizon`` steps, so Gymnasium's own ``TimeLimit`` is not added.
 
+    Returns
+    -------
+    list of str
+        The ids of our instances, registered now or before (``"theoryrl/RiverSwim-v0"``, ...).
+
     Examples
     --------
     >>> import gymnasium
@@ -207,6 +212,8 @@ def from_gymnasium(env: Any, horizon: int | None = None, gamma: float | None = N
     Returns
     -------
     TabularMDP
+        The exact model: ``S`` states (plus the absorbing one where an episode
+        can terminate), the env's actions, mean rewards and the chosen criterion.
 
     Raises
     ------

@@ -113,6 +113,8 @@ def to_quantecon(mdp: TabularMDP, sa_pair: bool = False, sparse: bool = False) -
     Returns
     -------
     quantecon.markov.DiscreteDP
+        The same rewards and transitions with discount ``beta``, in the
+        product or the state-action-pair form.
 
     Raises
     ------

@@ -73,6 +73,7 @@ def rescale_rewards(mdp: TabularMDP, low: float | None = None,
     Returns
     -------
     TabularMDP
+        A new model with rewards in [0, 1]; ``mdp`` is left unchanged.
 
     Raises
     ------
