@@ -205,3 +205,24 @@ def test_cli_json_with_replication(tmp_path):
         assert r["passed"] == (r["verdict"] == "pass")
         assert r["details"]["stats"] is not None
     assert (tmp_path / "report.md").exists()
+
+
+def test_store_resumes_finished_units(tmp_path, monkeypatch):
+    from dataclasses import replace as dc_replace
+
+    from proofs_checks import ucbvi as U
+
+    first = H.run_paper("ucbvi", quick=True, seeds=2, store=tmp_path)
+    units = sorted((tmp_path / "units").glob("*.json"))
+    assert len(units) == 3
+
+    def boom(*a, **k):
+        raise AssertionError("a stored unit was measured again")
+
+    monkeypatch.setattr(U, "CHECKS", [dc_replace(c, measure=boom) for c in U.CHECKS])
+    again = H.run_paper("ucbvi", quick=True, seeds=2, store=tmp_path)
+    assert [(r.check, r.verdict, r.measured) for r in again] == \
+        [(r.check, r.verdict, r.measured) for r in first]
+    # other inputs are other units
+    with pytest.raises(AssertionError, match="measured again"):
+        H.run_paper("ucbvi", quick=True, seeds=3, store=tmp_path)
