@@ -116,7 +116,7 @@ def test_internal_errors_are_one_line_exit_1(monkeypatch, tmp_path):
 
 def test_unknown_parameter_names_the_valid_ones():
     line = one_line_error(invoke([*RUN, "--param", "bonnus=l1"]))
-    for valid in ("bonus", "bonus_scale", "delta", "optimistic_init"):
+    for valid in ("bonus", "bonus_scale", "delta"):
         assert valid in line
 
 
