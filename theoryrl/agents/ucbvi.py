@@ -168,8 +168,12 @@ class UCBVIHoeffding(UCBVI):
         Defaults to this class's bonus.
     bonus_scale : float
         Multiplies the bonus (1: the algorithm).
+
+    Attributes
+    ----------
     optimistic_init : bool
-        Value unvisited pairs at the horizon cap.
+        Class attribute (inherited, ``True``): unvisited pairs are valued at the
+        horizon cap.
     """
 
     bonus = "hoeffding"
@@ -190,8 +194,12 @@ class UCBVIBernstein(UCBVI):
         Defaults to this class's bonus.
     bonus_scale : float
         Multiplies the bonus (1: the algorithm).
+
+    Attributes
+    ----------
     optimistic_init : bool
-        Value unvisited pairs at the horizon cap.
+        Class attribute (inherited, ``True``): unvisited pairs are valued at the
+        horizon cap.
     """
 
     bonus = "bernstein"

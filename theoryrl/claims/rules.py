@@ -95,7 +95,15 @@ class Rule:
 
 @dataclass(frozen=True)
 class CIWithin(Rule):
-    """Confidence interval ``stats[key]`` inside ``[low, high]``."""
+    """Confidence interval ``stats[key]`` inside ``[low, high]``.
+
+    Parameters
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict.
+    low, high : float
+        The window; an infinite end (the default) makes a one-sided rule.
+    """
 
     key: str
     low: float = -math.inf
@@ -119,7 +127,15 @@ class CIWithin(Rule):
 
 @dataclass(frozen=True)
 class CIMeets(Rule):
-    """Confidence interval ``stats[key]`` intersects ``[low, high]``."""
+    """Confidence interval ``stats[key]`` intersects ``[low, high]``.
+
+    Parameters
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict.
+    low, high : float
+        The interval the confidence interval must meet (default: the real line).
+    """
 
     key: str
     low: float = -math.inf
@@ -139,7 +155,15 @@ class CIMeets(Rule):
 
 @dataclass(frozen=True)
 class AtMost(Rule):
-    """``stats[key] <= bound``."""
+    """``stats[key] <= bound``.
+
+    Parameters
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict.
+    bound : float
+        Largest value allowed.
+    """
 
     key: str
     bound: float
@@ -157,7 +181,15 @@ class AtMost(Rule):
 
 @dataclass(frozen=True)
 class AtLeast(Rule):
-    """``stats[key] >= bound``."""
+    """``stats[key] >= bound``.
+
+    Parameters
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict.
+    bound : float
+        Smallest value allowed.
+    """
 
     key: str
     bound: float
@@ -179,6 +211,16 @@ class Binomial(Rule):
 
     ``stats[key] = (successes, n)``; rejected when
     :math:`P(\\mathrm{Bin}(n, p_0) \\le \\text{successes}) <` level.
+
+    Parameters
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict, a pair ``(successes, n)``.
+    p0 : float
+        Claimed success probability, in (0, 1].
+    level : float or "family"
+        Significance level in (0, 1), or ``"family"`` for the family-wise
+        per-test level of :class:`FamilyRule`.
     """
 
     key: str
@@ -218,7 +260,15 @@ class Binomial(Rule):
 
 @dataclass(frozen=True)
 class PValueBelow(Rule):
-    """``stats[key] < level`` (the claim needs a significant effect)."""
+    """``stats[key] < level`` (the claim needs a significant effect).
+
+    Parameters
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict, a p-value.
+    level : float
+        Significance level.
+    """
 
     key: str
     level: float
@@ -236,7 +286,13 @@ class PValueBelow(Rule):
 
 @dataclass(frozen=True)
 class AllOf(Rule):
-    """Every sub-rule holds."""
+    """Every sub-rule holds.
+
+    Parameters
+    ----------
+    rules : tuple of Rule
+        The sub-rules.
+    """
 
     rules: tuple[Rule, ...]
     stat = "all"
@@ -256,7 +312,13 @@ class AllOf(Rule):
 
 @dataclass(frozen=True)
 class AnyOf(Rule):
-    """At least one sub-rule holds."""
+    """At least one sub-rule holds.
+
+    Parameters
+    ----------
+    rules : tuple of Rule
+        The sub-rules.
+    """
 
     rules: tuple[Rule, ...]
     stat = "any"
@@ -296,7 +358,27 @@ _KINDS: dict[str, type] = {c.stat: c for c in (CIWithin, CIMeets, AtMost, AtLeas
 
 
 def rule_from_dict(d: dict[str, Any]) -> Rule:
-    """Build a rule from its stored form (``{"stat": ..., ...}``)."""
+    """Build a rule from its stored form (``{"stat": ..., ...}``).
+
+    Parameters
+    ----------
+    d : dict
+        The stored form, as written by :meth:`Rule.to_dict`: the kind under
+        ``"stat"`` and the rule's fields (``"inf"`` / ``"-inf"`` for infinite
+        bounds; nested tables under ``"rules"`` for ``all`` / ``any``).
+
+    Returns
+    -------
+    Rule
+        The rule, equal to the one that was stored.
+
+    Raises
+    ------
+    ValueError
+        If ``d`` has no ``"stat"`` or an unknown kind.
+    TypeError
+        If a bound is not a number.
+    """
     if not isinstance(d, dict) or "stat" not in d:
         raise ValueError(f"a rule must be a table with a 'stat' field, got {d!r}")
     kind = d["stat"]
@@ -322,6 +404,15 @@ class FamilyRule:
     rule says ``level = "family"`` runs at ``alpha / m``, with ``m`` the number
     of such tests in the registry (all papers, all tiers), so a check's verdict
     does not depend on which other checks ran.
+
+    Parameters
+    ----------
+    method : str
+        The correction; only ``"bonferroni"``.
+    alpha : float
+        Family-wise error level in (0, 1).
+    m : int
+        Number of family-level tests, at least 1.
     """
 
     method: str
@@ -343,11 +434,28 @@ class FamilyRule:
 
 
 def detectable_failure_rate(n: int, p0: float, level: float, power: float = 0.8) -> float:
-    """Smallest true failure rate that the exact test of ``P(ok) >= p0`` rejects
-    with probability ``power`` at ``n`` runs (``1.0`` if none does, e.g. ``n`` too small).
+    """Smallest true failure rate that the exact binomial test of ``P(ok) >= p0`` detects.
 
     The test rejects when the successes are at most ``k_c``, the largest ``k``
-    with ``P(Bin(n, p0) <= k) < level``.
+    with ``P(Bin(n, p0) <= k) < level``; the answer is the smallest failure
+    rate ``q`` with ``P(Bin(n, 1 - q) <= k_c) >= power``, found by bisection.
+
+    Parameters
+    ----------
+    n : int
+        Number of runs.
+    p0 : float
+        Claimed success probability.
+    level : float
+        Significance level of the test.
+    power : float, default 0.8
+        Required probability of rejecting.
+
+    Returns
+    -------
+    float
+        The detectable failure rate, ``1.0`` if no rate is detected (e.g. ``n``
+        too small for any rejection at ``level``).
     """
     ks = [k for k in range(n + 1) if _st.binom.cdf(k, n, p0) < level]
     if not ks:
