@@ -10,6 +10,7 @@ from .._validation import (
     ATOL,
     as_float_array,
     check_distribution,
+    check_discount,
     check_distribution_rows,
     check_in_range,
     check_int,
@@ -130,11 +131,7 @@ class TabularMDP:
         if horizon is not None:
             horizon = check_int(horizon, "horizon", low=1)
         if gamma is not None:
-            if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.floating)):
-                raise TypeError(f"gamma must be a real number, got {type(gamma).__name__}")
-            gamma = float(gamma)
-            if not 0.0 <= gamma < 1.0:
-                raise ValueError(f"gamma must be in [0, 1), got {gamma}")
+            gamma = check_discount(gamma)
         P = check_kernel(P, "P", ATOL)
         R = as_float_array(R, "R")
         S, A = P.shape[-3], P.shape[-2]
@@ -201,13 +198,13 @@ class TabularMDP:
         """
         pi = self.check_policy(policy)
         if self.criterion == "episodic":
-            from ..planning.episodic import evaluate_policy
+            from ..planning.episodic import _evaluate_policy
 
-            return evaluate_policy(self._P, self._R, pi)
+            return _evaluate_policy(self._P, self._R, pi)
         if self.criterion == "discounted":
-            from ..planning.discounted import evaluate_policy_discounted
+            from ..planning.discounted import _evaluate_discounted
 
-            return evaluate_policy_discounted(self._P, self._R, self._gamma, pi)
+            return _evaluate_discounted(self._P, self._R, self._gamma, pi)
         from ..planning.average import policy_gain_bias
         from ..planning.discounted import _policy_matrices
 

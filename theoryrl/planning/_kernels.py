@@ -362,3 +362,185 @@ def relative_value_iteration(P, R, tau, v, Q, delta, tol, max_iter):
         if hi - lo < tol:
             return it
     return -1
+
+
+@njit(cache=True)
+def row_stats(M, e, e_err):
+    """Per row r of M (rows, n): e[r] = sum_t M[r, t] - 1 and a bound e_err[r] on its error.
+
+    The sum is compensated (Ogita, Rump, Oishi 2005, Alg. 4.4 "Sum2"): the
+    result is as accurate as if computed in twice the working precision, with
+    ``|e - exact| <= u |e| + gamma_{n+1}^2 sum |terms|`` (their Prop. 4.5). Returns
+    the smallest entry of M and whether every entry is finite.
+    """
+    u = 2.0 ** -53
+    n = M.shape[1]
+    g = (n + 1) * u / (1.0 - (n + 1) * u)
+    lo = np.inf
+    finite = True
+    for r in range(M.shape[0]):
+        s = -1.0
+        comp = 0.0
+        tot = 1.0
+        for t in range(n):
+            x = M[r, t]
+            if x < lo:
+                lo = x
+            if not np.isfinite(x):
+                finite = False
+            y = s + x
+            z = y - s
+            comp += (s - (y - z)) + (x - z)
+            s = y
+            tot += abs(x)
+        res = s + comp
+        e[r] = res
+        e_err[r] = 2.0 * (u * abs(res) + g * g * tot)
+    return lo, finite
+
+
+@njit(cache=True)
+def certified_backup(ph, r, kappa, h, c, k, pol, greedy_mode, d, dmax, new_pol):
+    """Residuals of one Bellman backup at V = c + h, with their rounding bound.
+
+    ``ph`` (S*A,) holds P h (any summation order), ``r`` and ``kappa`` (S*A,) the
+    rewards and gamma * rowsum(P) - 1, ``k`` the constants (gamma, gamma_S, bound on
+    the error of kappa, max row sum, max |kappa|, max |r|, gamma_6) of
+    ``discounted.py``. Fills d[s * A + a] = r + gamma ph + kappa c - h[s] and
+    dmax[s] = max_a d. With ``greedy_mode`` new_pol is the greedy policy (lowest
+    index on ties) and the certified policy is new_pol; otherwise the certified
+    policy is pol, and new_pol switches a state to its greedy action only when
+    that is larger by more than twice the rounding bound.
+
+    Returns (delta, min dmax, max dmax, min_s d[s, policy(s)], number of states whose
+    action changed, max |h|).
+    """
+    S = h.shape[0]
+    A = r.shape[0] // S
+    g = k[0]
+    hmax = 0.0
+    for s in range(S):
+        if abs(h[s]) > hmax:
+            hmax = abs(h[s])
+    ac = abs(c)
+    delta = (g * k[1] * k[3] * hmax + ac * k[2]
+             + k[6] * (k[5] + g * k[3] * hmax + ac * k[4] + hmax)) * (1.0 + 1e-12)
+    lo = np.inf
+    hi = -np.inf
+    lo_pol = np.inf
+    changed = 0
+    for s in range(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            i = s * A + a
+            v = ((r[i] + g * ph[i]) + kappa[i] * c) - h[s]
+            d[i] = v
+            if v > best:
+                best = v
+                arg = a
+        dmax[s] = best
+        if best < lo:
+            lo = best
+        if best > hi:
+            hi = best
+        if greedy_mode:
+            if arg != pol[s]:
+                changed += 1
+            new_pol[s] = arg
+            dp = best
+        else:
+            dp = d[s * A + pol[s]]
+            if best > dp + 2.0 * delta:
+                new_pol[s] = arg
+                changed += 1
+            else:
+                new_pol[s] = pol[s]
+        if dp < lo_pol:
+            lo_pol = dp
+    return delta, lo, hi, lo_pol, changed, hmax
+
+
+@njit(cache=True)
+def policy_sweeps(Pp, rp, kp, h, c, k, n):
+    """Up to n extrapolated sweeps V <- T_pi V + gamma/(1-gamma) mid(T_pi V - V) at V = c + h.
+
+    ``Pp`` (S, 1, S) holds the rows of the policy, ``rp``, ``kp`` (S,) its rewards and
+    gamma * rowsum - 1, ``k`` the constants of :func:`certified_backup`. Updates h in
+    place (kept centred). Stops early, as converged, once span(T_pi V - V) is within
+    four times its rounding bound (more sweeps cannot shrink it). Returns (c, sweeps,
+    converged).
+    """
+    S = h.shape[0]
+    g = k[0]
+    pv = np.empty(S)
+    for it in range(n):
+        hmax = 0.0
+        for s in range(S):
+            if abs(h[s]) > hmax:
+                hmax = abs(h[s])
+        ac = abs(c)
+        delta = (g * k[1] * k[3] * hmax + ac * k[2]
+                 + k[6] * (k[5] + g * k[3] * hmax + ac * k[4] + hmax))
+        _matvec(Pp, h, pv)
+        lo = np.inf
+        hi = -np.inf
+        for s in range(S):
+            dd = ((rp[s] + g * pv[s]) + kp[s] * c) - h[s]
+            h[s] += dd
+            if dd < lo:
+                lo = dd
+            if dd > hi:
+                hi = dd
+        hlo = np.inf
+        hhi = -np.inf
+        for s in range(S):
+            if h[s] < hlo:
+                hlo = h[s]
+            if h[s] > hhi:
+                hhi = h[s]
+        t = 0.5 * (hlo + hhi)
+        for s in range(S):
+            h[s] -= t
+        c = c + t + g * (0.5 * (lo + hi)) / (1.0 - g)
+        if hi - lo <= 4.0 * delta:
+            return c, it + 1, True
+    return c, n, False
+
+
+@njit(cache=True)
+def sum_bounds(e, e_err, precise, gamma, n, kappa):
+    """kappa = gamma (1 + e) - 1 per row, from e = rowsum - 1 with error bound e_err.
+
+    Unless ``precise``, e came from a plain sum of n non-negative terms and e_err is
+    filled with the bound gamma_n (1 + |e|) valid for any summation order. Returns
+    (bound on the error of kappa, max row sum bound, lower and upper bounds of
+    1 - gamma * rowsum, max |e|).
+    """
+    u = 2.0 ** -53
+    gn = n * u / (1.0 - n * u)
+    kerr = 0.0
+    sig = 0.0
+    lo = np.inf
+    hi = -np.inf
+    emax = 0.0
+    for i in range(e.shape[0]):
+        if not np.isfinite(e[i]):
+            return np.inf, np.inf, -np.inf, np.inf, np.inf
+        if not precise:
+            e_err[i] = gn * (1.0 + abs(e[i]))
+        ge = gamma * e[i]
+        k = (gamma - 1.0) + ge
+        kappa[i] = k
+        ke = gamma * e_err[i] + u * (abs(ge) + abs(k) + (1.0 - gamma))
+        if ke > kerr:
+            kerr = ke
+        if 1.0 + e[i] + e_err[i] > sig:
+            sig = 1.0 + e[i] + e_err[i]
+        if -k < lo:
+            lo = -k
+        if -k > hi:
+            hi = -k
+        if abs(e[i]) > emax:
+            emax = abs(e[i])
+    return kerr, sig, lo - kerr, hi + kerr, emax

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import as_float_array, check_int
 from . import _kernels
 
-__all__ = ["EpisodicSolution", "backward_induction", "evaluate_policy", "as_stages"]
+__all__ = ["EpisodicSolution", "backward_induction", "evaluate_policy", "as_stages",
+           "check_horizon", "MAX_ENTRIES"]
+
+MAX_ENTRIES = 2**31  # H * S * A above this would not fit the Q table in 16 GiB
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,38 @@ def as_stages(x: np.ndarray, ndim: int) -> np.ndarray:
     """Add a leading stage axis of length 1 to a stationary array (a view)."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     return x[None] if x.ndim == ndim else x
+
+
+def check_horizon(horizon, S: int, A: int) -> int:
+    """A horizon H >= 1 whose (H, S, A) solution has at most :data:`MAX_ENTRIES` entries."""
+    H = check_int(horizon, "horizon", 1)
+    if H * S * A > MAX_ENTRIES:
+        raise ValueError(f"horizon={H} is too long for S={S}, A={A}: the solution would hold "
+                         f"H * S * A = {H * S * A:.3g} values (at most {MAX_ENTRIES:.3g})")
+    return H
+
+
+def _stage_array(x, name: str, ndim: int, H: int, shape: tuple) -> np.ndarray:
+    a = as_float_array(x, name)
+    if a.ndim == ndim and a.shape == shape:
+        return a[None]
+    if a.ndim == ndim + 1 and a.shape[1:] == shape and a.shape[0] == H:
+        return a
+    want = f"{shape} or {(H,) + shape}"
+    raise ValueError(f"{name} must have shape {want}, got {a.shape}")
+
+
+def _check_kernel_shape(P, R, H) -> tuple[np.ndarray, np.ndarray]:
+    P = as_float_array(P, "P")
+    if P.ndim not in (3, 4) or P.shape[-1] != P.shape[-3] or P.size == 0:
+        raise ValueError(f"P must have shape (S, A, S) or (H, S, A, S), got {P.shape}")
+    S, A = P.shape[-3], P.shape[-2]
+    H = check_horizon(H, S, A)
+    if P.ndim == 4 and P.shape[0] != H:
+        raise ValueError(f"P has {P.shape[0]} stages, so horizon must be {P.shape[0]}, got {H}")
+    if P.min() < 0:
+        raise ValueError("P must be non-negative")
+    return (P if P.ndim == 4 else P[None]), _stage_array(R, "R", 2, H, (S, A))
 
 
 def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
@@ -46,12 +82,13 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
     Parameters
     ----------
     P : ndarray, shape (S, A, S) or (H, S, A, S)
-        Transition kernel, stationary or stage-dependent. Trusted: validate with
-        :class:`~theoryrl.models.TabularMDP` first.
+        Transition kernel, stationary or stage-dependent: shapes, signs and
+        finiteness are checked here; that rows sum to one is the model's job
+        (:class:`~theoryrl.models.TabularMDP`).
     R : ndarray, shape (S, A) or (H, S, A)
         Mean rewards.
     horizon : int
-        Number of stages H.
+        Number of stages H; ``H * S * A`` is at most :data:`MAX_ENTRIES`.
     bonus : ndarray, shape (S, A) or (H, S, A), optional
         Additive bonus; zero when omitted.
     qmax : float or ndarray of shape (H,), optional
@@ -74,9 +111,26 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
     >>> backward_induction(np.ones((1, 1, 1)), np.ones((1, 1)), 3).V[:, 0]
     array([3., 2., 1.])
     """
+    P4, R3 = _check_kernel_shape(P, R, horizon)
+    H = int(horizon)
+    S, A = P4.shape[1], P4.shape[2]
+    B3 = None if bonus is None else _stage_array(bonus, "bonus", 2, H, (S, A))
+    if qmax is not None:
+        qmax = as_float_array(np.broadcast_to(qmax, (H,)) if np.ndim(qmax) == 0 else qmax,
+                              "qmax")
+        if qmax.shape != (H,):
+            raise ValueError(f"qmax must be a number or have shape ({H},), got {qmax.shape}")
+    if terminal is not None:
+        terminal = as_float_array(terminal, "terminal")
+        if terminal.shape != (S,):
+            raise ValueError(f"terminal must have shape ({S},), got {terminal.shape}")
+    return _backward_induction(P4, R3, H, B3, qmax, terminal)
+
+
+def _backward_induction(P, R, H, bonus=None, qmax=None, terminal=None) -> EpisodicSolution:
+    """:func:`backward_induction` on trusted arrays (a validated model's)."""
     P4 = as_stages(P, 3)
     R3 = as_stages(R, 2)
-    H = int(horizon)
     S, A = P4.shape[1], P4.shape[2]
     B3 = np.zeros((1, S, A)) if bonus is None else as_stages(bonus, 2)
     if qmax is None:
@@ -98,7 +152,45 @@ def evaluate_policy(P: np.ndarray, R: np.ndarray, policy: np.ndarray) -> np.ndar
     ``policy`` is an int array (H, S) (deterministic) or a float array
     (H, S, A) (stochastic), already validated;
     :math:`V^\pi_h(s) = \sum_a \pi_h(a|s)\,[R_h(s,a) + P_h(\cdot|s,a) V^\pi_{h+1}]`.
+
+    Parameters
+    ----------
+    P : ndarray, shape (S, A, S) or (H, S, A, S)
+    R : ndarray, shape (S, A) or (H, S, A)
+    policy : ndarray
+        Actions, int (H, S) in ``[0, A)``, or action probabilities, float (H, S, A).
+
+    Returns
+    -------
+    ndarray, shape (H, S)
     """
+    a = np.asarray(policy)
+    if a.ndim not in (2, 3):
+        raise ValueError(f"policy must have shape (H, S) or (H, S, A), got {a.shape}")
+    P4, R3 = _check_kernel_shape(P, R, a.shape[0])
+    S, A = P4.shape[1], P4.shape[2]
+    if a.dtype.kind in "iu":
+        if a.shape != (a.shape[0], S):
+            raise ValueError(f"policy must have shape (H, S) = ({a.shape[0]}, {S}), "
+                             f"got {a.shape}")
+        bad = (a < 0) | (a >= A)
+        if bad.any():
+            h, s = (int(j) for j in np.argwhere(bad)[0])
+            raise ValueError(f"policy[{h}, {s}] = {int(a[h, s])} is not an action in [0, {A})")
+    elif a.dtype.kind == "f":
+        if a.shape != (a.shape[0], S, A):
+            raise ValueError(f"a stochastic policy must have shape (H, S, A) = "
+                             f"({a.shape[0]}, {S}, {A}), got {a.shape}")
+        from .._validation import check_distribution_rows
+
+        check_distribution_rows(as_float_array(a, "policy"), "policy")
+    else:
+        raise TypeError(f"policy must be an int or float array, got dtype {a.dtype}")
+    return _evaluate_policy(P4, R3, a)
+
+
+def _evaluate_policy(P, R, policy) -> np.ndarray:
+    """:func:`evaluate_policy` on trusted arrays (a validated model and policy)."""
     P4 = as_stages(P, 3)
     R3 = as_stages(R, 2)
     H, S = policy.shape[0], policy.shape[1]
