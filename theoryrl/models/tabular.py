@@ -9,8 +9,8 @@ import numpy as np
 from .._validation import (
     ATOL,
     as_float_array,
-    check_distribution,
     check_discount,
+    check_distribution,
     check_distribution_rows,
     check_in_range,
     check_int,
