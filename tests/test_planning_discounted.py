@@ -235,3 +235,16 @@ def test_low_level_planners_validate_shapes_and_actions():
     bad[1, 0, 0] = -0.1
     with pytest.raises(ValueError, match=r"negative"):
         value_iteration(bad, R, 0.9)
+
+
+def test_substochastic_rows_are_termination_and_bounds_still_hold():
+    rng = np.random.default_rng(5)
+    P = random_kernel(rng, (3, 2), 3) * 0.8
+    R = rng.random((3, 2))
+    vstar, _ = exact_optimum(P, R, 0.9)
+    for fn in (policy_iteration, value_iteration):
+        sol = fn(P, R, 0.9, epsilon=1e-9)
+        assert _max_gap(sol.V, vstar) <= Fraction(sol.error)
+    P[0, 1] *= 1.1 / P[0, 1].sum()
+    with pytest.raises(ValueError, match=r"P\[0, 1\] sums to 1.1\d* > 1"):
+        policy_iteration(P, R, 0.9)

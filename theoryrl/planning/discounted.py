@@ -152,9 +152,9 @@ class _Model:
         if not np.isfinite(self.kerr):
             r = int(np.argmin(np.isfinite(e)))
             raise ValueError(f"P[{r // A}, {r % A}] is not finite")
-        if self.emax > 1e-6:
-            r = int(np.argmax(np.abs(e)))
-            raise ValueError(f"P[{r // A}, {r % A}] is not a distribution (sum {1 + e[r]:.12g})")
+        if e.max() > 1e-9:  # sub-stochastic rows (termination) are fine: gamma sigma < 1
+            r = int(np.argmax(e))
+            raise ValueError(f"P[{r // A}, {r % A}] sums to {1 + e[r]:.12g} > 1")
         self.precise = False
 
     def _set_sums(self, e: np.ndarray, precise: bool) -> None:
@@ -340,7 +340,8 @@ def value_iteration(P: np.ndarray, R: np.ndarray, gamma: float, epsilon: float |
     Parameters
     ----------
     P : ndarray, shape (S, A, S)
-        Transition kernel (rows are distributions).
+        Transition kernel: non-negative rows summing to one (or less: the rest is
+        termination, value 0).
     R : ndarray, shape (S, A)
         Mean rewards.
     gamma : float
