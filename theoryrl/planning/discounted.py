@@ -377,13 +377,14 @@ def policy_iteration(P: np.ndarray, R: np.ndarray, gamma: float, epsilon: float 
                      max_iter: int = 10_000) -> DiscountedSolution:
     r"""Howard's policy iteration with a certified error bound.
 
-    Starts from the policy greedy in ``R``; evaluates each policy exactly (one LU
-    solve of a deflated system that stays well conditioned as :math:`\gamma \to 1`,
-    or, for more than 64 states, extrapolated sweeps of :math:`T_\pi` when they reach
-    the rounding floor in fewer than ``S/8`` sweeps), and switches an action only when
-    its Q-value is larger beyond the rounding bound, so ties cannot make it cycle.
-    Terminates at a policy no action improves (Puterman 1994, Thm 6.4.2); ``error``
-    is the certified bound of the final values.
+    Starts from the policy greedy in ``R`` and evaluates each policy to the rounding
+    floor: by extrapolated sweeps of :math:`T_\pi` while they converge (each costs
+    :math:`2S^2` flops, so up to :math:`\max(16, S/4)` of them are cheaper than a
+    factorisation), otherwise by one LU solve of a deflated system that stays well
+    conditioned as :math:`\gamma \to 1`, where :math:`I - \gamma P_\pi` is not. An
+    action is switched only when its Q-value is larger beyond the rounding bound, so
+    ties cannot make it cycle; it stops at a policy no action improves (Puterman 1994,
+    Thm 6.4.2) and ``error`` is the certified bound of the final values.
 
     Parameters
     ----------
