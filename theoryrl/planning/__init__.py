@@ -29,7 +29,16 @@ __all__ = [
 ]
 from .amdp import AverageFacts, average_facts  # noqa: E402
 from .diameter import diameter, hitting_times  # noqa: E402
-from .extended_vi import EVIConvergenceWarning, EVIResult, extended_value_iteration  # noqa: E402
+from .extended_vi import (  # noqa: E402
+    EVIConvergenceWarning,
+    EVIResult,
+    evi_box,
+    evi_ellipsoid,
+    evi_l1,
+    evi_linear_mixture,
+    extended_value_iteration,
+)
 
 __all__ += ["AverageFacts", "EVIConvergenceWarning", "EVIResult", "average_facts", "diameter",
+            "evi_box", "evi_ellipsoid", "evi_l1", "evi_linear_mixture",
             "extended_value_iteration", "hitting_times"]
