@@ -544,3 +544,16 @@ def sum_bounds(e, e_err, precise, gamma, n, kappa):
         if abs(e[i]) > emax:
             emax = abs(e[i])
     return kerr, sig, lo - kerr, hi + kerr, emax
+
+
+@njit(cache=True)
+def finite_min(x):
+    """(index of the first non-finite entry of the flat array x or -1, smallest entry)."""
+    lo = np.inf
+    for i in range(x.shape[0]):
+        v = x[i]
+        if not np.isfinite(v):
+            return i, lo
+        if v < lo:
+            lo = v
+    return -1, lo

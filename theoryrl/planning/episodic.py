@@ -39,8 +39,24 @@ def check_horizon(horizon, S: int, A: int) -> int:
     return H
 
 
+def _as_array(x, name: str, nonneg: bool = False) -> np.ndarray:
+    """``x`` as a C-contiguous float64 array, finite (and >= 0), in one compiled pass."""
+    if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.flags.c_contiguous:
+        a = x
+    else:
+        a = as_float_array(x, name)  # converts, or names the argument on failure
+    bad, lo = _kernels.finite_min(a.reshape(-1))
+    if bad >= 0:
+        idx = tuple(int(i) for i in np.unravel_index(bad, a.shape))
+        raise ValueError(f"{name}{list(idx)} is not finite")
+    if nonneg and lo < 0:
+        idx = tuple(int(i) for i in np.argwhere(a < 0)[0])
+        raise ValueError(f"{name}{list(idx)} is negative ({a[idx]:.3g})")
+    return a
+
+
 def _stage_array(x, name: str, ndim: int, H: int, shape: tuple) -> np.ndarray:
-    a = as_float_array(x, name)
+    a = _as_array(x, name)
     if a.ndim == ndim and a.shape == shape:
         return a[None]
     if a.ndim == ndim + 1 and a.shape[1:] == shape and a.shape[0] == H:
@@ -50,15 +66,13 @@ def _stage_array(x, name: str, ndim: int, H: int, shape: tuple) -> np.ndarray:
 
 
 def _check_kernel_shape(P, R, H) -> tuple[np.ndarray, np.ndarray]:
-    P = as_float_array(P, "P")
+    P = _as_array(P, "P", nonneg=True)
     if P.ndim not in (3, 4) or P.shape[-1] != P.shape[-3] or P.size == 0:
         raise ValueError(f"P must have shape (S, A, S) or (H, S, A, S), got {P.shape}")
     S, A = P.shape[-3], P.shape[-2]
     H = check_horizon(H, S, A)
     if P.ndim == 4 and P.shape[0] != H:
         raise ValueError(f"P has {P.shape[0]} stages, so horizon must be {P.shape[0]}, got {H}")
-    if P.min() < 0:
-        raise ValueError("P must be non-negative")
     return (P if P.ndim == 4 else P[None]), _stage_array(R, "R", 2, H, (S, A))
 
 
@@ -114,36 +128,45 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
     P4, R3 = _check_kernel_shape(P, R, horizon)
     H = int(horizon)
     S, A = P4.shape[1], P4.shape[2]
-    B3 = None if bonus is None else _stage_array(bonus, "bonus", 2, H, (S, A))
-    if qmax is not None:
-        qmax = as_float_array(np.broadcast_to(qmax, (H,)) if np.ndim(qmax) == 0 else qmax,
-                              "qmax")
-        if qmax.shape != (H,):
-            raise ValueError(f"qmax must be a number or have shape ({H},), got {qmax.shape}")
+    B3 = _ZERO_BONUS if bonus is None else _stage_array(bonus, "bonus", 2, H, (S, A))
+    if qmax is None:
+        cap = np.full(H, np.inf)
+    else:
+        cap = _as_array(np.broadcast_to(qmax, (H,)) if np.ndim(qmax) == 0 else qmax, "qmax")
+        if cap.shape != (H,):
+            raise ValueError(f"qmax must be a number or have shape ({H},), got {cap.shape}")
     if terminal is not None:
-        terminal = as_float_array(terminal, "terminal")
+        terminal = _as_array(terminal, "terminal")
         if terminal.shape != (S,):
             raise ValueError(f"terminal must have shape ({S},), got {terminal.shape}")
-    return _backward_induction(P4, R3, H, B3, qmax, terminal)
+    return _run(P4, R3, H, B3, cap, terminal)
+
+
+def _run(P4, R3, H, B3, cap, terminal) -> EpisodicSolution:
+    S, A = P4.shape[1], P4.shape[2]
+    if B3 is _ZERO_BONUS:
+        B3 = np.zeros((1, S, A))
+    V = np.empty((H + 1, S))
+    V[H] = 0.0 if terminal is None else terminal
+    Q = np.empty((H, S, A))
+    pi = np.empty((H, S), dtype=np.int64)
+    _kernels.backward_induction(P4, R3, B3, cap, V, Q, pi)
+    return EpisodicSolution(V[:H], Q, pi)
+
+
+_ZERO_BONUS = object()
 
 
 def _backward_induction(P, R, H, bonus=None, qmax=None, terminal=None) -> EpisodicSolution:
     """:func:`backward_induction` on trusted arrays (a validated model's)."""
     P4 = as_stages(P, 3)
     R3 = as_stages(R, 2)
-    S, A = P4.shape[1], P4.shape[2]
-    B3 = np.zeros((1, S, A)) if bonus is None else as_stages(bonus, 2)
+    B3 = _ZERO_BONUS if bonus is None else as_stages(bonus, 2)
     if qmax is None:
         cap = np.full(H, np.inf)
     else:
         cap = np.ascontiguousarray(np.broadcast_to(np.asarray(qmax, dtype=np.float64), (H,)))
-    V = np.zeros((H + 1, S))
-    if terminal is not None:
-        V[H] = terminal
-    Q = np.empty((H, S, A))
-    pi = np.empty((H, S), dtype=np.int64)
-    _kernels.backward_induction(P4, R3, B3, cap, V, Q, pi)
-    return EpisodicSolution(V[:H], Q, pi)
+    return _run(P4, R3, H, B3, cap, terminal)
 
 
 def evaluate_policy(P: np.ndarray, R: np.ndarray, policy: np.ndarray) -> np.ndarray:
