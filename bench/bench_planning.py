@@ -12,9 +12,10 @@
     sums (``fastmath``), at S from 25 to 500.
 
 Every figure is reported as a ratio ``reference time / theoryrl time`` against a
-reference timed in the same run (> 1: theoryrl faster). Timings are the median of
-several repeats after a warm-up that compiles or loads the numba kernels; BLAS is
-asked for one thread before NumPy loads. The machine's core count is printed, and
+reference timed in the same run (> 1: theoryrl faster). Timings are medians of
+several repeats, the compared functions alternating within each repeat (so the load
+of a shared machine drifts evenly over them), after a warm-up that compiles or loads
+the numba kernels; BLAS is asked for one thread before NumPy loads. The machine's core count is printed, and
 ``--json PATH`` stores every row (times in ms, ratios, accuracy figures).
 """
 
@@ -41,14 +42,21 @@ GAMMA = 0.99
 VI_EPSILON = 1e-6
 
 
-def _median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up: JIT compile or cache load, page faults
-    ts = []
+def _interleaved_ms(fns: list, repeats: int) -> list[float]:
+    """Median milliseconds of each function, timed in turn within every repeat.
+
+    Alternating the functions spreads the drift of a shared machine's load evenly over
+    them, so the ratios stay meaningful even when the absolute times do not.
+    """
+    for fn in fns:
+        fn()  # warm-up: JIT compile or cache load, page faults
+    ts: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(ts)
+        for t, fn in zip(ts, fns):
+            t0 = time.perf_counter()
+            fn()
+            t.append(time.perf_counter() - t0)
+    return [1e3 * statistics.median(t) for t in ts]
 
 
 def _quantecon():
@@ -82,13 +90,16 @@ def bench_discounted(S: int, A: int, repeats: int) -> list[dict]:
     ours["solve (default method)"] = lambda: planning.solve(mdp)
     theirs["solve (default method)"] = lambda: ddp.solve(method="policy_iteration")
     for name, fn in ours.items():
-        t = _median_ms(fn, repeats)  # planning.solve bypasses the model's cached solution
+        # planning.solve(mdp) bypasses the model's cached solution
+        if ddp is None:
+            t, = _interleaved_ms([fn], repeats)
+        else:
+            t, tq = _interleaved_ms([fn, theirs[name]], repeats)
         sol = fn()
         row = dict(section="discounted", name=f"{name}, S={S}, A={A}", theoryrl_ms=t,
                    reported_error=float(getattr(sol, "error", np.nan)),
                    actual_error=float(np.max(np.abs(sol.V - vstar))))
         if ddp is not None:
-            tq = _median_ms(theirs[name], repeats)
             row.update(quantecon_ms=tq, ratio_vs_quantecon=tq / t)
         rows.append(row)
     return rows
@@ -139,10 +150,10 @@ def bench_backward_induction(S: int, A: int, H: int, repeats: int) -> dict:
     V = np.zeros((H + 1, S))
     Q = np.empty((H, S, A))
     pi = np.empty((H, S), dtype=np.int64)
-    t = _median_ms(lambda: planning.backward_induction(P, R, H), repeats)
-    t_np = _median_ms(lambda: numpy_backward_induction(P2, R, H), repeats)
-    t_plain = _median_ms(lambda: plain_loop(P, R, H, V, Q, pi), repeats)
-    t_fast = _median_ms(lambda: fastmath_loop(P, R, H, V, Q, pi), repeats)
+    t, t_np, t_plain, t_fast = _interleaved_ms(
+        [lambda: planning.backward_induction(P, R, H), lambda: numpy_backward_induction(P2, R, H),
+         lambda: plain_loop(P, R, H, V, Q, pi), lambda: fastmath_loop(P, R, H, V, Q, pi)],
+        repeats)
     floor = min(t_plain, t_fast)
     diff = float(np.max(np.abs(planning.backward_induction(P, R, H).Q
                                - numpy_backward_induction(P2, R, H)[1])))
