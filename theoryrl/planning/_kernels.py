@@ -400,10 +400,12 @@ def row_stats(M, e, e_err):
 
 
 @njit(cache=True)
-def certified_backup(ph, r, kappa, h, c, k, pol, greedy_mode, d, dmax, new_pol):
+def certified_backup(P, ph, r, kappa, h, c, k, pol, greedy_mode, d, dmax, new_pol):
     """Residuals of one Bellman backup at V = c + h, with their rounding bound.
 
-    ``ph`` (S*A,) holds P h (any summation order), ``r`` and ``kappa`` (S*A,) the
+    ``P`` (S, A, S) is the kernel; with ``ph`` of length 0 the products P h are
+    computed here (:func:`_matvec`), otherwise ``ph`` (S*A,) holds them already (from
+    BLAS: the bound below holds for any summation order). ``r`` and ``kappa`` (S*A,) the
     rewards and gamma * rowsum(P) - 1, ``k`` the constants (gamma, gamma_S, bound on
     the error of kappa, max row sum, max |kappa|, max |r|, gamma_6) of
     ``discounted.py``. Fills d[s * A + a] = r + gamma ph + kappa c - h[s] and
@@ -417,6 +419,9 @@ def certified_backup(ph, r, kappa, h, c, k, pol, greedy_mode, d, dmax, new_pol):
     """
     S = h.shape[0]
     A = r.shape[0] // S
+    if ph.shape[0] == 0:
+        ph = np.empty(S * A)
+        _matvec(P, h, ph)
     g = k[0]
     hmax = 0.0
     for s in range(S):
@@ -462,16 +467,17 @@ def certified_backup(ph, r, kappa, h, c, k, pol, greedy_mode, d, dmax, new_pol):
 
 
 @njit(cache=True)
-def policy_sweeps(Pp, rp, kp, h, c, k, n):
+def policy_sweeps(P, pol, r, kappa, h, c, k, n):
     """Up to n extrapolated sweeps V <- T_pi V + gamma/(1-gamma) mid(T_pi V - V) at V = c + h.
 
-    ``Pp`` (S, 1, S) holds the rows of the policy, ``rp``, ``kp`` (S,) its rewards and
-    gamma * rowsum - 1, ``k`` the constants of :func:`certified_backup`. Updates h in
-    place (kept centred). Stops early, as converged, once span(T_pi V - V) is within
-    four times its rounding bound (more sweeps cannot shrink it). Returns (c, sweeps,
-    converged).
+    ``P`` (S, A, S) is the kernel, ``pol`` (S,) the policy, ``r`` and ``kappa`` (S*A,)
+    the rewards and gamma * rowsum - 1, ``k`` the constants of :func:`certified_backup`.
+    Updates h in place (kept centred). Stops early, as converged, once span(T_pi V - V)
+    is within four times its rounding bound (more sweeps cannot shrink it). Returns
+    (c, sweeps, converged).
     """
     S = h.shape[0]
+    A = P.shape[1]
     g = k[0]
     pv = np.empty(S)
     for it in range(n):
@@ -482,11 +488,12 @@ def policy_sweeps(Pp, rp, kp, h, c, k, n):
         ac = abs(c)
         delta = (g * k[1] * k[3] * hmax + ac * k[2]
                  + k[6] * (k[5] + g * k[3] * hmax + ac * k[4] + hmax))
-        _matvec(Pp, h, pv)
+        _matvec_policy(P, pol, h, pv)
         lo = np.inf
         hi = -np.inf
         for s in range(S):
-            dd = ((rp[s] + g * pv[s]) + kp[s] * c) - h[s]
+            i = s * A + pol[s]
+            dd = ((r[i] + g * pv[s]) + kappa[i] * c) - h[s]
             h[s] += dd
             if dd < lo:
                 lo = dd

@@ -139,7 +139,8 @@ class _Model:
     def __init__(self, P: np.ndarray, R: np.ndarray, gamma: float):
         S, A = R.shape
         self.S, self.A, self.gamma = S, A, gamma
-        self.P2 = np.ascontiguousarray(P, dtype=np.float64).reshape(S * A, S)
+        self.P3 = np.ascontiguousarray(P, dtype=np.float64)
+        self.P2 = self.P3.reshape(S * A, S)
         self.R = np.ascontiguousarray(R, dtype=np.float64)
         self.r = self.R.reshape(-1)
         self.rmax = float(np.abs(self.r).max())
@@ -182,10 +183,15 @@ class _Backup:
         self.d = np.empty(m.S * m.A)
         self.dmax = np.empty(m.S)
         self.new_pol = np.empty(m.S, dtype=np.int64)
-        ph = m.P2 @ h
+        # BLAS for the product once it is large enough to pay for the call
+        ph = m.P2 @ h if m.S * m.S * m.A >= _BLAS_SIZE else _NO_PRODUCT
         (self.delta, self.lo, self.hi, self.lo_pol, self.changed,
-         self.hmax) = _kernels.certified_backup(ph, m.r, m.kappa, h, c, m.k, pol, greedy,
-                                                   self.d, self.dmax, self.new_pol)
+         self.hmax) = _kernels.certified_backup(m.P3, ph, m.r, m.kappa, h, c, m.k, pol,
+                                                   greedy, self.d, self.dmax, self.new_pol)
+
+
+_BLAS_SIZE = 2**15
+_NO_PRODUCT = np.empty(0)
 
 
 @dataclass
@@ -244,10 +250,9 @@ def _evaluate_lu(m: _Model, pol: np.ndarray) -> tuple[float, np.ndarray]:
 def _evaluate_sweeps(m: _Model, pol: np.ndarray, c: float, h: np.ndarray,
                      max_sweeps: int) -> tuple[float, np.ndarray, bool]:
     """Approach V^pi from c + h by extrapolated sweeps of T_pi (span stopping)."""
-    rows = m.idx + pol
     h = h.copy()
-    c, _, ok = _kernels.policy_sweeps(m.P2[rows].reshape(m.S, 1, m.S), m.r[rows],
-                                      m.kappa[rows], h, float(c), m.k, int(max_sweeps))
+    c, _, ok = _kernels.policy_sweeps(m.P3, pol, m.r, m.kappa, h, float(c), m.k,
+                                      int(max_sweeps))
     return c, h, ok
 
 
