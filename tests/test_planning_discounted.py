@@ -248,3 +248,26 @@ def test_substochastic_rows_are_termination_and_bounds_still_hold():
     P[0, 1] *= 1.1 / P[0, 1].sum()
     with pytest.raises(ValueError, match=r"P\[0, 1\] sums to 1.1\d* > 1"):
         policy_iteration(P, R, 0.9)
+
+
+def test_large_backward_induction_uses_blas_and_still_checks_p():
+    # S * A * S = 2**17: the BLAS path, whose first stage (V_H = 0) checks P instead of
+    # multiplying by zero
+    rng = np.random.default_rng(8)
+    S, A, H = 64, 32, 5
+    P = random_kernel(rng, (S, A), S, sparse=False)
+    R = rng.random((S, A))
+    sol = backward_induction(P, R, H)
+    V = np.zeros(S)
+    for h in range(H - 1, -1, -1):
+        Q = R + P @ V
+        np.testing.assert_allclose(sol.Q[h], Q, rtol=0, atol=1e-12)
+        V = Q.max(axis=1)
+        np.testing.assert_array_equal(sol.policy[h], Q.argmax(axis=1))
+    for value, what in ((np.nan, "not finite"), (np.inf, "not finite"), (-0.5, "negative")):
+        bad = P.copy()
+        bad[3, 4, 5] = value
+        with pytest.raises(ValueError, match=rf"P.* {what}"):
+            backward_induction(bad, R, H)
+        with pytest.raises(ValueError, match=rf"P.* {what}"):
+            backward_induction(bad, R, 1)

@@ -564,3 +564,31 @@ def finite_min(x):
         if v < lo:
             lo = v
     return -1, lo
+
+
+@njit(cache=True)
+def bellman_stage(pv, R, B, cap, Q, V, pi):
+    """One stage of :func:`backward_induction` from the products pv[s * A + a] = P[s, a] @ V'.
+
+    Q[s, a] = min(cap, R[s, a] + B[s, a] + pv[s * A + a]), V = max_a Q, pi = first argmax,
+    with the additions in the kernel's order. Returns False if some product is not finite.
+    """
+    S = Q.shape[0]
+    A = Q.shape[1]
+    for i in range(S * A):
+        if not np.isfinite(pv[i]):
+            return False
+    for s in range(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            q = R[s, a] + B[s, a] + pv[s * A + a]
+            if q > cap:
+                q = cap
+            Q[s, a] = q
+            if q > best:
+                best = q
+                arg = a
+        pi[s] = arg
+        V[s] = best
+    return True

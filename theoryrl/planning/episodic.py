@@ -65,15 +65,22 @@ def _stage_array(x, name: str, ndim: int, H: int, shape: tuple) -> np.ndarray:
     raise ValueError(f"{name} must have shape {want}, got {a.shape}")
 
 
-def _check_kernel_shape(P, R, H) -> tuple[np.ndarray, np.ndarray]:
-    P = _as_array(P, "P", nonneg=True)
+def _check_kernel_shape(P, R, H, values: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Shapes of P and R, and their values unless ``values`` is False (then the caller
+    checks P's entries itself: :func:`_run` does it within its first BLAS stage)."""
+    if not values and isinstance(P, np.ndarray) and P.dtype == np.float64 \
+            and P.flags.c_contiguous:
+        pass
+    else:
+        P = _as_array(P, "P", nonneg=True)
+        values = True
     if P.ndim not in (3, 4) or P.shape[-1] != P.shape[-3] or P.size == 0:
         raise ValueError(f"P must have shape (S, A, S) or (H, S, A, S), got {P.shape}")
     S, A = P.shape[-3], P.shape[-2]
     H = check_horizon(H, S, A)
     if P.ndim == 4 and P.shape[0] != H:
         raise ValueError(f"P has {P.shape[0]} stages, so horizon must be {P.shape[0]}, got {H}")
-    return (P if P.ndim == 4 else P[None]), _stage_array(R, "R", 2, H, (S, A))
+    return (P if P.ndim == 4 else P[None]), _stage_array(R, "R", 2, H, (S, A)), values
 
 
 def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
@@ -125,7 +132,7 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
     >>> backward_induction(np.ones((1, 1, 1)), np.ones((1, 1)), 3).V[:, 0]
     array([3., 2., 1.])
     """
-    P4, R3 = _check_kernel_shape(P, R, horizon)
+    P4, R3, checked = _check_kernel_shape(P, R, horizon, values=False)
     H = int(horizon)
     S, A = P4.shape[1], P4.shape[2]
     B3 = _ZERO_BONUS if bonus is None else _stage_array(bonus, "bonus", 2, H, (S, A))
@@ -139,10 +146,13 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
         terminal = _as_array(terminal, "terminal")
         if terminal.shape != (S,):
             raise ValueError(f"terminal must have shape ({S},), got {terminal.shape}")
-    return _run(P4, R3, H, B3, cap, terminal)
+    if not checked and np.prod(P4.shape[1:]) < BLAS_SIZE:
+        _as_array(P4, "P", nonneg=True)
+        checked = True
+    return _run(P4, R3, H, B3, cap, terminal, checked)
 
 
-def _run(P4, R3, H, B3, cap, terminal) -> EpisodicSolution:
+def _run(P4, R3, H, B3, cap, terminal, checked=True) -> EpisodicSolution:
     S, A = P4.shape[1], P4.shape[2]
     if B3 is _ZERO_BONUS:
         B3 = np.zeros((1, S, A))
@@ -150,11 +160,46 @@ def _run(P4, R3, H, B3, cap, terminal) -> EpisodicSolution:
     V[H] = 0.0 if terminal is None else terminal
     Q = np.empty((H, S, A))
     pi = np.empty((H, S), dtype=np.int64)
-    _kernels.backward_induction(P4, R3, B3, cap, V, Q, pi)
+    if S * A * S < BLAS_SIZE:
+        _kernels.backward_induction(P4, R3, B3, cap, V, Q, pi)
+    else:
+        _run_blas(P4, R3, H, B3, cap, terminal, checked, V, Q, pi)
     return EpisodicSolution(V[:H], Q, pi)
 
 
+def _run_blas(P4, R3, H, B3, cap, terminal, checked, V, Q, pi) -> None:
+    """Large kernels: the products go to BLAS, which is bound by memory bandwidth or by
+    SIMD width there, where a compiled loop that keeps the textbook summation order loses.
+
+    Unchecked P costs no extra pass over memory: from ``V_H = 0`` the first stage's
+    products are exactly 0 for finite P, so that stage's pass checks P's entries
+    instead (a NumPy ``min``: negative entries and NaN), and every later product is
+    checked for finiteness, which an infinite entry of P always breaks.
+    """
+    S, A = Q.shape[1], Q.shape[2]
+    HP, HR, HB = P4.shape[0], R3.shape[0], B3.shape[0]
+    pv = np.empty(S * A)
+    skip = terminal is None and not checked and H >= 2 * HP
+    if not checked:
+        for k in range(HP):
+            lo = P4[k].min()
+            if not lo >= 0:
+                idx = tuple(int(i) for i in np.argwhere(~(P4 >= 0))[0])
+                raise ValueError(f"P{list(idx[1:] if HP == 1 else idx)} is "
+                                 f"{'negative' if P4[idx] < 0 else 'not finite'}")
+        if not skip and not np.isfinite(P4.max()):
+            raise ValueError("P has an entry that is not finite")
+    for h in range(H - 1, -1, -1):
+        if skip and h == H - 1:
+            pv[:] = 0.0
+        else:
+            np.dot(P4[h % HP].reshape(S * A, S), V[h + 1], out=pv)
+        if not _kernels.bellman_stage(pv, R3[h % HR], B3[h % HB], cap[h], Q[h], V[h], pi[h]):
+            raise ValueError("P has an entry that is not finite")
+
+
 _ZERO_BONUS = object()
+BLAS_SIZE = 2**17  # S * A * S from which backward induction uses BLAS products
 
 
 def _backward_induction(P, R, H, bonus=None, qmax=None, terminal=None) -> EpisodicSolution:
@@ -190,7 +235,7 @@ def evaluate_policy(P: np.ndarray, R: np.ndarray, policy: np.ndarray) -> np.ndar
     a = np.asarray(policy)
     if a.ndim not in (2, 3):
         raise ValueError(f"policy must have shape (H, S) or (H, S, A), got {a.shape}")
-    P4, R3 = _check_kernel_shape(P, R, a.shape[0])
+    P4, R3, _ = _check_kernel_shape(P, R, a.shape[0])
     S, A = P4.shape[1], P4.shape[2]
     if a.dtype.kind in "iu":
         if a.shape != (a.shape[0], S):
