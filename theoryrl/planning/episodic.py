@@ -10,9 +10,10 @@ from .._validation import as_float_array, check_int
 from . import _kernels
 
 __all__ = ["EpisodicSolution", "backward_induction", "evaluate_policy", "as_stages",
-           "check_horizon", "MAX_ENTRIES"]
+           "check_horizon", "MAX_ENTRIES", "BLAS_SIZE"]
 
 MAX_ENTRIES = 2**31  # H * S * A above this would not fit the Q table in 16 GiB
+BLAS_SIZE = 2**17  # S * A * S from which backward induction uses BLAS products
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,11 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
 
     the core of every optimistic algorithm (UCBVI adds a bonus ``b`` and clips
     at :math:`q^{\max}_h = H - h`, [1]_ Alg. 1). Ties go to the lowest action.
+
+    Below :math:`SAS = 2^{17}` (:data:`BLAS_SIZE`) a compiled loop computes every
+    product :math:`P_h(\cdot \mid s, a) V_{h+1}` summed left to right, bit-identical to
+    the textbook loop; above, the products go to BLAS (faster there, summed in BLAS's
+    order).
 
     Parameters
     ----------
@@ -199,7 +205,6 @@ def _run_blas(P4, R3, H, B3, cap, terminal, checked, V, Q, pi) -> None:
 
 
 _ZERO_BONUS = object()
-BLAS_SIZE = 2**17  # S * A * S from which backward induction uses BLAS products
 
 
 def _backward_induction(P, R, H, bonus=None, qmax=None, terminal=None) -> EpisodicSolution:
