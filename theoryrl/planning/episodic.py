@@ -152,7 +152,7 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
         terminal = _as_array(terminal, "terminal")
         if terminal.shape != (S,):
             raise ValueError(f"terminal must have shape ({S},), got {terminal.shape}")
-    if not checked and np.prod(P4.shape[1:]) < BLAS_SIZE:
+    if not checked and S * A * S < BLAS_SIZE:
         _as_array(P4, "P", nonneg=True)
         checked = True
     return _run(P4, R3, H, B3, cap, terminal, checked)
