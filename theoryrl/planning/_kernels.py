@@ -592,3 +592,14 @@ def bellman_stage(pv, R, B, cap, Q, V, pi):
         pi[s] = arg
         V[s] = best
     return True
+
+
+@njit(cache=True)
+def checked_backward_induction(P, R, bonus, qmax, V, Q, pi):
+    """:func:`backward_induction` after checking that every entry of P is finite and
+    non-negative; returns False (and computes nothing) otherwise."""
+    bad, lo = finite_min(P.ravel())
+    if bad >= 0 or lo < 0.0:
+        return False
+    backward_induction(P, R, bonus, qmax, V, Q, pi)
+    return True

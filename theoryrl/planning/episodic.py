@@ -152,9 +152,6 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
         terminal = _as_array(terminal, "terminal")
         if terminal.shape != (S,):
             raise ValueError(f"terminal must have shape ({S},), got {terminal.shape}")
-    if not checked and S * A * S < BLAS_SIZE:
-        _as_array(P4, "P", nonneg=True)
-        checked = True
     return _run(P4, R3, H, B3, cap, terminal, checked)
 
 
@@ -167,7 +164,10 @@ def _run(P4, R3, H, B3, cap, terminal, checked=True) -> EpisodicSolution:
     Q = np.empty((H, S, A))
     pi = np.empty((H, S), dtype=np.int64)
     if S * A * S < BLAS_SIZE:
-        _kernels.backward_induction(P4, R3, B3, cap, V, Q, pi)
+        if checked:
+            _kernels.backward_induction(P4, R3, B3, cap, V, Q, pi)
+        elif not _kernels.checked_backward_induction(P4, R3, B3, cap, V, Q, pi):
+            _as_array(P4[0] if P4.shape[0] == 1 else P4, "P", nonneg=True)  # names the entry
     else:
         _run_blas(P4, R3, H, B3, cap, terminal, checked, V, Q, pi)
     return EpisodicSolution(V[:H], Q, pi)
