@@ -13,9 +13,10 @@
 
 Every figure is reported as a ratio ``reference time / theoryrl time`` against a
 reference timed in the same run (> 1: theoryrl faster). Timings are medians of
-several repeats, the compared functions alternating within each repeat (so the load
-of a shared machine drifts evenly over them), after a warm-up that compiles or loads
-the numba kernels; BLAS is asked for one thread before NumPy loads. The machine's core count is printed, and
+several repeats (batches of calls of about 2 ms each), the compared functions
+alternating within each repeat (so the load of a shared machine drifts evenly over
+them), after a warm-up that compiles or loads the numba kernels; BLAS is asked for
+one thread before NumPy loads. The machine's core count is printed, and
 ``--json PATH`` stores every row (times in ms, ratios, accuracy figures).
 """
 
@@ -43,19 +44,26 @@ VI_EPSILON = 1e-6
 
 
 def _interleaved_ms(fns: list, repeats: int) -> list[float]:
-    """Median milliseconds of each function, timed in turn within every repeat.
+    """Median milliseconds per call of each function, timed in turn within every repeat.
 
     Alternating the functions spreads the drift of a shared machine's load evenly over
-    them, so the ratios stay meaningful even when the absolute times do not.
+    them, so the ratios stay meaningful even when the absolute times do not. Each
+    sample times a batch of calls lasting about 2 ms (like ``timeit``'s autorange), so
+    sub-millisecond calls are not at the mercy of the timer and of single interruptions.
     """
+    numbers = []
     for fn in fns:
         fn()  # warm-up: JIT compile or cache load, page faults
+        t0 = time.perf_counter()
+        fn()
+        numbers.append(max(1, int(2e-3 / max(time.perf_counter() - t0, 1e-7))))
     ts: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        for t, fn in zip(ts, fns):
+        for t, fn, n in zip(ts, fns, numbers):
             t0 = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - t0)
+            for _ in range(n):
+                fn()
+            t.append((time.perf_counter() - t0) / n)
     return [1e3 * statistics.median(t) for t in ts]
 
 

@@ -159,10 +159,14 @@ def _run(P4, R3, H, B3, cap, terminal, checked=True) -> EpisodicSolution:
     S, A = P4.shape[1], P4.shape[2]
     if B3 is _ZERO_BONUS:
         B3 = np.zeros((1, S, A))
-    V = np.empty((H + 1, S))
+    try:
+        V = np.empty((H + 1, S))
+        Q = np.empty((H, S, A))
+        pi = np.empty((H, S), dtype=np.int64)
+    except MemoryError:
+        raise ValueError(f"horizon={H} is too long for this machine: the solution holds "
+                         f"{H * S * (A + 2):.3g} numbers") from None
     V[H] = 0.0 if terminal is None else terminal
-    Q = np.empty((H, S, A))
-    pi = np.empty((H, S), dtype=np.int64)
     if S * A * S < BLAS_SIZE:
         if checked:
             _kernels.backward_induction(P4, R3, B3, cap, V, Q, pi)
