@@ -271,3 +271,42 @@ def test_large_backward_induction_uses_blas_and_still_checks_p():
             backward_induction(bad, R, H)
         with pytest.raises(ValueError, match=rf"P.* {what}"):
             backward_induction(bad, R, 1)
+
+
+def _solve_longdouble(M, b):
+    """Gaussian elimination with partial pivoting in extended precision."""
+    M = M.astype(np.longdouble)
+    b = b.astype(np.longdouble)
+    n = len(b)
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(M[k:, k])))
+        M[[k, p]], b[[k, p]] = M[[p, k]], b[[p, k]]
+        f = M[k + 1:, k] / M[k, k]
+        M[k + 1:] -= f[:, None] * M[k]
+        b[k + 1:] -= f * b[k]
+    x = np.zeros(n, dtype=np.longdouble)
+    for k in range(n - 1, -1, -1):
+        x[k] = (b[k] - M[k, k + 1:] @ x[k + 1:]) / M[k, k]
+    return x
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps >= 1e-18, reason="needs extended precision")
+@pytest.mark.parametrize("method", ["pi", "mpi", "vi"])
+def test_certified_bound_with_blas_products(method):
+    # S * S * A >= 2**15: the backups use BLAS. V* is bracketed in extended precision by
+    # the value of the returned policy and the McQueen-Porteus upper bound from it.
+    S, A, gamma = 60, 12, 0.99
+    mdp = random_mdp(S, A, gamma=gamma, seed=6)
+    P, R = np.asarray(mdp.P), np.asarray(mdp.R)
+    sol = solve(mdp, method=method, epsilon=1e-9)
+    idx = np.arange(S)
+    g = np.longdouble(gamma)
+    Vpi = _solve_longdouble(np.eye(S) - g * P[idx, sol.policy].astype(np.longdouble),
+                            R[idx, sol.policy])
+    resid = (R.astype(np.longdouble) + g * (P.astype(np.longdouble) @ Vpi)).max(axis=1) - Vpi
+    lo, hi = Vpi, Vpi + resid.max() / (1 - g)  # V^pi <= V* <= V^pi + max(T V^pi - V^pi)/(1-g)
+    slack = 1e-15 * float(np.abs(Vpi).max())  # the extended-precision reference's own error
+    V = sol.V.astype(np.longdouble)
+    assert np.all(V >= lo - sol.error - slack) and np.all(V <= hi + sol.error + slack)
+    # the policy is optimal here, so the bracket is as narrow as its claimed gap
+    assert float((hi - lo).max()) <= sol.policy_error + slack
