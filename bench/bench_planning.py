@@ -147,8 +147,8 @@ def _loop(P, R, H, V, Q, pi):
             V[h, s] = best
 
 
-plain_loop = njit(cache=True)(_loop)
-fastmath_loop = njit(cache=True, fastmath=True)(_loop)
+plain_loop = njit(_loop)  # compiled in the warm-up; a script's cache would depend on how it was run
+fastmath_loop = njit(fastmath=True)(_loop)
 
 
 def bench_backward_induction(S: int, A: int, H: int, repeats: int) -> dict:
