@@ -12,8 +12,9 @@
     sums (``fastmath``), at S from 25 to 500.
 
 Every figure is reported as a ratio ``reference time / theoryrl time`` against a
-reference timed in the same run (> 1: theoryrl faster). Timings are medians of
-several repeats (batches of calls of about 2 ms each), the compared functions
+reference timed in the same run (> 1: theoryrl faster). Timings are the best of
+several repeats (batches of calls of about 2 ms each; on a shared machine the best
+sample is the one least disturbed by other work), the compared functions
 alternating within each repeat (so the load of a shared machine drifts evenly over
 them), after a warm-up that compiles or loads the numba kernels; BLAS is asked for
 one thread before NumPy loads. The machine's core count is printed, and
@@ -30,7 +31,6 @@ for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -44,7 +44,8 @@ VI_EPSILON = 1e-6
 
 
 def _interleaved_ms(fns: list, repeats: int) -> list[float]:
-    """Median milliseconds per call of each function, timed in turn within every repeat.
+    """Best (smallest) milliseconds per call of each function over ``repeats`` samples,
+    the functions timed in turn within every repeat.
 
     Alternating the functions spreads the drift of a shared machine's load evenly over
     them, so the ratios stay meaningful even when the absolute times do not. Each
@@ -64,7 +65,7 @@ def _interleaved_ms(fns: list, repeats: int) -> list[float]:
             for _ in range(n):
                 fn()
             t.append((time.perf_counter() - t0) / n)
-    return [1e3 * statistics.median(t) for t in ts]
+    return [1e3 * min(t) for t in ts]
 
 
 def _quantecon():
@@ -173,7 +174,7 @@ def bench_backward_induction(S: int, A: int, H: int, repeats: int) -> dict:
 
 def main(quick: bool = False, json_path: str | None = None) -> dict:
     """Run every benchmark, print a table of ratios, and return (and optionally store) it."""
-    reps = 3 if quick else 9
+    reps = 3 if quick else 15
     cores = os.cpu_count()
     print(f"cores: {cores}, BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}, "
           f"gamma={GAMMA}, QuantEcon: {'yes' if _quantecon() else 'not installed'}")

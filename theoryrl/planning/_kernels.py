@@ -603,3 +603,23 @@ def checked_backward_induction(P, R, bonus, qmax, V, Q, pi):
         return False
     backward_induction(P, R, bonus, qmax, V, Q, pi)
     return True
+
+
+@njit(cache=True)
+def stationary_backward_induction(P, R, H):
+    """Allocate and solve in one call: :func:`backward_induction` for a stationary P
+    (S, A, S) and R (S, A), no bonus, no clip, V_H = 0, after checking that P is finite
+    and non-negative and R finite. Returns (ok, V (H, S), Q, pi); nothing is computed
+    when ok is False."""
+    S = P.shape[0]
+    A = P.shape[1]
+    V = np.zeros((H + 1, S))
+    Q = np.empty((H, S, A))
+    pi = np.empty((H, S), dtype=np.int64)
+    bad, lo = finite_min(P.ravel())
+    badr, _ = finite_min(R.ravel())
+    if bad >= 0 or lo < 0.0 or badr >= 0:
+        return False, V[:H], Q, pi
+    backward_induction(P.reshape((1, S, A, S)), R.reshape((1, S, A)), np.zeros((1, S, A)),
+                       np.full(H, np.inf), V, Q, pi)
+    return True, V[:H], Q, pi

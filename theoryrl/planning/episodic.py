@@ -84,6 +84,24 @@ def _check_kernel_shape(P, R, H, values: bool = True) -> tuple[np.ndarray, np.nd
     return (P if P.ndim == 4 else P[None]), _stage_array(R, "R", 2, H, (S, A)), values
 
 
+def _fast_path(P, R, horizon, bonus, qmax, terminal) -> EpisodicSolution | None:
+    """The common call (stationary float64 arrays, no options, small S) in one compiled
+    call that validates, allocates and solves; None to take the general path (which also
+    words any error)."""
+    if bonus is not None or qmax is not None or terminal is not None \
+            or type(P) is not np.ndarray or type(R) is not np.ndarray \
+            or type(horizon) is not int or P.ndim != 3 or R.ndim != 2 \
+            or P.dtype != np.float64 or R.dtype != np.float64 \
+            or not (P.flags.c_contiguous and R.flags.c_contiguous):
+        return None
+    S, A, S2 = P.shape
+    if S2 != S or S == 0 or A == 0 or R.shape != (S, A) or S * A * S >= BLAS_SIZE \
+            or not 1 <= horizon <= MAX_ENTRIES // (S * A):
+        return None
+    ok, V, Q, pi = _kernels.stationary_backward_induction(P, R, horizon)
+    return EpisodicSolution(V, Q, pi) if ok else None
+
+
 def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
                        bonus: np.ndarray | None = None,
                        qmax: np.ndarray | float | None = None,
@@ -138,6 +156,9 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
     >>> backward_induction(np.ones((1, 1, 1)), np.ones((1, 1)), 3).V[:, 0]
     array([3., 2., 1.])
     """
+    fast = _fast_path(P, R, horizon, bonus, qmax, terminal)
+    if fast is not None:
+        return fast
     P4, R3, checked = _check_kernel_shape(P, R, horizon, values=False)
     H = int(horizon)
     S, A = P4.shape[1], P4.shape[2]
