@@ -178,6 +178,39 @@ def backward_induction(P, R, bonus, qmax, V, Q, pi):
     summed left to right (:func:`_matvec`, or :func:`_matvec_t` on a transposed
     copy of a stationary kernel), bit-identical to the plain loop.
     """
+    transposed = P.shape[0] == 1 and Q.shape[0] >= 4  # the copy pays for itself quickly
+    PT = _transpose_kernel(P[0]) if transposed else np.empty((0, 0))
+    _backward_core(P, PT, transposed, R, bonus, qmax, V, Q, pi)
+
+
+@njit(cache=True)
+def nonneg_finite(x):
+    """Whether every entry of the flat float64 array x is finite and >= 0.
+
+    Reads the bits as integers, so the pass vectorises: an OR collects sign bits and a
+    maximum of the magnitudes finds infinities and NaNs (exponent all ones); only when
+    a sign bit is set are the values compared (-0.0 is fine).
+    """
+    bits = x.view(np.int64)
+    signs = 0
+    top = 0
+    for i in range(bits.shape[0]):
+        v = bits[i]
+        signs |= v
+        w = v & 0x7FFFFFFFFFFFFFFF
+        if w > top:
+            top = w
+    if top >= 0x7FF0000000000000:
+        return False
+    if signs < 0:
+        for i in range(x.shape[0]):
+            if x[i] < 0.0:
+                return False
+    return True
+
+
+@njit(cache=True)
+def _backward_core(P, PT, transposed, R, bonus, qmax, V, Q, pi):
     H = Q.shape[0]
     S = Q.shape[1]
     A = Q.shape[2]
@@ -185,8 +218,6 @@ def backward_induction(P, R, bonus, qmax, V, Q, pi):
     HR = R.shape[0]
     HB = bonus.shape[0]
     pv = np.empty(S * A)
-    transposed = HP == 1 and H >= 4  # the copy pays for itself after a few stages
-    PT = _transpose_kernel(P[0]) if transposed else np.empty((0, 0))
     for h in range(H - 1, -1, -1):
         Rh = R[h % HR]
         Bh = bonus[h % HB]
@@ -597,9 +628,8 @@ def bellman_stage(pv, R, B, cap, Q, V, pi):
 @njit(cache=True)
 def checked_backward_induction(P, R, bonus, qmax, V, Q, pi):
     """:func:`backward_induction` after checking that every entry of P is finite and
-    non-negative; returns False (and computes nothing) otherwise."""
-    bad, lo = finite_min(P.ravel())
-    if bad >= 0 or lo < 0.0:
+    non-negative (:func:`nonneg_finite`); returns False (and computes nothing) otherwise."""
+    if not nonneg_finite(P.ravel()):
         return False
     backward_induction(P, R, bonus, qmax, V, Q, pi)
     return True
@@ -616,10 +646,8 @@ def stationary_backward_induction(P, R, H):
     V = np.zeros((H + 1, S))
     Q = np.empty((H, S, A))
     pi = np.empty((H, S), dtype=np.int64)
-    bad, lo = finite_min(P.ravel())
     badr, _ = finite_min(R.ravel())
-    if bad >= 0 or lo < 0.0 or badr >= 0:
-        return False, V[:H], Q, pi
-    backward_induction(P.reshape((1, S, A, S)), R.reshape((1, S, A)), np.zeros((1, S, A)),
-                       np.full(H, np.inf), V, Q, pi)
-    return True, V[:H], Q, pi
+    ok = badr < 0 and checked_backward_induction(
+        P.reshape((1, S, A, S)), R.reshape((1, S, A)), np.zeros((1, S, A)),
+        np.full(H, np.inf), V, Q, pi)
+    return ok, V[:H], Q, pi
