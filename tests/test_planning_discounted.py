@@ -310,3 +310,16 @@ def test_certified_bound_with_blas_products(method):
     assert np.all(V >= lo - sol.error - slack) and np.all(V <= hi + sol.error + slack)
     # the policy is optimal here, so the bracket is as narrow as its claimed gap
     assert float((hi - lo).max()) <= sol.policy_error + slack
+
+
+@pytest.mark.parametrize("H", [2, 6])  # without and with the transposed copy
+def test_small_backward_induction_checks_p_entries(H):
+    P = np.full((3, 2, 3), 1 / 3)
+    R = np.ones((3, 2))
+    P[0, 0] = [0.5, 0.5, -0.0]  # negative zero is a probability
+    np.testing.assert_allclose(backward_induction(P, R, H).V[0], np.full(3, float(H)))
+    for value, what in ((-1e-300, "negative"), (np.nan, "not finite"), (np.inf, "not finite")):
+        bad = P.copy()
+        bad[2, 1, 0] = value
+        with pytest.raises(ValueError, match=rf"P\[2, 1, 0\] is {what}"):
+            backward_induction(bad, R, H)
