@@ -138,3 +138,16 @@ def check_choice(x, name: str, choices):
         if isinstance(x, type(c)) and (isinstance(x, bool) == isinstance(c, bool)) and x == c:
             return x
     raise ValueError(f"{name} must be one of {options}, got {x!r}")
+
+
+def check_discount(gamma, name: str = "gamma") -> float:
+    """A discount factor in [0, 1): a real number (a fraction, a NumPy scalar or a 0-d
+    numeric array too; not a bool)."""
+    if isinstance(gamma, np.ndarray) and gamma.ndim == 0 and gamma.dtype.kind in "iuf":
+        gamma = gamma.item()
+    if isinstance(gamma, (bool, np.bool_)) or not isinstance(gamma, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(gamma).__name__}")
+    g = float(gamma)
+    if not 0.0 <= g < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {g}")
+    return g

@@ -48,9 +48,7 @@ import math
 import numpy as np
 
 from .._validation import as_float_array, check_choice, check_int, check_open_unit, check_positive
-from ..planning import _evi_kernels as EK
-from ..planning.extended_vi import _run as _evi_run
-from ..planning.extended_vi import ellipsoid_args, empty_args
+from ..planning.extended_vi import evi_ellipsoid, evi_l1, evi_linear_mixture
 from . import _loop_kernels as K
 from .average import NO_LIMIT, AverageAgent, RidgeStats, Segment, StepSim
 
@@ -204,7 +202,6 @@ class LOOP(AverageAgent):
             if phi.ndim != 4 or phi.shape[:3] != (S, A, S):
                 raise ValueError(f"features must have shape ({S}, {A}, {S}, d), got {phi.shape}")
             self._phi = phi
-            self._asum = np.ascontiguousarray(phi.sum(axis=2))
             if theta_norm is None:
                 raise ValueError("theta_norm (C_theta >= ||theta*||_2) is required for "
                                  "model='linear_mixture'")
@@ -289,29 +286,19 @@ class LOOP(AverageAgent):
         eps = 1.0 / math.sqrt(tk)
         theta_hat = rd.estimate()
         sb = self.sqrt_beta()
-        args = empty_args(S, A)
-        if self.model == "linear_mixture":
-            kind = EK.ELL_LM
-            d = self.dim
-            Linv = rd.Ginv[0].copy()
-            args.update(phi=self._phi, Linv=Linv)
-            args.update(ellipsoid_args(np.broadcast_to(theta_hat[0], (S, A, d)),
-                                       np.broadcast_to(Linv, (S, A, d, d)), self._asum,
-                                       np.full((S, A), float(sb[0]))))
-        elif self.confidence == "vtr":
-            kind = EK.ELL_TAB
-            Ginv = rd.Ginv.reshape(S, A, S, S).copy()
-            args.update(Ginv=Ginv)
-            args.update(ellipsoid_args(theta_hat.reshape(S, A, S), Ginv, np.ones((S, A, S)),
-                                       sb.reshape(S, A)))
-        else:
-            kind = EK.L1
-            Np = np.maximum(1, self._N)
-            args.update(phat=self._Nsas / Np[..., None],
-                        radius=np.sqrt(14 * S * np.log(2 * A * tk / self._delta_P()) / Np))
         B = self.span_bound if self.span_truncation else np.inf
-        res = _evi_run(kind, self._rewards(tk), self._u, args, B, eps, 0.5,
-                       self.evi_max_iter)
+        common = dict(span_bound=B, eps=eps, tau=0.5, max_iter=self.evi_max_iter, u0=self._u)
+        R = self._rewards(tk)
+        if self.model == "linear_mixture":
+            res = evi_linear_mixture(R, self._phi, theta_hat[0], rd.Ginv[0], float(sb[0]),
+                                     **common)
+        elif self.confidence == "vtr":
+            res = evi_ellipsoid(R, theta_hat.reshape(S, A, S), rd.Ginv.reshape(S, A, S, S),
+                                sb.reshape(S, A), **common)
+        else:
+            Np = np.maximum(1, self._N)
+            res = evi_l1(R, self._Nsas / Np[..., None],
+                         np.sqrt(14 * S * np.log(2 * A * tk / self._delta_P()) / Np), **common)
         self._u = res.u
         w = res.w
         self._max_span = max(self._max_span, float(w.max() - w.min()))

@@ -29,8 +29,7 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_open_unit
 from ..planning import _evi_kernels as EK
-from ..planning.extended_vi import _run as _evi_run
-from ..planning.extended_vi import empty_args
+from ..planning.extended_vi import evi_box, evi_l1
 from . import _average_kernels as K
 from .average import AverageAgent, Segment, StepSim
 
@@ -110,14 +109,12 @@ class UCRL2(AverageAgent):
         return EK.L1, dict(phat=phat, radius=radius)
 
     def policy(self) -> np.ndarray:
-        S, A = self.spec.n_states, self.spec.n_actions
         tk = self._t + 1
         kind, spec_args = self._inner_args(tk)
-        args = empty_args(S, A)
-        args.update(spec_args)
         eps = 1.0 / math.sqrt(tk)
-        res = _evi_run(kind, self._rewards(tk), self._u, args, np.inf, eps, 0.5,
-                       self.evi_max_iter)
+        evi = {EK.L1: evi_l1, EK.BOX: evi_box}[kind]
+        res = evi(self._rewards(tk), **spec_args, eps=eps, tau=0.5,
+                  max_iter=self.evi_max_iter, u0=self._u)
         self._u = res.u
         self.history.append(dict(tau=tk, gain=res.gain, eps=eps, iterations=res.iterations,
                                  converged=res.converged, pi=res.policy, Q=res.Q, V=res.V))

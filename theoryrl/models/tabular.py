@@ -9,6 +9,7 @@ import numpy as np
 from .._validation import (
     ATOL,
     as_float_array,
+    check_discount,
     check_distribution,
     check_distribution_rows,
     check_int,
@@ -238,11 +239,7 @@ class TabularMDP:
         if horizon is not None:
             horizon = check_int(horizon, "horizon", low=1)
         if gamma is not None:
-            if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.floating)):
-                raise TypeError(f"gamma must be a real number, got {type(gamma).__name__}")
-            gamma = float(gamma)
-            if not 0.0 <= gamma < 1.0:
-                raise ValueError(f"gamma must be in [0, 1), got {gamma}")
+            gamma = check_discount(gamma)
         P = check_kernel(P, "P", ATOL)
         R = _rewards(R)
         S, A = P.shape[-3], P.shape[-2]
@@ -316,13 +313,13 @@ class TabularMDP:
             _check_feasible_policy(pi, self._feasible)
             R = np.where(self._feasible, R, 0.0)  # never weighted: 0 * -inf would be nan
         if self.criterion == "episodic":
-            from ..planning.episodic import evaluate_policy
+            from ..planning.episodic import _evaluate_policy
 
-            return evaluate_policy(self._P, R, pi)
+            return _evaluate_policy(self._P, R, pi)
         if self.criterion == "discounted":
-            from ..planning.discounted import evaluate_policy_discounted
+            from ..planning.discounted import _evaluate_discounted
 
-            return evaluate_policy_discounted(self._P, R, self._gamma, pi)
+            return _evaluate_discounted(self._P, R, self._gamma, pi)
         from ..planning.average import policy_gain_bias
         from ..planning.discounted import _policy_matrices
 

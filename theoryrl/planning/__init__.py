@@ -11,7 +11,9 @@ from .average import (
 from .discounted import (
     ConvergenceError,
     DiscountedSolution,
+    PrecisionError,
     evaluate_policy_discounted,
+    modified_policy_iteration,
     policy_iteration,
     value_iteration,
 )
@@ -21,12 +23,22 @@ from .solve import solve
 __all__ = [
     "AverageSolution", "ConvergenceError", "DiscountedSolution", "EpisodicSolution",
     "backward_induction", "evaluate_policy", "evaluate_policy_discounted",
-    "is_weakly_communicating", "maximal_end_components", "policy_gain_bias",
+    "is_weakly_communicating", "maximal_end_components", "modified_policy_iteration",
+    "PrecisionError", "policy_gain_bias",
     "policy_iteration", "relative_value_iteration", "solve", "span", "value_iteration",
 ]
 from .amdp import AverageFacts, average_facts  # noqa: E402
 from .diameter import diameter, hitting_times  # noqa: E402
-from .extended_vi import EVIConvergenceWarning, EVIResult, extended_value_iteration  # noqa: E402
+from .extended_vi import (  # noqa: E402
+    EVIConvergenceWarning,
+    EVIResult,
+    evi_box,
+    evi_ellipsoid,
+    evi_l1,
+    evi_linear_mixture,
+    extended_value_iteration,
+)
 
 __all__ += ["AverageFacts", "EVIConvergenceWarning", "EVIResult", "average_facts", "diameter",
+            "evi_box", "evi_ellipsoid", "evi_l1", "evi_linear_mixture",
             "extended_value_iteration", "hitting_times"]

@@ -178,6 +178,39 @@ def backward_induction(P, R, bonus, qmax, V, Q, pi):
     summed left to right (:func:`_matvec`, or :func:`_matvec_t` on a transposed
     copy of a stationary kernel), bit-identical to the plain loop.
     """
+    transposed = P.shape[0] == 1 and Q.shape[0] >= 4  # the copy pays for itself quickly
+    PT = _transpose_kernel(P[0]) if transposed else np.empty((0, 0))
+    _backward_core(P, PT, transposed, R, bonus, qmax, V, Q, pi)
+
+
+@njit(cache=True)
+def nonneg_finite(x):
+    """Whether every entry of the flat float64 array x is finite and >= 0.
+
+    Reads the bits as integers, so the pass vectorises: an OR collects sign bits and a
+    maximum of the magnitudes finds infinities and NaNs (exponent all ones); only when
+    a sign bit is set are the values compared (-0.0 is fine).
+    """
+    bits = x.view(np.int64)
+    signs = 0
+    top = 0
+    for i in range(bits.shape[0]):
+        v = bits[i]
+        signs |= v
+        w = v & 0x7FFFFFFFFFFFFFFF
+        if w > top:
+            top = w
+    if top >= 0x7FF0000000000000:
+        return False
+    if signs < 0:
+        for i in range(x.shape[0]):
+            if x[i] < 0.0:
+                return False
+    return True
+
+
+@njit(cache=True)
+def _backward_core(P, PT, transposed, R, bonus, qmax, V, Q, pi):
     H = Q.shape[0]
     S = Q.shape[1]
     A = Q.shape[2]
@@ -185,8 +218,6 @@ def backward_induction(P, R, bonus, qmax, V, Q, pi):
     HR = R.shape[0]
     HB = bonus.shape[0]
     pv = np.empty(S * A)
-    transposed = HP == 1 and H >= 4  # the copy pays for itself after a few stages
-    PT = _transpose_kernel(P[0]) if transposed else np.empty((0, 0))
     for h in range(H - 1, -1, -1):
         Rh = R[h % HR]
         Bh = bonus[h % HB]
@@ -362,3 +393,261 @@ def relative_value_iteration(P, R, tau, v, Q, delta, tol, max_iter):
         if hi - lo < tol:
             return it
     return -1
+
+
+@njit(cache=True)
+def row_stats(M, e, e_err):
+    """Per row r of M (rows, n): e[r] = sum_t M[r, t] - 1 and a bound e_err[r] on its error.
+
+    The sum is compensated (Ogita, Rump, Oishi 2005, Alg. 4.4 "Sum2"): the
+    result is as accurate as if computed in twice the working precision, with
+    ``|e - exact| <= u |e| + gamma_{n+1}^2 sum |terms|`` (their Prop. 4.5). Returns
+    the smallest entry of M and whether every entry is finite.
+    """
+    u = 2.0 ** -53
+    n = M.shape[1]
+    g = (n + 1) * u / (1.0 - (n + 1) * u)
+    lo = np.inf
+    finite = True
+    for r in range(M.shape[0]):
+        s = -1.0
+        comp = 0.0
+        tot = 1.0
+        for t in range(n):
+            x = M[r, t]
+            if x < lo:
+                lo = x
+            if not np.isfinite(x):
+                finite = False
+            y = s + x
+            z = y - s
+            comp += (s - (y - z)) + (x - z)
+            s = y
+            tot += abs(x)
+        res = s + comp
+        e[r] = res
+        e_err[r] = 2.0 * (u * abs(res) + g * g * tot)
+    return lo, finite
+
+
+@njit(cache=True)
+def certified_backup(P, ph, r, kappa, h, c, k, pol, greedy_mode, d, dmax, new_pol):
+    """Residuals of one Bellman backup at V = c + h, with their rounding bound.
+
+    ``P`` (S, A, S) is the kernel; with ``ph`` of length 0 the products P h are
+    computed here (:func:`_matvec`), otherwise ``ph`` (S*A,) holds them already (from
+    BLAS: the bound below holds for any summation order). ``r`` and ``kappa`` (S*A,) the
+    rewards and gamma * rowsum(P) - 1, ``k`` the constants (gamma, gamma_S, bound on
+    the error of kappa, max row sum, max |kappa|, max |r|, gamma_6) of
+    ``discounted.py``. Fills d[s * A + a] = r + gamma ph + kappa c - h[s] and
+    dmax[s] = max_a d. With ``greedy_mode`` new_pol is the greedy policy (lowest
+    index on ties) and the certified policy is new_pol; otherwise the certified
+    policy is pol, and new_pol switches a state to its greedy action only when
+    that is larger by more than twice the rounding bound.
+
+    Returns (delta, min dmax, max dmax, min_s d[s, policy(s)], number of states whose
+    action changed, max |h|).
+    """
+    S = h.shape[0]
+    A = r.shape[0] // S
+    if ph.shape[0] == 0:
+        ph = np.empty(S * A)
+        _matvec(P, h, ph)
+    g = k[0]
+    hmax = 0.0
+    for s in range(S):
+        if abs(h[s]) > hmax:
+            hmax = abs(h[s])
+    ac = abs(c)
+    delta = (g * k[1] * k[3] * hmax + ac * k[2]
+             + k[6] * (k[5] + g * k[3] * hmax + ac * k[4] + hmax)) * (1.0 + 1e-12)
+    lo = np.inf
+    hi = -np.inf
+    lo_pol = np.inf
+    changed = 0
+    for s in range(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            i = s * A + a
+            v = ((r[i] + g * ph[i]) + kappa[i] * c) - h[s]
+            d[i] = v
+            if v > best:
+                best = v
+                arg = a
+        dmax[s] = best
+        if best < lo:
+            lo = best
+        if best > hi:
+            hi = best
+        if greedy_mode:
+            if arg != pol[s]:
+                changed += 1
+            new_pol[s] = arg
+            dp = best
+        else:
+            dp = d[s * A + pol[s]]
+            if best > dp + 2.0 * delta:
+                new_pol[s] = arg
+                changed += 1
+            else:
+                new_pol[s] = pol[s]
+        if dp < lo_pol:
+            lo_pol = dp
+    return delta, lo, hi, lo_pol, changed, hmax
+
+
+@njit(cache=True)
+def policy_sweeps(P, pol, r, kappa, h, c, k, n):
+    """Up to n extrapolated sweeps V <- T_pi V + gamma/(1-gamma) mid(T_pi V - V) at V = c + h.
+
+    ``P`` (S, A, S) is the kernel, ``pol`` (S,) the policy, ``r`` and ``kappa`` (S*A,)
+    the rewards and gamma * rowsum - 1, ``k`` the constants of :func:`certified_backup`.
+    Updates h in place (kept centred). Stops early, as converged, once span(T_pi V - V)
+    is within four times its rounding bound (more sweeps cannot shrink it). Returns
+    (c, sweeps, converged).
+    """
+    S = h.shape[0]
+    A = P.shape[1]
+    g = k[0]
+    pv = np.empty(S)
+    for it in range(n):
+        hmax = 0.0
+        for s in range(S):
+            if abs(h[s]) > hmax:
+                hmax = abs(h[s])
+        ac = abs(c)
+        delta = (g * k[1] * k[3] * hmax + ac * k[2]
+                 + k[6] * (k[5] + g * k[3] * hmax + ac * k[4] + hmax))
+        _matvec_policy(P, pol, h, pv)
+        lo = np.inf
+        hi = -np.inf
+        for s in range(S):
+            i = s * A + pol[s]
+            dd = ((r[i] + g * pv[s]) + kappa[i] * c) - h[s]
+            h[s] += dd
+            if dd < lo:
+                lo = dd
+            if dd > hi:
+                hi = dd
+        hlo = np.inf
+        hhi = -np.inf
+        for s in range(S):
+            if h[s] < hlo:
+                hlo = h[s]
+            if h[s] > hhi:
+                hhi = h[s]
+        t = 0.5 * (hlo + hhi)
+        for s in range(S):
+            h[s] -= t
+        c = c + t + g * (0.5 * (lo + hi)) / (1.0 - g)
+        if hi - lo <= 4.0 * delta:
+            return c, it + 1, True
+    return c, n, False
+
+
+@njit(cache=True)
+def sum_bounds(e, e_err, precise, gamma, n, kappa):
+    """kappa = gamma (1 + e) - 1 per row, from e = rowsum - 1 with error bound e_err.
+
+    Unless ``precise``, e came from a plain sum of n non-negative terms and e_err is
+    filled with the bound gamma_n (1 + |e|) valid for any summation order. Returns
+    (bound on the error of kappa, max row sum bound, lower and upper bounds of
+    1 - gamma * rowsum, max |e|).
+    """
+    u = 2.0 ** -53
+    gn = n * u / (1.0 - n * u)
+    kerr = 0.0
+    sig = 0.0
+    lo = np.inf
+    hi = -np.inf
+    emax = 0.0
+    for i in range(e.shape[0]):
+        if not np.isfinite(e[i]):
+            return np.inf, np.inf, -np.inf, np.inf, np.inf
+        if not precise:
+            e_err[i] = gn * (1.0 + abs(e[i]))
+        ge = gamma * e[i]
+        k = (gamma - 1.0) + ge
+        kappa[i] = k
+        ke = gamma * e_err[i] + u * (abs(ge) + abs(k) + (1.0 - gamma))
+        if ke > kerr:
+            kerr = ke
+        if 1.0 + e[i] + e_err[i] > sig:
+            sig = 1.0 + e[i] + e_err[i]
+        if -k < lo:
+            lo = -k
+        if -k > hi:
+            hi = -k
+        if abs(e[i]) > emax:
+            emax = abs(e[i])
+    return kerr, sig, lo - kerr, hi + kerr, emax
+
+
+@njit(cache=True)
+def finite_min(x):
+    """(index of the first non-finite entry of the flat array x or -1, smallest entry)."""
+    lo = np.inf
+    for i in range(x.shape[0]):
+        v = x[i]
+        if not np.isfinite(v):
+            return i, lo
+        if v < lo:
+            lo = v
+    return -1, lo
+
+
+@njit(cache=True)
+def bellman_stage(pv, R, B, cap, Q, V, pi):
+    """One stage of :func:`backward_induction` from the products pv[s * A + a] = P[s, a] @ V'.
+
+    Q[s, a] = min(cap, R[s, a] + B[s, a] + pv[s * A + a]), V = max_a Q, pi = first argmax,
+    with the additions in the kernel's order. Returns False if some product is not finite.
+    """
+    S = Q.shape[0]
+    A = Q.shape[1]
+    for i in range(S * A):
+        if not np.isfinite(pv[i]):
+            return False
+    for s in range(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            q = R[s, a] + B[s, a] + pv[s * A + a]
+            if q > cap:
+                q = cap
+            Q[s, a] = q
+            if q > best:
+                best = q
+                arg = a
+        pi[s] = arg
+        V[s] = best
+    return True
+
+
+@njit(cache=True)
+def checked_backward_induction(P, R, bonus, qmax, V, Q, pi):
+    """:func:`backward_induction` after checking that every entry of P is finite and
+    non-negative (:func:`nonneg_finite`); returns False (and computes nothing) otherwise."""
+    if not nonneg_finite(P.ravel()):
+        return False
+    backward_induction(P, R, bonus, qmax, V, Q, pi)
+    return True
+
+
+@njit(cache=True)
+def stationary_backward_induction(P, R, H):
+    """Allocate and solve in one call: :func:`backward_induction` for a stationary P
+    (S, A, S) and R (S, A), no bonus, no clip, V_H = 0, after checking that P is finite
+    and non-negative and R finite. Returns (ok, V (H, S), Q, pi); nothing is computed
+    when ok is False."""
+    S = P.shape[0]
+    A = P.shape[1]
+    V = np.zeros((H + 1, S))
+    Q = np.empty((H, S, A))
+    pi = np.empty((H, S), dtype=np.int64)
+    badr, _ = finite_min(R.ravel())
+    ok = badr < 0 and checked_backward_induction(
+        P.reshape((1, S, A, S)), R.reshape((1, S, A)), np.zeros((1, S, A)),
+        np.full(H, np.inf), V, Q, pi)
+    return ok, V[:H], Q, pi

@@ -48,17 +48,17 @@ truncated values, a common simplification [D].
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_choice, check_int, check_positive
+from .._validation import as_float_array, check_int, check_positive, check_real
 from . import _evi_kernels as K
 
-__all__ = ["EVIResult", "extended_value_iteration", "EVIConvergenceWarning", "ellipsoid_args"]
-
-_KINDS = {"l1": K.L1, "box": K.BOX, "ellipsoid": K.ELL_TAB, "linear_mixture": K.ELL_LM}
+__all__ = ["EVIResult", "extended_value_iteration", "EVIConvergenceWarning", "ellipsoid_args",
+           "evi_l1", "evi_box", "evi_ellipsoid", "evi_linear_mixture"]
 
 
 class EVIConvergenceWarning(RuntimeWarning):
@@ -104,36 +104,12 @@ def _empty(*shape: int) -> np.ndarray:
     return np.zeros(shape)
 
 
-def extended_value_iteration(R, inner: str = "l1", *, phat=None, radius=None, lo=None,
-                             hi=None, Ginv=None, sqrt_beta=None, phi=None, theta_hat=None,
-                             Linv=None, sb: float = 0.0, span_bound: float = np.inf,
-                             eps: float = 1e-6, tau: float = 0.5, max_iter: int = 100_000,
-                             u0=None, warn: bool = True) -> EVIResult:
-    r"""Optimistic gain and greedy policy over an extended MDP (see the module docstring).
-
-    Parameters
-    ----------
-    R : ndarray (S, A)
-        Optimistic (or known) mean rewards.
-    inner : {"l1", "box", "ellipsoid", "linear_mixture"}
-        Inner maximisation.
-    phat : ndarray (S, A, S)
-        Centre (``"l1"``, ``"ellipsoid"``).
-    radius : ndarray (S, A)
-        L1 radii (``"l1"``).
-    lo, hi : ndarray (S, A, S)
-        Box bounds (``"box"``); need ``sum(lo) <= 1 <= sum(hi)`` per pair.
-    Ginv : ndarray (S, A, S, S)
-        Inverse Gram blocks (``"ellipsoid"``).
-    sqrt_beta : ndarray (S, A)
-        Per-pair radii (``"ellipsoid"``).
-    phi : ndarray (S, A, S, d); theta_hat : ndarray (d,); Linv : ndarray (d, d); sb : float
-        Linear-mixture features, ridge estimate, inverse Gram matrix, radius.
+_COMMON = """
     span_bound : float
         SCAL truncation level ``B`` (``inf``: none).
     eps : float
-        Stop when :math:`\operatorname{sp}(u_{i+1} - u_i) < 2\tau\varepsilon`, i.e. the gain
-        bracket has width below :math:`2\varepsilon` (the spec's rule at :math:`\tau=1/2`).
+        Stop when :math:`\\operatorname{sp}(u_{i+1} - u_i) < 2\\tau\\varepsilon`, i.e. the gain
+        bracket has width below :math:`2\\varepsilon`.
     tau : float
         Aperiodicity parameter in (0, 1].
     max_iter : int
@@ -141,64 +117,198 @@ def extended_value_iteration(R, inner: str = "l1", *, phat=None, radius=None, lo
         and the last iterate is returned with ``converged=False``.
     u0 : ndarray (S,), optional
         Warm start.
+    warn : bool
+        Whether to warn when ``max_iter`` is reached.
 
     Returns
     -------
     EVIResult
     """
+
+
+def _with_common(fn):
+    fn.__doc__ = fn.__doc__.rstrip() + "\n" + _COMMON
+    return fn
+
+
+def _prepare(R, span_bound, eps, tau, max_iter, u0):
     R = as_float_array(R, "R")
     if R.ndim != 2:
         raise ValueError(f"R must be (S, A), got shape {R.shape}")
-    check_choice(inner, "inner", _KINDS)
-    S, A = R.shape
+    S = R.shape[0]
+    tau = check_real(tau, "tau")
     if not 0 < tau <= 1:
         raise ValueError(f"tau must be in (0, 1], got {tau}")
-    check_positive(eps, "eps")
+    eps = check_positive(eps, "eps")
     max_iter = check_int(max_iter, "max_iter", 1)
-    if not span_bound > 0:
-        raise ValueError(f"span_bound must be positive (or inf), got {span_bound}")
-    kind = _KINDS[inner]
-    args = empty_args(S, A)
-
-    def need(name, val, shape):
-        if val is None:
-            raise ValueError(f"{name} is required for inner={inner!r}")
-        a = as_float_array(val, name)
-        if shape is not None and a.shape != shape:
-            raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
-        args[name] = a
-        return a
-
-    if kind == K.L1:
-        need("phat", phat, (S, A, S))
-        r = need("radius", radius, (S, A))
-        if (r < 0).any():
-            raise ValueError(f"radius must be >= 0, got min {r.min()}")
-    elif kind == K.BOX:
-        a_lo = need("lo", lo, (S, A, S))
-        a_hi = need("hi", hi, (S, A, S))
-        if (a_lo > a_hi).any() or (a_lo.sum(-1) > 1 + 1e-12).any() or \
-                (a_hi.sum(-1) < 1 - 1e-12).any():
-            raise ValueError("lo, hi must satisfy lo <= hi and sum(lo) <= 1 <= sum(hi) per pair")
-    elif kind == K.ELL_TAB:
-        ph = need("phat", phat, (S, A, S))
-        Gi = need("Ginv", Ginv, (S, A, S, S))
-        sq = need("sqrt_beta", sqrt_beta, (S, A))
-        args.update(ellipsoid_args(ph, Gi, np.ones((S, A, S)), sq))
-    else:
-        p = need("phi", phi, None)
-        if p.ndim != 4 or p.shape[:3] != (S, A, S):
-            raise ValueError(f"phi must be (S, A, S, d) = ({S}, {A}, {S}, d), got {p.shape}")
-        d = p.shape[3]
-        th = need("theta_hat", theta_hat, (d,))
-        Li = need("Linv", Linv, (d, d))
-        args.update(ellipsoid_args(np.broadcast_to(th, (S, A, d)),
-                                   np.broadcast_to(Li, (S, A, d, d)), p.sum(axis=2),
-                                   np.full((S, A), float(sb))))
+    if isinstance(span_bound, bool) or not isinstance(span_bound, numbers.Real) \
+            or not span_bound > 0:
+        raise ValueError(f"span_bound must be positive (or inf), got {span_bound!r}")
     u = np.zeros(S) if u0 is None else np.array(as_float_array(u0, "u0"), copy=True)
     if u.shape != (S,):
         raise ValueError(f"u0 must have shape ({S},), got {u.shape}")
-    return _run(kind, R, u, args, float(span_bound), float(eps), float(tau), max_iter, warn)
+    return R, u, float(span_bound), eps, tau, max_iter
+
+
+def _need(name, val, shape):
+    if val is None:
+        raise ValueError(f"{name} is required")
+    a = as_float_array(val, name)
+    if shape is not None and a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+    return a
+
+
+@_with_common
+def evi_l1(R, phat, radius, *, span_bound: float = np.inf, eps: float = 1e-6,
+           tau: float = 0.5, max_iter: int = 100_000, u0=None, warn: bool = True) -> EVIResult:
+    r"""EVI over L1 balls :math:`\|p - \hat p_{sa}\|_1 \le d_{sa}` (UCRL2, Jaksch et al. 2010).
+
+    Parameters
+    ----------
+    R : ndarray (S, A)
+        Optimistic (or known) mean rewards.
+    phat : ndarray (S, A, S)
+        Centres of the balls (the empirical kernel).
+    radius : ndarray (S, A)
+        L1 radii, >= 0.
+    """
+    R, u, B, eps, tau, max_iter = _prepare(R, span_bound, eps, tau, max_iter, u0)
+    S, A = R.shape
+    args = empty_args(S, A)
+    args["phat"] = _need("phat", phat, (S, A, S))
+    r = args["radius"] = _need("radius", radius, (S, A))
+    if (r < 0).any():
+        raise ValueError(f"radius must be >= 0, got min {r.min()}")
+    return _run(K.L1, R, u, args, B, eps, tau, max_iter, warn)
+
+
+@_with_common
+def evi_box(R, lo, hi, *, span_bound: float = np.inf, eps: float = 1e-6, tau: float = 0.5,
+            max_iter: int = 100_000, u0=None, warn: bool = True) -> EVIResult:
+    r"""EVI over boxes :math:`\ell_{sa} \le p \le h_{sa}` on the simplex (UCRL2B).
+
+    Parameters
+    ----------
+    R : ndarray (S, A)
+        Optimistic (or known) mean rewards.
+    lo, hi : ndarray (S, A, S)
+        Box bounds with ``lo <= hi`` and ``sum(lo) <= 1 <= sum(hi)`` per pair.
+    """
+    R, u, B, eps, tau, max_iter = _prepare(R, span_bound, eps, tau, max_iter, u0)
+    S, A = R.shape
+    args = empty_args(S, A)
+    a_lo = args["lo"] = _need("lo", lo, (S, A, S))
+    a_hi = args["hi"] = _need("hi", hi, (S, A, S))
+    if (a_lo > a_hi).any() or (a_lo.sum(-1) > 1 + 1e-12).any() or \
+            (a_hi.sum(-1) < 1 - 1e-12).any():
+        raise ValueError("lo, hi must satisfy lo <= hi and sum(lo) <= 1 <= sum(hi) per pair")
+    return _run(K.BOX, R, u, args, B, eps, tau, max_iter, warn)
+
+
+@_with_common
+def evi_ellipsoid(R, phat, Ginv, sqrt_beta, *, span_bound: float = np.inf, eps: float = 1e-6,
+                  tau: float = 0.5, max_iter: int = 100_000, u0=None,
+                  warn: bool = True) -> EVIResult:
+    r"""EVI over per-pair ellipsoids :math:`\|p - \hat p_{sa}\|_{G_{sa}} \le \sqrt{\beta_{sa}}`
+    (tabular value-targeted regression), cut by the simplex hyperplane.
+
+    Parameters
+    ----------
+    R : ndarray (S, A)
+        Optimistic (or known) mean rewards.
+    phat : ndarray (S, A, S)
+        Centres.
+    Ginv : ndarray (S, A, S, S)
+        Inverse Gram blocks.
+    sqrt_beta : ndarray (S, A)
+        Radii.
+    """
+    R, u, B, eps, tau, max_iter = _prepare(R, span_bound, eps, tau, max_iter, u0)
+    S, A = R.shape
+    args = empty_args(S, A)
+    ph = args["phat"] = _need("phat", phat, (S, A, S))
+    Gi = args["Ginv"] = _need("Ginv", Ginv, (S, A, S, S))
+    sq = _need("sqrt_beta", sqrt_beta, (S, A))
+    args.update(ellipsoid_args(ph, Gi, np.ones((S, A, S)), sq))
+    return _run(K.ELL_TAB, R, u, args, B, eps, tau, max_iter, warn)
+
+
+@_with_common
+def evi_linear_mixture(R, phi, theta_hat, Linv, sqrt_beta, *, span_bound: float = np.inf,
+                       eps: float = 1e-6, tau: float = 0.5, max_iter: int = 100_000, u0=None,
+                       warn: bool = True) -> EVIResult:
+    r"""EVI over the linear-mixture ellipsoid :math:`\|\theta - \hat\theta\|_\Lambda \le
+    \sqrt\beta`, every pair choosing its own :math:`\theta` (the rectangular relaxation).
+
+    Parameters
+    ----------
+    R : ndarray (S, A)
+        Optimistic (or known) mean rewards.
+    phi : ndarray (S, A, S, d)
+        Features :math:`\phi(s' \mid s, a)`.
+    theta_hat : ndarray (d,)
+        Ridge estimate.
+    Linv : ndarray (d, d)
+        Inverse Gram matrix.
+    sqrt_beta : float
+        Radius, >= 0.
+    """
+    R, u, B, eps, tau, max_iter = _prepare(R, span_bound, eps, tau, max_iter, u0)
+    S, A = R.shape
+    args = empty_args(S, A)
+    p = args["phi"] = _need("phi", phi, None)
+    if p.ndim != 4 or p.shape[:3] != (S, A, S):
+        raise ValueError(f"phi must be (S, A, S, d) = ({S}, {A}, {S}, d), got {p.shape}")
+    d = p.shape[3]
+    th = _need("theta_hat", theta_hat, (d,))
+    Li = args["Linv"] = _need("Linv", Linv, (d, d))
+    sb = check_positive(sqrt_beta, "sqrt_beta", allow_zero=True)
+    args.update(ellipsoid_args(np.broadcast_to(th, (S, A, d)),
+                               np.broadcast_to(Li, (S, A, d, d)), p.sum(axis=2),
+                               np.full((S, A), sb)))
+    return _run(K.ELL_LM, R, u, args, B, eps, tau, max_iter, warn)
+
+
+def extended_value_iteration(R, inner: str = "l1", *, phat=None, radius=None, lo=None,
+                             hi=None, Ginv=None, sqrt_beta=None, phi=None, theta_hat=None,
+                             Linv=None, sb: float = 0.0, span_bound: float = np.inf,
+                             eps: float = 1e-6, tau: float = 0.5, max_iter: int = 100_000,
+                             u0=None, warn: bool = True) -> EVIResult:
+    r"""EVI with the confidence set named by ``inner``: calls :func:`evi_l1`,
+    :func:`evi_box`, :func:`evi_ellipsoid` or :func:`evi_linear_mixture`.
+
+    Parameters
+    ----------
+    R : ndarray (S, A)
+        Optimistic (or known) mean rewards.
+    inner : {"l1", "box", "ellipsoid", "linear_mixture"}
+        Confidence-set type.
+    phat, radius, lo, hi, Ginv, sqrt_beta, phi, theta_hat, Linv, sb
+        The set parameters of the chosen function (``sb`` is the linear-mixture radius).
+    span_bound, eps, tau, max_iter, u0, warn
+        As in :func:`evi_l1`.
+
+    Returns
+    -------
+    EVIResult
+    """
+    common = dict(span_bound=span_bound, eps=eps, tau=tau, max_iter=max_iter, u0=u0,
+                  warn=warn)
+    given = dict(phat=phat, radius=radius, lo=lo, hi=hi, Ginv=Ginv, sqrt_beta=sqrt_beta,
+                 phi=phi, theta_hat=theta_hat, Linv=Linv)
+    names = {"l1": ("phat", "radius"), "box": ("lo", "hi"),
+             "ellipsoid": ("phat", "Ginv", "sqrt_beta"),
+             "linear_mixture": ("phi", "theta_hat", "Linv")}
+    if inner not in names:
+        raise ValueError(f"inner must be one of {sorted(names)}, got {inner!r}")
+    for n in names[inner]:
+        if given[n] is None:
+            raise ValueError(f"{n} is required for inner={inner!r}")
+    fn = {"l1": evi_l1, "box": evi_box, "ellipsoid": evi_ellipsoid,
+          "linear_mixture": evi_linear_mixture}[inner]
+    extra = (sb,) if inner == "linear_mixture" else ()
+    return fn(R, *(given[n] for n in names[inner]), *extra, **common)
 
 
 def empty_args(S: int, A: int) -> dict:
