@@ -360,6 +360,8 @@ def value_iteration(P: np.ndarray, R: np.ndarray, gamma: float, epsilon: float |
     Returns
     -------
     DiscountedSolution
+        Values ``V`` with certified ``error <= epsilon``, their ``Q``, the greedy
+        policy with its certified ``policy_error``, and the backups used.
 
     Raises
     ------
@@ -394,7 +396,10 @@ def policy_iteration(P: np.ndarray, R: np.ndarray, gamma: float, epsilon: float 
     Parameters
     ----------
     P : ndarray, shape (S, A, S)
+        Transition kernel (rows may sum to less than one: termination, as in
+        :func:`value_iteration`).
     R : ndarray, shape (S, A)
+        Mean rewards.
     gamma : float
         Discount in [0, 1).
     epsilon : float or None
@@ -406,6 +411,8 @@ def policy_iteration(P: np.ndarray, R: np.ndarray, gamma: float, epsilon: float 
     Returns
     -------
     DiscountedSolution
+        The final policy (no action improves it), its values ``V`` with the
+        certified ``error``, their ``Q`` and the improvement steps used.
 
     Raises
     ------
@@ -430,7 +437,10 @@ def modified_policy_iteration(P: np.ndarray, R: np.ndarray, gamma: float,
     Parameters
     ----------
     P : ndarray, shape (S, A, S)
+        Transition kernel (rows may sum to less than one: termination, as in
+        :func:`value_iteration`).
     R : ndarray, shape (S, A)
+        Mean rewards.
     gamma : float
         Discount in [0, 1).
     epsilon : float or None
@@ -443,6 +453,8 @@ def modified_policy_iteration(P: np.ndarray, R: np.ndarray, gamma: float,
     Returns
     -------
     DiscountedSolution
+        Values ``V`` with certified ``error <= epsilon``, their ``Q``, the greedy
+        policy with its certified ``policy_error``, and the full backups used.
     """
     sweeps = check_int(sweeps, "sweeps", 0)
     return _public(P, R, gamma, epsilon, max_iter, "mpi", sweeps)
@@ -455,7 +467,10 @@ def evaluate_policy_discounted(P: np.ndarray, R: np.ndarray, gamma: float,
     Parameters
     ----------
     P : ndarray, shape (S, A, S)
+        Transition kernel (rows may sum to less than one: termination, as in
+        :func:`value_iteration`).
     R : ndarray, shape (S, A)
+        Mean rewards.
     gamma : float
         Discount in [0, 1).
     policy : ndarray
@@ -464,6 +479,7 @@ def evaluate_policy_discounted(P: np.ndarray, R: np.ndarray, gamma: float,
     Returns
     -------
     ndarray, shape (S,)
+        :math:`V^\pi(s)`, the expected discounted return of ``policy`` from each state.
     """
     gamma = check_discount(gamma)
     P, R = _check_arrays(P, R)

@@ -18,7 +18,20 @@ BLAS_SIZE = 2**17  # S * A * S from which backward induction uses BLAS products
 
 @dataclass(frozen=True)
 class EpisodicSolution:
-    """Optimal values ``V`` (H, S), ``Q`` (H, S, A) and a greedy ``policy`` (H, S)."""
+    r"""Optimal values, Q-values and a greedy policy of a finite-horizon MDP.
+
+    Stage ``h`` runs from 0 to ``H - 1``; :math:`V_H` (zero or the terminal
+    values) is not stored.
+
+    Attributes
+    ----------
+    V : ndarray, shape (H, S)
+        Optimal values :math:`V_h(s) = \max_a Q_h(s, a)`.
+    Q : ndarray, shape (H, S, A)
+        Q-values :math:`Q_h(s, a)` (with bonus and clip, where given).
+    policy : ndarray of int64, shape (H, S)
+        Greedy actions, ``argmax_a Q_h(s, a)`` (lowest action on ties).
+    """
 
     V: np.ndarray
     Q: np.ndarray
@@ -144,6 +157,7 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
     Returns
     -------
     EpisodicSolution
+        ``V`` (H, S), ``Q`` (H, S, A) and the greedy ``policy`` (H, S).
 
     References
     ----------
@@ -254,13 +268,18 @@ def evaluate_policy(P: np.ndarray, R: np.ndarray, policy: np.ndarray) -> np.ndar
     Parameters
     ----------
     P : ndarray, shape (S, A, S) or (H, S, A, S)
+        Transition kernel, stationary or stage-dependent.
     R : ndarray, shape (S, A) or (H, S, A)
+        Mean rewards, stationary or stage-dependent.
     policy : ndarray
-        Actions, int (H, S) in ``[0, A)``, or action probabilities, float (H, S, A).
+        Actions, int (H, S) in ``[0, A)``, or action probabilities, float (H, S, A);
+        its first axis sets the horizon ``H``.
 
     Returns
     -------
     ndarray, shape (H, S)
+        :math:`V^\pi_h(s)`, the expected return of ``policy`` from state ``s``
+        at stage ``h``.
     """
     a = np.asarray(policy)
     if a.ndim not in (2, 3):

@@ -34,6 +34,9 @@ def solve(mdp: Any, method: str | None = None, epsilon: float | None = None) -> 
     Returns
     -------
     EpisodicSolution, DiscountedSolution or AverageSolution
+        The solution for the model's criterion: from
+        :func:`~theoryrl.planning.backward_induction`, the chosen discounted
+        solver, or :func:`~theoryrl.planning.relative_value_iteration`.
 
     Raises
     ------
