@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_positive, check_real
+from .._validation import as_float_array, check_choice, check_int, check_positive, check_real
 from . import _evi_kernels as K
 
 __all__ = ["EVIResult", "extended_value_iteration", "EVIConvergenceWarning", "ellipsoid_args",
@@ -302,8 +302,7 @@ def extended_value_iteration(R, inner: str = "l1", *, phat=None, radius=None, lo
     names = {"l1": ("phat", "radius"), "box": ("lo", "hi"),
              "ellipsoid": ("phat", "Ginv", "sqrt_beta"),
              "linear_mixture": ("phi", "theta_hat", "Linv")}
-    if inner not in names:
-        raise ValueError(f"inner must be one of {sorted(names)}, got {inner!r}")
+    check_choice(inner, "inner", sorted(names))
     for n in names[inner]:
         if given[n] is None:
             raise ValueError(f"{n} is required for inner={inner!r}")
