@@ -139,7 +139,7 @@ def evi(kind, R, u, Q, ut, dlt, phat, radius, lo, hi, Ginv, cen, ga, aga, sbp, p
 
     Each sweep: ``Q = BACKUP(u)``, ``ut = max_a Q``, ``un = (1-tau) u + tau ut``,
     ``un = min(un, min(un) + span_bound)``, ``dlt = un - u``, ``u = un - min(un)``;
-    stops when ``max(dlt) - min(dlt) < 2 tau eps`` (the spec's ``sp(dlt) < eps`` at
+    stops when ``max(dlt) - min(dlt) < 2 tau eps`` (the rule ``sp(dlt) < eps`` at
     ``tau = 1/2``; the gain estimate ``midrange(dlt) / tau`` is then ``eps``-accurate).
     Returns the number of sweeps, or
     ``-max_iter`` when ``max_iter`` sweeps did not reach ``eps`` (``u``, ``Q``,

@@ -1,6 +1,6 @@
 r"""Exact facts of an average-reward MDP: gain, bias, span, diameter, advantage gaps.
 
-Under the Bellman optimality equation (LOOP spec A1, paper Eq. 2.1 [V])
+Under the Bellman optimality equation (the LOOP paper's Eq. 2.1 [V])
 :math:`J^* + h^*(s) = \max_a [r(s,a) + P(\cdot|s,a)^\top h^*]`, the advantage gap
 
 .. math::
@@ -8,7 +8,7 @@ Under the Bellman optimality equation (LOOP spec A1, paper Eq. 2.1 [V])
     \Delta(s, a) = J^* + h^*(s) - r(s, a) - (P h^*)(s, a) \;\ge\; 0
 
 gives the exact identity :math:`\mathrm{Reg}(T) = \sum_t \Delta(s_t,a_t) + M_T
-+ h^*(s_{T+1}) - h^*(s_1)` with :math:`M_T` a martingale (spec Sec. 1.4 [D]);
++ h^*(s_{T+1}) - h^*(s_1)` with :math:`M_T` a martingale ([D], docs/theory/loop.md);
 :math:`\mathrm{Reg}^\Delta(T) = \sum_t \Delta(s_t, a_t)` is what the step driver records.
 """
 
