@@ -131,7 +131,7 @@ class RidgeStats:
     inverse, :math:`b_k = \sum y x` and :math:`\log\det G_k`. ``X`` and ``y`` are
     set by the agent at each plan (the epoch's target :math:`w^k`).
     ``potential[k]`` accumulates :math:`\sum \min(1, x^\top G^{-1} x)` and
-    ``potential_raw[k]`` the unclipped sum (elliptical potential, spec C8).
+    ``potential_raw[k]`` the unclipped sum (the elliptical potential of LOOP check C8).
     """
 
     block: np.ndarray   # (S, A) int64

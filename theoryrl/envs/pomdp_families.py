@@ -1,4 +1,4 @@
-r"""Finite joint model classes of multi-task POMDPs, as data (spec ``umt_psr.md`` §3.3, §3.6).
+r"""Finite joint model classes of multi-task POMDPs, as data (docs/theory/umt_psr.md).
 
 A :class:`SharedSpecificClass` holds single-task candidate models indexed by
 a *shared* part ``t`` (``m_T`` values) and a *task-specific* part ``e``
@@ -12,11 +12,11 @@ a *shared* part ``t`` (``m_T`` values) and a *task-specific* part ``e``
 and the single-task class of an independent learner is
 :math:`\Theta_s = \{\theta_{t, e}\}`, :math:`|\Theta_s| = m_T m_E`.
 It covers the paper's "common latent transition kernel" and "perturbed
-models" examples (§5.3, examples 1–2) and, with ``t`` = a tuple of core
+models" examples (the paper's examples 1–2) and, with ``t`` = a tuple of core
 models and ``e`` = a mixture weight, its "linear combination of core tasks"
 (Example 3) [V that the examples exist; R/D for these finite versions].
 
-Bracketing numbers [D, spec §1.5]: every model of a finite class is its own
+Bracketing numbers [D]: every model of a finite class is its own
 zero-width bracket :math:`[P_\theta, P_\theta]`, so
 :math:`N_\eta(\Theta_u) \le |\Theta_u|` for every :math:`\eta \ge 0`.
 """
@@ -37,7 +37,7 @@ __all__ = [
     "shared_transition_family", "two_state_grid",
 ]
 
-# §3.6 default instance [D]
+# default instance of docs/theory/umt_psr.md [D]
 E_EASY = np.array([
     [[.8, .1, .1], [.1, .1, .8]],
     [[.1, .8, .1], [.1, .1, .8]],
@@ -63,7 +63,7 @@ def _class_from_models(models: list[list[POMDP]], N: int, name: str) -> SharedSp
 def two_state_grid(values) -> np.ndarray:
     r"""Transition grid ``T[a] = [[1-p_a, p_a], [q_a, 1-q_a]]``, ``(p_0,q_0,p_1,q_1)`` in values^4.
 
-    Returns shape ``(len(values)^4, 2, 2, 2)`` (spec §3.6) [D].
+    Returns shape ``(len(values)^4, 2, 2, 2)`` [D].
     """
     vals = [float(v) for v in values]
     out = []
@@ -74,7 +74,7 @@ def two_state_grid(values) -> np.ndarray:
 
 def shared_transition_family(N: int = 4, H: int = 3, T_grid=None, emissions=None,
                              mu=None, name: str = "shared_hard") -> SharedSpecificClass:
-    r"""Multi-task POMDPs with a common latent transition kernel (spec §3.6) [D].
+    r"""Multi-task POMDPs with a common latent transition kernel [D].
 
     Default: ``S = 2, O = 3, A = 2``, ``mu = (0.8, 0.2)``, ``T`` from the grid
     ``{0.2, 0.35}^4`` (``m_T = 16``: the *shared* part is statistically hard) and
@@ -89,7 +89,7 @@ def shared_transition_family(N: int = 4, H: int = 3, T_grid=None, emissions=None
 
 
 def control_family(N: int = 4, H: int = 3) -> SharedSpecificClass:
-    r"""Control family where sharing does not help (spec §3.6, check C6) [D].
+    r"""Control family where sharing does not help (check C6) [D].
 
     The shared transitions are easy to tell apart (grid ``{0.1, 0.6}^4``) and
     the task-specific emissions are hard (4 similar matrices): every task must
@@ -101,7 +101,7 @@ def control_family(N: int = 4, H: int = 3) -> SharedSpecificClass:
 
 
 def near_duplicate_family(N: int = 4, H: int = 3, delta_e: float = 0.03) -> SharedSpecificClass:
-    r"""§3.6 instance plus a near-duplicate of every emission (``m_E = 8``) (check C7) [D].
+    r"""The default instance plus a near-duplicate of every emission (``m_E = 8``) (check C7) [D].
 
     The duplicate of ``E_i`` moves ``delta_e`` of mass in every row from the
     largest entry to the next one (cyclically): models that are almost never
@@ -122,7 +122,7 @@ def near_duplicate_family(N: int = 4, H: int = 3, delta_e: float = 0.03) -> Shar
 
 def core_mixture_family(cores: list[POMDP], m: int, weights, N: int,
                         name: str = "core_mixture") -> SharedSpecificClass:
-    r"""Tasks as mixtures of ``m`` core tasks (paper's Example 3, spec §3.3 family 2) [R/D].
+    r"""Tasks as mixtures of ``m`` core tasks (the paper's Example 3) [R/D].
 
     Shared part: a tuple ``(c_1..c_m)`` of core models from ``cores``
     (``|C|^m`` values); task part: a weight vector from the finite simplex grid
@@ -145,7 +145,7 @@ def core_mixture_family(cores: list[POMDP], m: int, weights, N: int,
 
 # ------------------------------------------------------------- instances
 def sample_truth(cls: SharedSpecificClass, rng: np.random.Generator) -> tuple[int, np.ndarray]:
-    """A true joint model: ``t* ~ U{m_T}``, ``e*_n ~ U{m_E}`` i.i.d. (spec §3.6)."""
+    """A true joint model: ``t* ~ U{m_T}``, ``e*_n ~ U{m_E}`` i.i.d."""
     rng = check_rng(rng)
     t = int(rng.integers(cls.m_T))
     e = rng.integers(cls.m_E, size=cls.N).astype(np.int64)
@@ -156,7 +156,7 @@ def random_task_rewards(N: int, O: int, A: int, H: int,
                         rng: np.random.Generator) -> np.ndarray:
     r"""Known task rewards :math:`R_n(\tau) = \frac1H \sum_h r_{n,h}(o_h)`, :math:`r \sim U[0,1]`.
 
-    Returns flat tensors of shape (N, F) (spec §3.6) [D].
+    Returns flat tensors of shape (N, F) [D].
     """
     rng = check_rng(rng)
     r = rng.random((N, H, O))

@@ -20,7 +20,7 @@ One trajectory per seed, no resets. Per seed the driver
    (:func:`theoryrl.planning.amdp.average_facts`),
 
    * ``regret``: advantage regret :math:`\mathrm{Reg}^\Delta(t) = \sum_{i\le t}\Delta(s_i,a_i)`
-     (LOOP spec Sec. 1.4 [D], the recommended primary measurement);
+     ([D], docs/theory/loop.md: the primary measurement of the LOOP checks);
    * ``extras["raw_regret"]``: :math:`\mathrm{Reg}(t) = \sum_{i \le t} (J^* - r(s_i,a_i))`
      with mean rewards (the paper's regret [V]);
    * ``extras["switches"]``: number of plans (epochs started) in steps

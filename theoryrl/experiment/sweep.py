@@ -559,11 +559,11 @@ def _seed_ids(seeds: int | Sequence[int]) -> list[int]:
 
 def _grid(spec: Mapping[str, Any] | None, what: str) -> list[dict]:
     """Cartesian product of ``{name: [alternatives]}`` (a scalar is one alternative)."""
-    spec = dict(spec or {})
-    if not isinstance(spec, dict):
+    grid = dict(spec or {})
+    if not isinstance(grid, dict):
         raise TypeError(f"{what} must be a mapping of parameter name to a list of values")
-    names = sorted(spec)
-    alts = [v if isinstance(v, list) else [v] for v in (spec[n] for n in names)]
+    names = sorted(grid)
+    alts = [v if isinstance(v, list) else [v] for v in (grid[n] for n in names)]
     for n, a in zip(names, alts):
         if not a:
             raise ValueError(f"{what}[{n!r}] must list at least one value")

@@ -1,7 +1,6 @@
 r"""Exact facts of an average-reward MDP: gain, bias, span, diameter, advantage gaps.
 
-Under the Bellman optimality equation (assumption A1 and Eq. 2.1 of He, Zhong
-and Yang, ICLR 2024 [V])
+Under the Bellman optimality equation (the LOOP paper's Eq. 2.1 [V])
 :math:`J^* + h^*(s) = \max_a [r(s,a) + P(\cdot|s,a)^\top h^*]`, the advantage gap
 
 .. math::
@@ -9,7 +8,7 @@ and Yang, ICLR 2024 [V])
     \Delta(s, a) = J^* + h^*(s) - r(s, a) - (P h^*)(s, a) \;\ge\; 0
 
 gives the exact identity :math:`\mathrm{Reg}(T) = \sum_t \Delta(s_t,a_t) + M_T
-+ h^*(s_{T+1}) - h^*(s_1)` with :math:`M_T` a martingale [D] (docs/theory/loop.md);
++ h^*(s_{T+1}) - h^*(s_1)` with :math:`M_T` a martingale ([D], docs/theory/loop.md);
 :math:`\mathrm{Reg}^\Delta(T) = \sum_t \Delta(s_t, a_t)` is what the step driver records.
 """
 
@@ -86,7 +85,8 @@ def average_facts(mdp: Any, epsilon: float = 1e-11, with_diameter: bool = True) 
     ------
     ValueError
         If the criterion is not average reward or the MDP is not weakly
-        communicating (then assumption A1 may fail).
+        communicating (then the optimality equation above may have no
+        solution with a constant gain).
     """
     if getattr(mdp, "criterion", None) != "average":
         raise ValueError(f"mdp must be an average-reward model (no horizon, no gamma), "

@@ -12,13 +12,13 @@ with the plausible set :math:`\mathcal C_{sa}` one of
 * ``"l1"``: :math:`\|p - \hat p_{sa}\|_1 \le d_{sa}` (UCRL2), sort-based maximiser;
 * ``"box"``: :math:`\ell_{sa} \le p \le h_{sa}` on the simplex (UCRL2B);
 * ``"ellipsoid"``: tabular value-targeted-regression blocks
-  :math:`\|p - \hat p_{sa}\|_{G_{sa}} \le \sqrt{\beta_{sa}}` (tabular LOOP);
+  :math:`\|p - \hat p_{sa}\|_{G_{sa}} \le \sqrt{\beta_{sa}}` (LOOP tabular, docs/theory/loop.md);
 * ``"linear_mixture"``: :math:`\|\theta - \hat\theta\|_\Lambda \le \sqrt\beta`
-  (LOOP-LM / UCRL2-VTR), with every :math:`(s,a)` choosing its own
+  (LOOP-LM / UCRL2-VTR, docs/theory/loop.md), with every :math:`(s,a)` choosing its own
   :math:`\theta` (the rectangular relaxation).
 
 For the two ellipsoids the inner maximum has a closed form on the centred
-:math:`w = u - \tfrac12(\max u + \min u)`. The plain form
+:math:`w = u - \tfrac12(\max u + \min u)`. The plain ellipsoid backup
 :math:`\langle \hat p, w\rangle + \sqrt\beta\,\|w\|_{G^{-1}}` drops all simplex
 constraints; we keep the normalisation hyperplane :math:`\langle a, p\rangle = 1`
 (:math:`a = \mathbf 1` for tabular blocks, :math:`a_{sa} = \sum_{s'}\phi(s'|s,a)` for linear
@@ -35,7 +35,8 @@ then clip to :math:`[\min w, \max w]` (re-imposing positivity cheaply; an upper
 bound still) [D]. The set is a subset of the plain ellipsoid and a superset of the true
 confidence set intersected with the model class, so optimism is kept; unlike the
 plain ellipsoid it makes the backup translation-equivariant, without which EVI
-oscillated on RiverSwim in our runs (recorded in ``docs/theory/loop.md``).
+oscillated on RiverSwim in our runs (our choice, explained in
+``docs/theory/loop.md``, "Provenance and our choices").
 
 Each sweep applies the aperiodicity transform :math:`u \leftarrow (1-\tau) u +
 \tau \tilde L u` (bias unchanged, gain scaled by :math:`\tau`) and, when
@@ -66,7 +67,7 @@ class EVIConvergenceWarning(RuntimeWarning):
 
 @dataclass(frozen=True)
 class EVIResult:
-    r"""Output of :func:`extended_value_iteration` and the ``evi_*`` functions.
+    r"""Output of :func:`extended_value_iteration` (docs/theory/loop.md).
 
     Attributes
     ----------
