@@ -261,3 +261,23 @@ def test_seccomp_filter_forbids_new_processes_but_not_threads():
 def test_grading_needs_only_core_dependencies():
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert any(d.split(">")[0].split("=")[0].strip() == "hypothesis" for d in deps), deps
+
+
+def test_cli_grade_without_hypothesis_is_one_line_exit_2():
+    code = textwrap.dedent(f"""\
+        import sys
+        class NoHypothesis:
+            @staticmethod
+            def find_spec(name, path=None, target=None):
+                if name.split(".")[0] == "hypothesis":
+                    raise ModuleNotFoundError("No module named 'hypothesis'", name="hypothesis")
+        sys.meta_path.insert(0, NoHypothesis)
+        sys.argv = ["theoryrl", "grade", "bellman_backup", {str(SOL)!r}]
+        from theoryrl.cli import main
+        main()
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().count("\n") == 0 and "hypothesis" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr

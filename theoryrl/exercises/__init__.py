@@ -165,7 +165,7 @@ def grade(name: str, path: str | os.PathLike, timeout: float = 60.0,
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"path {str(p)!r} is not an existing file")
-    if not (isinstance(timeout, int | float) and timeout > 0):
+    if isinstance(timeout, bool) or not (isinstance(timeout, int | float) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if cpu_time is not None and not (isinstance(cpu_time, int | float)
                                      and not isinstance(cpu_time, bool) and cpu_time > 0):

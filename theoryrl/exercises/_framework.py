@@ -9,12 +9,14 @@ A grade has three stages.
    :class:`Call` of the student's functions, and private data for the check
    (expected values computed with the package's exact implementation).
 2. *Isolated run.* All calls of all properties go to ONE subprocess,
-   ``sys.executable -I _runner.py STUDENT_FILE WORKDIR``, through ``cases.json``
-   and ``inputs.npz`` in a temporary directory; results come back as
-   ``results.jsonl`` events and ``out_<i>.npz`` arrays. Nothing of the student
-   is imported or unpickled here, so an infinite loop, a segfault, an
-   ``exit()`` or an exception in the student's file becomes a verdict
-   ("timed out", "crashed", "raised ...") instead of propagating.
+   ``sys.executable -I _runner.py STUDENT_FILE WORKDIR FD CONFIG``, locked
+   before the student's file is imported (no ``theoryrl``, no reading of its
+   files, no new processes, CPU-time, memory and file-size limits: see
+   ``_runner``). Inputs go through ``cases.json`` and ``inputs.npz`` in a
+   temporary directory; results come back as frames on a pipe, parsed here
+   strictly (numeric arrays only, no pickles). An infinite loop, a segfault,
+   an ``exit()``, a limit or an exception in the student's file becomes a
+   verdict instead of propagating, and the process group is killed at the end.
 3. *Judgement.* Each property's ``check`` compares the returned arrays with
    the expectation and returns ``None`` or a :class:`Failure` (expected, got,
    hint); the report shows, for each failing property, the smallest failing
@@ -172,9 +174,10 @@ class GradeReport:
     """The result of :func:`~theoryrl.exercises.grade`.
 
     ``passed`` is true exactly when every property passed. ``status`` is
-    ``"ok"`` (the file ran to the end), ``"timed out"``, ``"crashed"`` or
-    ``"import error"``; ``detail`` explains a status other than ``"ok"``.
-    ``str(report)`` is the readable report.
+    ``"ok"`` (the file ran to the end), ``"timed out"`` (wall clock),
+    ``"cpu limit"``, ``"crashed"`` or ``"import error"``; ``detail``
+    explains a status other than ``"ok"``. ``str(report)`` is the readable
+    report.
     """
 
     exercise: str
