@@ -31,6 +31,7 @@ from collections import Counter
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -132,6 +133,7 @@ def messy_array(draw, shape, kind="stochastic"):
         a = rng.random(shape)
     else:
         a = rng.normal(size=shape)
+    a = np.asarray(a, dtype=np.float64)
     corrupt = draw(st.integers(0, 14))
     if a.size and corrupt < 8:
         idx = tuple(int(rng.integers(0, n)) for n in a.shape)
@@ -146,7 +148,7 @@ def messy_array(draw, shape, kind="stochastic"):
     if dtype == "f4":
         return a.astype(np.float32)
     if dtype == "i8":
-        return np.round(a).astype(np.int64) if np.all(np.isfinite(a)) else a
+        return np.round(a).astype(np.int64) if np.all(np.abs(a) < 2.0**62) else a
     if dtype == "b":
         return a > 0.5
     if dtype == "c16":
@@ -543,8 +545,14 @@ test_fuzz_linear_mixture_mdp = _suite_test("LinearMixtureMDP")
 test_fuzz_pomdp = _suite_test("POMDP")
 test_fuzz_diffusion_models = _suite_test("diffusion")
 test_fuzz_evaluate = _suite_test("evaluate")
-test_fuzz_solve = _suite_test("solve")
-test_fuzz_run = _suite_test("run")
+# Known breaches outside the models, kept visible: strict, so that the fix makes
+# these tests fail until the marks are removed.
+test_fuzz_solve = pytest.mark.xfail(
+    strict=True, reason="solve(None) and solve(<not an MDP>) raise AttributeError; "
+    "method='bogus' is ignored for episodic and average-reward MDPs")(_suite_test("solve"))
+test_fuzz_run = pytest.mark.xfail(
+    strict=True, reason="run(..., seeds=[]) raises a ValueError that names no argument; "
+    "run does not check the agent against the MDP")(_suite_test("run"))
 
 
 def test_classifier_can_fail():
@@ -559,28 +567,24 @@ def test_classifier_can_fail():
 # large run (out of the suite)
 # ---------------------------------------------------------------------------
 
-def large_run(n_per_target: int, targets=None) -> dict:
-    """Run each target on ``n_per_target`` inputs; return counts and first failures."""
+def _collect(name: str, n: int) -> tuple[Counter, dict]:
     from hypothesis import Phase
 
-    report = {}
-    for name in targets or TARGETS:
-        strategy, fn = TARGETS[name]
-        counts: Counter = Counter()
-        examples: dict = {}
+    strategy, fn = TARGETS[name]
+    counts: Counter = Counter()
+    examples: dict = {}
 
-        @settings(max_examples=n_per_target, derandomize=True, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.generate])
-        @given(strategy)
-        def collect(args, counts=counts, examples=examples, fn=fn):
-            outcome, detail = fn(args)
-            counts[outcome] += 1
-            if outcome not in ("ok", "clean") and len(examples.get(outcome, [])) < 5:
-                examples.setdefault(outcome, []).append((detail[:400], repr(args)[:600]))
+    @settings(max_examples=n, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+    @given(strategy)
+    def collect(args):
+        outcome, detail = fn(args)
+        counts[outcome] += 1
+        if outcome not in ("ok", "clean") and len(examples.get(outcome, [])) < 5:
+            examples.setdefault(outcome, []).append((detail[:400], repr(args)[:600]))
 
-        collect()
-        report[name] = (counts, examples)
-    return report
+    collect()
+    return counts, examples
 
 
 if __name__ == "__main__":  # pragma: no cover - the large run
@@ -589,14 +593,14 @@ if __name__ == "__main__":  # pragma: no cover - the large run
     warnings.simplefilter("ignore")
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
     only = sys.argv[2].split(",") if len(sys.argv) > 2 else None
-    rep = large_run(n, only)
     total: Counter = Counter()
-    for name, (counts, examples) in rep.items():
+    for name in only or TARGETS:
+        counts, examples = _collect(name, n)
         total.update(counts)
         print(f"{name}: {sum(counts.values())} inputs, " +
-              ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+              ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), flush=True)
         for outcome, exs in examples.items():
             for detail, args in exs:
-                print(f"  [{outcome}] {detail}\n      input: {args}")
+                print(f"  [{outcome}] {detail}\n      input: {args}", flush=True)
     print(f"TOTAL: {sum(total.values())} inputs, " +
           ", ".join(f"{k} {v}" for k, v in sorted(total.items())))
