@@ -107,7 +107,7 @@ def _guarded(init):
             raise ValueError(f"{type(self).__name__}: the arguments ({shown or 'defaults'}) "
                              f"are outside what double precision can represent ({e})") from None
         finally:
-            object.__setattr__(self, "_guard_active", False)
+            self.__dict__.pop("_guard_active", None)
 
     return wrapper
 
