@@ -349,6 +349,8 @@ def diffusion_attempt(args):
                 if not (is_real(p) and math.isfinite(float(p)) and float(p).is_integer()
                         and 0 <= p <= 4) or not (is_real(c) and math.isfinite(float(c))):
                     invalid = True
+        elif v is None and name == "MeanVarianceGaussian" and k == "phi1":
+            continue  # documented default: mu / sigma^2
         elif not (is_real(v) and math.isfinite(float(v))):
             invalid = True
     if not invalid:  # valid-looking: either works or a clean named error
@@ -428,6 +430,8 @@ def evaluate_valid(mdp, pol) -> bool:
     if a.dtype.kind == "f":
         if not (a.shape == (S, A) or (H is not None and a.shape == (H, S, A))):
             return False
+        # the rows' exact sums (in float64), not float32's rounding of them
+        a = a.astype(np.float64)
         return bool(np.all(np.isfinite(a))) and is_distribution_rows(a)
     return False
 
