@@ -23,11 +23,30 @@ def _fmt(idx: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in idx) + "]" if idx else ""
 
 
+def check_real_dtype(a: np.ndarray, name: str) -> np.ndarray:
+    """``a`` has a real numeric dtype (bool, integer or floating point).
+
+    Complex numbers would lose their imaginary part on conversion, strings
+    would be parsed, and object arrays hide anything: all are refused.
+    """
+    if a.dtype.kind not in "biuf":
+        what = {"c": "complex", "U": "string", "S": "bytes", "O": "object",
+                "M": "datetime", "m": "timedelta", "V": "structured"}.get(a.dtype.kind, "")
+        raise TypeError(f"{name} must be a numeric array of real numbers, got "
+                        f"{what + ' ' if what else ''}dtype {a.dtype}")
+    return a
+
+
 def as_float_array(x, name: str) -> np.ndarray:
-    """``x`` as a C-contiguous float64 array; rejects non-numeric input."""
+    """``x`` as a C-contiguous float64 array; rejects non-real input (see check_real_dtype)."""
     try:
-        a = np.ascontiguousarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as e:
+        raw = np.asarray(x)
+    except (TypeError, ValueError) as e:  # ragged nested sequences and the like
+        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}") from e
+    check_real_dtype(raw, name)
+    try:
+        a = np.ascontiguousarray(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as e:
         raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}") from e
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name}{_fmt(_first(~np.isfinite(a)))} is not finite")

@@ -18,9 +18,11 @@ Typical course workflow::
     report.passed
 
 The student's file never runs in the grader's process: it is imported by a
-tiny runner in a subprocess (``sys.executable``, with a timeout) that
-exchanges inputs and outputs as ``.npz``/JSON files through a temporary
-directory, so an exception, an infinite loop or a segfault becomes a verdict.
+tiny runner in a locked subprocess (no ``theoryrl``, no new processes, time
+and memory limits) that reads the inputs from a temporary directory and sends
+back only the returned arrays through a pipe, so an exception, an infinite
+loop or a segfault becomes a verdict and the expected values stay in the
+grader's process.
 Reference solutions ship in :mod:`theoryrl.exercises.solutions`
 (:func:`solution_path`).
 
@@ -121,12 +123,17 @@ def export(directory: str | os.PathLike, names: list[str] | None = None,
     return [p for _, p in targets]
 
 
-def grade(name: str, path: str | os.PathLike, timeout: float = 60.0) -> GradeReport:
+def grade(name: str, path: str | os.PathLike, timeout: float = 60.0,
+          cpu_time: float | None = None, memory_mb: int = 4096) -> GradeReport:
     """Grade the student's file ``path`` for exercise ``name``.
 
-    All calls of all properties run in ONE subprocess with a wall-clock limit
-    of ``timeout`` seconds; a crash, a timeout, an import error or an
-    exception in the student's code is reported in the result, never raised.
+    All calls of all properties run in ONE locked subprocess (see
+    ``docs/teaching.md``, "What is isolated"): it cannot import ``theoryrl``
+    or read its files, cannot start processes, and has a wall-clock, a
+    CPU-time and a memory limit. It receives only the inputs and sends back
+    only the returned arrays; the expected values are computed in this
+    process. A crash, a limit hit, an import error or an exception in the
+    student's code is reported in the result, never raised.
 
     Parameters
     ----------
@@ -135,7 +142,12 @@ def grade(name: str, path: str | os.PathLike, timeout: float = 60.0) -> GradeRep
     path : path-like
         The student's ``.py`` file (an exported stub, filled in).
     timeout : float
-        Seconds allowed for the whole batch of inputs.
+        Wall-clock seconds allowed for the whole batch of inputs.
+    cpu_time : float, optional
+        CPU seconds allowed (default ``timeout``); status ``"cpu limit"`` when hit.
+    memory_mb : int
+        Address-space limit of the student's process in MiB (default 4096);
+        an allocation beyond it raises ``MemoryError`` in the student's code.
 
     Returns
     -------
@@ -147,12 +159,18 @@ def grade(name: str, path: str | os.PathLike, timeout: float = 60.0) -> GradeRep
     ------
     ValueError
         If ``name`` is unknown, ``path`` is not an existing file, or
-        ``timeout`` is not positive.
+        ``timeout``, ``cpu_time`` or ``memory_mb`` is not positive.
     """
     ex = get_exercise(name)
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"path {str(p)!r} is not an existing file")
-    if not (isinstance(timeout, int | float) and timeout > 0):
+    if isinstance(timeout, bool) or not (isinstance(timeout, int | float) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    return run_grade(ex, p.resolve(), float(timeout))
+    if cpu_time is not None and not (isinstance(cpu_time, int | float)
+                                     and not isinstance(cpu_time, bool) and cpu_time > 0):
+        raise ValueError(f"cpu_time must be a positive number of seconds, got {cpu_time!r}")
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb < 256:
+        raise ValueError(f"memory_mb must be an integer >= 256, got {memory_mb!r}")
+    return run_grade(ex, p.resolve(), float(timeout),
+                     None if cpu_time is None else float(cpu_time), memory_mb)

@@ -9,12 +9,14 @@ A grade has three stages.
    :class:`Call` of the student's functions, and private data for the check
    (expected values computed with the package's exact implementation).
 2. *Isolated run.* All calls of all properties go to ONE subprocess,
-   ``sys.executable -I _runner.py STUDENT_FILE WORKDIR``, through ``cases.json``
-   and ``inputs.npz`` in a temporary directory; results come back as
-   ``results.jsonl`` events and ``out_<i>.npz`` arrays. Nothing of the student
-   is imported or unpickled here, so an infinite loop, a segfault, an
-   ``exit()`` or an exception in the student's file becomes a verdict
-   ("timed out", "crashed", "raised ...") instead of propagating.
+   ``sys.executable -I _runner.py STUDENT_FILE WORKDIR FD CONFIG``, locked
+   before the student's file is imported (no ``theoryrl``, no reading of its
+   files, no new processes, CPU-time, memory and file-size limits: see
+   ``_runner``). Inputs go through ``cases.json`` and ``inputs.npz`` in a
+   temporary directory; results come back as frames on a pipe, parsed here
+   strictly (numeric arrays only, no pickles). An infinite loop, a segfault,
+   an ``exit()``, a limit or an exception in the student's file becomes a
+   verdict instead of propagating, and the process group is killed at the end.
 3. *Judgement.* Each property's ``check`` compares the returned arrays with
    the expectation and returns ``None`` or a :class:`Failure` (expected, got,
    hint); the report shows, for each failing property, the smallest failing
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -171,9 +174,10 @@ class GradeReport:
     """The result of :func:`~theoryrl.exercises.grade`.
 
     ``passed`` is true exactly when every property passed. ``status`` is
-    ``"ok"`` (the file ran to the end), ``"timed out"``, ``"crashed"`` or
-    ``"import error"``; ``detail`` explains a status other than ``"ok"``.
-    ``str(report)`` is the readable report.
+    ``"ok"`` (the file ran to the end), ``"timed out"`` (wall clock),
+    ``"cpu limit"``, ``"crashed"`` or ``"import error"``; ``detail``
+    explains a status other than ``"ok"``. ``str(report)`` is the readable
+    report.
     """
 
     exercise: str
@@ -294,44 +298,133 @@ def _write_inputs(work: Path, props: Sequence[Property]) -> list[tuple[int, int,
     return index
 
 
-def _read_events(work: Path) -> list[dict]:
-    path = work / "results.jsonl"
-    if not path.exists():
-        return []
-    events = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+class _Limits:
+    """What the child may use: wall and CPU seconds, address space, file size."""
+
+    def __init__(self, timeout: float, cpu_time: float, memory_mb: int) -> None:
+        self.timeout = timeout
+        self.cpu_time = cpu_time
+        self.memory_mb = memory_mb
+
+
+_MAX_OUTPUT = 256 * 2**20   # bytes the child may send back, all cases together
+_MAX_FILE = 64 * 2**20      # RLIMIT_FSIZE of the child
+_KINDS = "biuf"
+
+
+def _protected_roots() -> list[str]:
+    """Directories of the grader's own copy of the packages the child must not read."""
+    pkg = Path(__file__).resolve().parents[1]
+    roots = [str(pkg)]
+    sibling = pkg.parent / "proofs_checks"
+    if sibling.is_dir():
+        roots.append(str(sibling))
+    return roots
+
+
+class _ChannelError(Exception):
+    """The child's result stream is not a well-formed sequence of frames."""
+
+
+def _parse_frames(buf: bytes) -> list[dict]:
+    """Decode the child's frames; arrays come back as numeric ndarrays only."""
+    events, pos = [], 0
+    while pos < len(buf):
+        if pos + 4 > len(buf):
+            raise _ChannelError("truncated frame header")
+        n = int.from_bytes(buf[pos:pos + 4], "big")
+        pos += 4
         try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
+            ev = json.loads(bytes(buf[pos:pos + n]))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise _ChannelError(f"unreadable frame ({e})") from None
+        pos += n
+        if not isinstance(ev, dict) or not isinstance(ev.get("event"), str):
+            raise _ChannelError("a frame without an event")
+        if ev["event"] == "done":
+            arrays = []
+            specs = ev.get("arrays")
+            if not isinstance(specs, list):
+                raise _ChannelError("a result without arrays")
+            for spec in specs:
+                try:
+                    dt, shape = np.dtype(spec[0]), tuple(int(d) for d in spec[1])
+                except (TypeError, ValueError, IndexError, KeyError):
+                    raise _ChannelError(f"bad array description {spec!r}") from None
+                if dt.kind not in _KINDS or dt.hasobject or any(d < 0 for d in shape):
+                    raise _ChannelError(f"bad array description {spec!r}")
+                size = dt.itemsize * int(np.prod(shape, dtype=np.int64))
+                if size < 0 or pos + size > len(buf):
+                    raise _ChannelError("truncated array data")
+                arrays.append(np.frombuffer(bytes(buf[pos:pos + size]), dtype=dt)
+                              .reshape(shape).copy())
+                pos += size
+            ev["arrays"] = tuple(arrays)
+        events.append(ev)
     return events
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:  # pragma: no cover - Windows
-            proc.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
-
-
-def _run_student(path: Path, work: Path, timeout: float) -> tuple[str, int | None]:
-    """Run the runner; return ("ok" | "timed out", returncode)."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
-    with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-I", str(_RUNNER), str(path), str(work)],
-                                cwd=work, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                env=env, start_new_session=hasattr(os, "killpg"))
+def _kill_group(pid: int) -> None:
+    if hasattr(os, "killpg"):
         try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            return "timed out", None
-    return "ok", rc
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _run_student(path: Path, work: Path, limits: _Limits) -> tuple[str, int | None, float,
+                                                                    bytes]:
+    """Run the runner; return (how it ended, returncode, CPU seconds, the bytes it sent).
+
+    How it ended: ``"ok"``, ``"timed out"`` (wall clock) or ``"too much output"``.
+    The child is the leader of its own process group, and the whole group is
+    killed before the child is reaped, whatever happened.
+    """
+    env = {"PATH": os.environ.get("PATH", os.defpath), "OMP_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
+           "PYTHONHASHSEED": "0", "PYTHONIOENCODING": "utf-8"}
+    if "SYSTEMROOT" in os.environ:  # pragma: no cover - Windows needs it to start Python
+        env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
+    config = {"cpu": limits.cpu_time, "memory": limits.memory_mb * 2**20,
+              "fsize": _MAX_FILE, "protect": _protected_roots()}
+    r, w = os.pipe()
+    try:
+        with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", str(_RUNNER), str(path), str(work), str(w),
+                 json.dumps(config)],
+                cwd=work, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                pass_fds=(w,), start_new_session=hasattr(os, "killpg"))
+    finally:
+        os.close(w)
+    how, buf = "ok", bytearray()
+    deadline = time.monotonic() + limits.timeout
+    try:
+        eof = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                how = "timed out"
+                break
+            if not eof:
+                ready, _, _ = select.select([r], [], [], min(left, 0.25))
+                if ready:
+                    chunk = os.read(r, 1 << 20)
+                    eof = not chunk
+                    buf += chunk
+                    if len(buf) > _MAX_OUTPUT:
+                        how = "too much output"
+                        break
+                continue
+            if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                break
+            time.sleep(0.01)
+    finally:
+        os.close(r)
+        _kill_group(proc.pid)  # the child is not reaped yet: its pid names the group
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return how, proc.returncode, usage.ru_utime + usage.ru_stime, bytes(buf)
 
 
 def _signal_name(rc: int) -> str:
@@ -344,7 +437,10 @@ def _signal_name(rc: int) -> str:
 def _tail(path: Path, n: int = 12) -> str:
     if not path.exists():
         return ""
-    lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - 8192))
+        text = f.read().decode("utf-8", errors="replace")
+    lines = text.strip().splitlines()
     return "\n".join(lines[-n:])
 
 
@@ -363,43 +459,78 @@ def _error_text(ev: dict) -> str:
     return f"{ev['type']}: {ev['message']}{where}"
 
 
-def run_grade(exercise: Exercise, path: Path, timeout: float) -> GradeReport:
-    """Grade ``path`` against ``exercise`` (inputs already validated)."""
+def run_grade(exercise: Exercise, path: Path, timeout: float, cpu_time: float | None = None,
+              memory_mb: int = 4096) -> GradeReport:
+    """Grade ``path`` against ``exercise`` (inputs already validated).
+
+    ``timeout`` is the wall-clock limit of the whole batch, ``cpu_time`` its
+    CPU-time limit (default ``timeout``) and ``memory_mb`` the address-space
+    limit of the student's process.
+    """
     t0 = time.perf_counter()
-    props = exercise.properties()
-    with tempfile.TemporaryDirectory(prefix="theoryrl-grade-") as tmp:
+    props = exercise.properties()  # expected values: computed here, never sent
+    limits = _Limits(timeout, timeout if cpu_time is None else cpu_time, memory_mb)
+    with tempfile.TemporaryDirectory(prefix="theoryrl-grade-",
+                                     ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         index = _write_inputs(work, props)
-        run_status, rc = _run_student(path, work, timeout)
-        events = _read_events(work)
-        results: dict[int, Outputs | dict] = {}
-        started: set[int] = set()
-        import_error = None
-        finished = False
-        for ev in events:
-            kind = ev.get("event")
-            if kind == "import_error":
-                import_error = ev
-            elif kind == "start":
-                started.add(ev["case"])
-            elif kind == "error":
-                results[ev["case"]] = ev
-            elif kind == "done":
-                with np.load(work / f"out_{ev['case']}.npz", allow_pickle=False) as z:
-                    results[ev["case"]] = tuple(z[f"arr_{j}"] for j in range(ev["n"]))
-            elif kind == "finished":
-                finished = True
+        run_status, rc, cpu, raw = _run_student(path, work, limits)
         stderr = _tail(work / "stderr.txt")
+    channel_error = ""
+    try:
+        events = _parse_frames(raw)
+    except _ChannelError as e:
+        events, channel_error = [], str(e)
+    results: dict[int, Outputs | dict] = {}
+    started: set[int] = set()
+    import_error = None
+    finished = locked = False
+    n_cases = len(index)
+
+    def case_of(ev: dict) -> int | None:
+        c = ev.get("case")
+        return c if isinstance(c, int) and not isinstance(c, bool) and 0 <= c < n_cases else None
+
+    for ev in events:
+        kind = ev["event"]
+        if kind == "locked":
+            locked = True
+        elif not locked:
+            continue  # nothing before the locks can come from the student
+        elif kind == "import_error":
+            import_error = {k: str(ev.get(k, "")) for k in ("type", "message", "where")}
+        elif kind == "start" and case_of(ev) is not None:
+            started.add(case_of(ev))
+        elif kind == "error" and case_of(ev) is not None:
+            results[case_of(ev)] = {k: str(ev.get(k, "")) for k in ("type", "message", "where")}
+        elif kind == "done" and case_of(ev) is not None:
+            results[case_of(ev)] = ev["arrays"]
+        elif kind == "finished":
+            finished = True
     hung = sorted(started - set(results))
     status, detail = "ok", ""
+    out_of_cpu = (limits.cpu_time > 0 and rc is not None and rc < 0
+                  and -rc in (signal.SIGXCPU, signal.SIGKILL) and cpu >= 0.9 * limits.cpu_time)
     if import_error is not None:
         status = "import error"
         detail = f"could not import your file: {_error_text(import_error)}"
-    elif run_status == "timed out" or not finished:
-        status = "timed out" if run_status == "timed out" else "crashed"
+    elif run_status != "ok" or not finished or channel_error:
         if run_status == "timed out":
+            status = "timed out"
             detail = f"your code ran for more than {timeout:g} s and was stopped"
+        elif out_of_cpu:
+            status = "cpu limit"
+            detail = (f"your code used more than {limits.cpu_time:g} s of CPU time and "
+                      "was stopped")
+        elif run_status == "too much output":
+            status = "crashed"
+            detail = (f"your code returned more than {_MAX_OUTPUT // 2**20} MiB of results "
+                      "and was stopped")
+        elif channel_error:
+            status = "crashed"
+            detail = f"the results of your code could not be read back ({channel_error})"
         else:
+            status = "crashed"
             how = (f"killed by {_signal_name(rc)}" if rc is not None and rc < 0
                    else f"exited with status {rc}")
             detail = f"the Python process running your code {how}"
@@ -411,6 +542,10 @@ def run_grade(exercise: Exercise, path: Path, timeout: float) -> GradeReport:
                        _show_call(call, exercise.signatures).replace("\n", "\n    "))
         if status == "crashed" and stderr:
             detail += "\n  last lines of stderr:\n    " + stderr.replace("\n", "\n    ")
+    for res in results.values():
+        if isinstance(res, dict) and res["type"] == "MemoryError":
+            res["message"] = (f"{res['message']} (the memory limit of your code is "
+                              f"{memory_mb} MiB)").strip()
 
     by_example: dict[tuple[int, int], dict[int, Any]] = {}
     for case, (p, e, c) in enumerate(index):
@@ -419,7 +554,8 @@ def run_grade(exercise: Exercise, path: Path, timeout: float) -> GradeReport:
     prop_results = []
     for p, prop in enumerate(props):
         prop_results.append(_judge(exercise, p, prop, by_example, status, import_error))
-    passed = status == "ok" and all(r.passed for r in prop_results)
+    passed = (status == "ok" and not channel_error and finished
+              and all(r.passed for r in prop_results))
     return GradeReport(exercise.name, str(path), passed, tuple(prop_results), status, detail,
                        time.perf_counter() - t0)
 

@@ -52,14 +52,22 @@ def export_command(
 def grade_command(
     exercise: Annotated[str, typer.Argument(help="Exercise name (theoryrl exercises list).")],
     file: Annotated[Path, typer.Argument(help="The student's .py file.")],
-    timeout: Annotated[float, typer.Option(help="Seconds allowed for the student's code.")]
-    = 60.0,
+    timeout: Annotated[float, typer.Option(
+        help="Wall-clock seconds allowed for the student's code.")] = 60.0,
+    cpu_time: Annotated[float | None, typer.Option(
+        help="CPU seconds allowed for the student's code (default: the timeout).")] = None,
+    memory_mb: Annotated[int, typer.Option(
+        help="Memory (address space) of the student's process, in MiB.")] = 4096,
 ) -> None:
     """Grade FILE for EXERCISE; exit status 0 only when every property passes."""
     try:
-        report = grade(exercise, file, timeout=timeout)
+        report = grade(exercise, file, timeout=timeout, cpu_time=cpu_time, memory_mb=memory_mb)
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    except ImportError as e:  # a broken install: say what is missing, in one line
+        typer.echo(f"error: grading needs the package {e.name or e}: reinstall theoryrl "
+                   "(pip install theoryrl)", err=True)
         raise typer.Exit(2) from None
     typer.echo(str(report))
     raise typer.Exit(0 if report.passed else 1)

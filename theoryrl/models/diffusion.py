@@ -38,7 +38,11 @@ otherwise. Normals always come from the caller's
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
+import numbers
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -60,6 +64,74 @@ __all__ = [
 ]
 
 _HORIZONS = ("finite", "discounted", "ergodic")
+_MAX_POWER = 4
+
+
+def _names_one_of(message: str, names) -> bool:
+    return any(re.search(rf"(?<![A-Za-z0-9_]){re.escape(n)}(?![A-Za-z0-9_])", message)
+               for n in names)
+
+
+def _guarded(init):
+    """Turn arithmetic failures of a constructor into a ValueError naming its arguments.
+
+    Extreme parameters overflow (``OverflowError``), underflow into a division
+    by zero (``ZeroDivisionError``) or give a derived coefficient that is not
+    finite; the caller sees one ``ValueError`` that lists the arguments given.
+    A subclass's error raised by the base constructor about a derived
+    coefficient (``c0``, ...) is reworded in terms of the subclass's arguments.
+    """
+    sig = inspect.signature(init)
+
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        outer = not getattr(self, "_guard_active", False)
+        if not outer:
+            return init(self, *args, **kwargs)
+        object.__setattr__(self, "_guard_active", True)
+        params = [n for n in sig.parameters if n != "self"]
+        try:
+            init(self, *args, **kwargs)
+            bad = sorted(k for k, v in vars(self).items()
+                         if isinstance(v, float) and not math.isfinite(v) and k != "T")
+            if bad:
+                raise OverflowError(f"derived {', '.join(bad)} not finite")
+        except (OverflowError, ZeroDivisionError, ValueError, TypeError) as e:
+            if isinstance(e, ValueError | TypeError) and _names_one_of(str(e), params):
+                raise
+            try:
+                given = sig.bind(self, *args, **kwargs).arguments
+            except TypeError:
+                given = kwargs
+            shown = ", ".join(f"{k}={v!r}" for k, v in given.items() if k != "self")
+            raise ValueError(f"{type(self).__name__}: the arguments ({shown or 'defaults'}) "
+                             f"are outside what double precision can represent ({e})") from None
+        finally:
+            self.__dict__.pop("_guard_active", None)
+
+    return wrapper
+
+
+def _check_terms(terms, name: str) -> tuple:
+    """``((power, coef), ...)``: powers integers in [0, 4], coefficients finite reals."""
+    try:
+        items = list(terms)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of (power, coef) pairs, "
+                        f"got {type(terms).__name__}") from None
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, str | bytes) or not hasattr(item, "__len__") or len(item) != 2:
+            raise TypeError(f"{name}[{i}] must be a (power, coef) pair, got {item!r}")
+        p, c = item
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(f"{name}[{i}] power must be an integer, got {type(p).__name__}")
+        if not (math.isfinite(float(p)) and float(p).is_integer()
+                and 0 <= p <= _MAX_POWER):
+            raise ValueError(f"{name}[{i}] power must be an integer in [0, {_MAX_POWER}], "
+                             f"got {p!r}")
+        out.append((int(p), check_real(c, f"{name}[{i}] coef")))
+    return tuple(out)
 
 
 def _one_minus_exp_over(beta: float, tau):
@@ -119,8 +191,15 @@ class PolyFeatures:
             raise ValueError("powers, time_fns and names must have equal lengths, got "
                              f"{len(self.powers)}, {len(self.time_fns)}, {len(self.names)}")
         for i, p in enumerate(self.powers):
-            if int(p) != p or not 0 <= p <= 4:
-                raise ValueError(f"powers[{i}] must be an integer in [0, 4], got {p}")
+            if isinstance(p, bool) or not isinstance(p, numbers.Real):
+                raise TypeError(f"powers[{i}] must be an integer, got {type(p).__name__}")
+            if not (math.isfinite(float(p)) and float(p).is_integer()
+                    and 0 <= p <= _MAX_POWER):
+                raise ValueError(f"powers[{i}] must be an integer in [0, {_MAX_POWER}], "
+                                 f"got {p!r}")
+        for i, f in enumerate(self.time_fns):
+            if not callable(f):
+                raise TypeError(f"time_fns[{i}] must be callable, got {type(f).__name__}")
 
     @property
     def L(self) -> int:
@@ -199,13 +278,17 @@ class Diffusion1D:
 
     horizon: str = "finite"
 
+    @_guarded
     def __init__(self, *, b0: float, b1: float, c0: float, c1: float = 0.0,
                  c2: float = 0.0, T: float = 1.0, beta: float = 0.0, m0: float = 0.0,
                  s0: float = 0.0, reward_terms: tuple = (), terminal_terms: tuple = ()):
         self.b0, self.b1 = check_real(b0, "b0"), check_real(b1, "b1")
         self.c0, self.c1, self.c2 = check_real(c0, "c0"), check_real(c1, "c1"), check_real(c2, "c2")
-        disc = self.c1 ** 2 - 4 * self.c0 * self.c2
-        if self.c2 < 0 or self.c0 < 0 or disc > 1e-12 * max(1.0, self.c1 ** 2):
+        disc = self.c1 * self.c1 - 4 * self.c0 * self.c2
+        if not math.isfinite(disc):
+            raise ValueError("c0, c1, c2 are too large: the discriminant c1^2 - 4 c0 c2 "
+                             f"overflows, got c0={self.c0}, c1={self.c1}, c2={self.c2}")
+        if self.c2 < 0 or self.c0 < 0 or disc > 1e-12 * max(1.0, self.c1 * self.c1):
             raise ValueError("c0 + c1 x + c2 x^2 must be a non-negative variance for all "
                                  f"x, got c0={self.c0}, c1={self.c1}, c2={self.c2}")
         if self.horizon == "finite":
@@ -215,8 +298,8 @@ class Diffusion1D:
         self.beta = check_positive(beta, "beta", allow_zero=True)
         self.m0 = check_real(m0, "m0")
         self.s0 = check_positive(s0, "s0", allow_zero=True)
-        self.reward_terms = tuple((int(p), float(c)) for p, c in reward_terms)
-        self.terminal_terms = tuple((int(p), float(c)) for p, c in terminal_terms)
+        self.reward_terms = _check_terms(reward_terms, "reward_terms")
+        self.terminal_terms = _check_terms(terminal_terms, "terminal_terms")
 
     # -- coefficients --------------------------------------------------------
     @property
@@ -423,6 +506,7 @@ class OUQuadratic(Diffusion1D):
         :math:`\gamma_\kappa = 2\kappa + \beta`.
     """
 
+    @_guarded
     def __init__(self, kappa: float = 1.0, sigma: float = 0.5, q: float = 1.0,
                  p: float = 0.5, beta: float = 0.2, T: float = 1.0, m0: float = 0.5,
                  s0: float = 0.5):
@@ -493,6 +577,7 @@ class BrownianQuadratic(Diffusion1D):
         Initial law :math:`X_0 \sim N(m_0, s_0^2)` (default: :math:`X_0 = 0`).
     """
 
+    @_guarded
     def __init__(self, sigma: float = 0.7, T: float = 2.0, m0: float = 0.0, s0: float = 0.0):
         self.sigma = check_positive(sigma, "sigma")
         super().__init__(b0=0.0, b1=0.0, c0=self.sigma ** 2, T=T, beta=0.0, m0=m0, s0=s0,
@@ -537,6 +622,7 @@ class OUDiscounted(Diffusion1D):
 
     horizon = "discounted"
 
+    @_guarded
     def __init__(self, kappa: float = 1.0, sigma: float = 0.5, q: float = 1.0,
                  beta: float = 0.5):
         self.kappa = check_positive(kappa, "kappa")
@@ -623,6 +709,7 @@ class ErgodicLQ(Diffusion1D):
 
     horizon = "ergodic"
 
+    @_guarded
     def __init__(self, phi1: float = 0.0, phi2: float = 0.0, phi3: float = 0.0, *,
                  A: float = -1.0, D: float = 1.0, M: float = 2.0, R: float = 1.0,
                  N: float = 2.0, P: float = 1.0, Q: float = 2.0, gamma: float = 0.1):
@@ -735,6 +822,7 @@ class MeanVarianceGaussian(Diffusion1D):
        30(4), 2020.
     """
 
+    @_guarded
     def __init__(self, mu: float = 0.3, sigma: float = 0.2, *, phi1: float | None = None,
                  v: float = 0.01, w: float = 1.4, z: float = 1.4, gamma: float = 0.1,
                  T: float = 1.0, x0: float = 1.0):

@@ -131,6 +131,8 @@ class POMDP:
             raise ValueError(f"E must be (S, O) or (H, S, O) with H={H}, got shape {E.shape}")
         S, O = E.shape[1], E.shape[2]
         if T.ndim == 3:
+            if T.size:  # validated here: with H = 1 no stage uses it, but it is still input
+                check_distribution_rows(T, "T")
             T = np.broadcast_to(T, (max(H - 1, 0),) + T.shape)
         elif T.ndim != 4 or T.shape[0] != H - 1:
             raise ValueError(f"T must be (A, S, S) or (H-1, A, S, S) with H={H}, "

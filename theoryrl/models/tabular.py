@@ -305,7 +305,19 @@ class TabularMDP:
 
         Episodic: :math:`V^\pi_h(s)`, shape (H, S). Discounted:
         :math:`V^\pi(s)`, shape (S,). Average reward: the gain
-        :math:`g^\pi(s)`, shape (S,) (state-dependent for multichain policies).
+        :math:`g^\pi(s)`, shape (S,) (state-dependent for multichain policies),
+        from the exact class structure of the chain (which moves are possible,
+        however small their probability) and Grassmann-Taksar-Heyman
+        elimination, which never subtracts: a leak of 1e-12 out of a state
+        makes it transient, as it is.
+
+        Raises
+        ------
+        ValueError
+            If ``policy`` is not a valid policy of this MDP, or (average
+            reward) if a possible transition of the chain it induces has a
+            probability below the double-precision range, so that no exact
+            gain can be computed.
         """
         pi = self.check_policy(policy)
         R = self._R
@@ -320,10 +332,22 @@ class TabularMDP:
             from ..planning.discounted import _evaluate_discounted
 
             return _evaluate_discounted(self._P, R, self._gamma, pi)
-        from ..planning.average import policy_gain_bias
-        from ..planning.discounted import _policy_matrices
+        from ._chain import ChainPrecisionError, chain_gain
 
-        return policy_gain_bias(*_policy_matrices(self._P, R, pi))[0]
+        S = self.n_states
+        if pi.ndim == 1:
+            P_pi, r_pi = self._P[np.arange(S), pi], R[np.arange(S), pi]
+            adj = P_pi > 0
+        else:
+            P_pi = np.einsum("sa,sat->st", pi, self._P)
+            r_pi = np.einsum("sa,sa->s", pi, R)
+            adj = np.einsum("sa,sat->st", (pi > 0).astype(np.int64),
+                            (self._P > 0).astype(np.int64)) > 0
+        try:
+            return chain_gain(P_pi, r_pi, adj)
+        except ChainPrecisionError as e:
+            raise ValueError(f"policy: the gain of its chain cannot be computed exactly in "
+                             f"double precision ({e})") from None
 
     def initial_value(self, policy) -> float:
         """``init @ V[0]`` (episodic), ``init @ V`` (discounted) or ``init @ g``."""
