@@ -14,6 +14,7 @@ from .._validation import (
     check_distribution_rows,
     check_int,
     check_kernel,
+    check_real_dtype,
     check_rng,
 )
 
@@ -142,8 +143,13 @@ def check_policy(policy, n_states: int, n_actions: int, horizon: int | None,
 def _rewards(R) -> np.ndarray:
     """``R`` as float64, where ``-inf`` is allowed (an infeasible action)."""
     try:
-        R = np.array(R, dtype=np.float64, order="C")
-    except (TypeError, ValueError) as e:
+        raw = np.asarray(R)
+    except (TypeError, ValueError) as e:  # ragged nested sequences and the like
+        raise TypeError(f"R must be a numeric array, got {type(R).__name__}") from e
+    check_real_dtype(raw, "R")  # complex, strings, objects: a TypeError, never a cast
+    try:
+        R = np.array(raw, dtype=np.float64, order="C")
+    except (TypeError, ValueError, OverflowError) as e:
         raise TypeError(f"R must be a numeric array, got {type(R).__name__}") from e
     bad = np.isnan(R) | (R == np.inf)
     if bad.any():
