@@ -9,9 +9,11 @@ from .rf_baselines import RFUCRL, UCRLRFE, RFExpress  # noqa: E402
 
 __all__ += ["HFUCRLRFEpp", "RFExpress", "RFUCRL", "UCRLRFE"]
 from .conservative import CUCBVI, BaselineOnly, BudgetConservative, DOPESwitch  # noqa: E402
+from .dope import DOPE  # noqa: E402
 from .stepmix import EpsMix, StepMix  # noqa: E402
 
 __all__ += ["BaselineOnly", "BudgetConservative", "CUCBVI", "DOPESwitch", "EpsMix", "StepMix"]
+__all__ += ["DOPE"]
 from .average import AverageAgent, Segment, StepPlan, StopRule  # noqa: E402
 from .loop import LOOP  # noqa: E402
 from .ucrl2 import UCRL2, UCRL2B  # noqa: E402
