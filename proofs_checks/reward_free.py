@@ -22,8 +22,8 @@ theory radius makes every certificate identically 1 at any feasible ``K``
   runs and is *inconclusive* (fails) if it exceeds 1: its scaling is then
   measured at a radius that was seen to cover :math:`\theta^*` in every run.
 
-Scaled radii below these (``beta_scale`` < 1, fixed small ``beta``) appear only
-in broken variants (``tests/test_reward_free_checks.py``).
+Scaled radii below these appear only in the broken variants (subclasses
+below, run by ``tests/test_reward_free_checks.py``).
 
 Change log (with reasons, spec Sec. 8 "record any change"): the spec's PC-K /
 PC-H (fixed ``beta = 0.8``), PC-D (``0.1 x`` the whole practical radius) and
@@ -49,6 +49,7 @@ import time
 
 import numpy as np
 
+from theoryrl.agents import _reward_free_kernels as _rfk
 from theoryrl.agents.reward_free import HFUCRLRFEpp, greedy_policies
 from theoryrl.agents.rf_baselines import UCRLRFE, RFExpress
 from theoryrl.claims import CheckResult, Interval, binomial_at_least, fit_loglog_slope
@@ -64,6 +65,8 @@ PAPER = "reward_free"
 SCALING_C_BETA = 0.3  # the scaling radius (module docstring)
 
 SWEEP: dict[str, dict] = {
+    "lemmas": dict(d=[1, 2, 4, 6], T=2000, L=1.0, lam=1.0, H=4, n_recursion=2000, seed=31,
+                   seeds=4),
     "coverage": dict(inst=("random", 3, 2, 3, 4), K=300, seeds=30, delta=0.2),
     "home": dict(insts=[("random", 3, 2, 3, 4), ("hard", 3, 4, 0.05)], K=300, seeds=6),
     "certificate": dict(insts=[("hard", 4, 4, 0.03), ("hard", 4, 16, 0.03),
@@ -82,6 +85,7 @@ SWEEP: dict[str, dict] = {
 # PC-H and PC-H2 share their runs (the same family, radius and seeds)
 SWEEP["horizon_free_certificate"] = SWEEP["horizon_free"]
 QUICK: dict[str, dict] = {
+    "lemmas": dict(SWEEP["lemmas"], T=500, n_recursion=500, seeds=2),
     "coverage": dict(SWEEP["coverage"], seeds=20),
     "home": dict(SWEEP["home"], seeds=2),
     "certificate": dict(SWEEP["certificate"], insts=[("hard", 4, 4, 0.03),
@@ -94,6 +98,49 @@ QUICK: dict[str, dict] = {
 QUICK["horizon_free_certificate"] = QUICK["horizon_free"]
 
 N_JOBS = 2
+
+
+# ----------------------------------------------------------------- broken variants
+# Subclasses of the algorithm that break one ingredient each; the tests run every
+# check on its variant and assert that the check fails.
+
+class ShrunkRadius(HFUCRLRFEpp):
+    """Broken (coverage): the whole radius, prior term included, divided by 20."""
+
+    def radius(self, k) -> np.ndarray:
+        return super().radius(k) / 20.0
+
+
+class SteepRadius(HFUCRLRFEpp):
+    r"""Broken (d-dependence): radius :math:`\propto d^{1.5}` instead of :math:`\sqrt d`
+    (the whole radius times :math:`d/4`, equal to the valid one at ``d = 4``)."""
+
+    def radius(self, k) -> np.ndarray:
+        return super().radius(k) * (self.d / 4.0)
+
+
+class NoErrorBar(HFUCRLRFEpp):
+    """Broken (HOME): the error bar E_m of HOME's variance estimate set to 0."""
+
+    _home_error_bar = False
+
+
+class Unweighted(HFUCRLRFEpp):
+    """Broken (horizon-freeness): sigma^2 = 1, i.e. unweighted value-targeted regression."""
+
+    _home_weights = False
+
+
+class Frozen(HFUCRLRFEpp):
+    """Broken (rate in K): no Gram-matrix or estimator update after episode 250."""
+
+    freeze_after = 250
+
+    def update(self, traj) -> None:
+        if self.episode > self.freeze_after:
+            self._k += 1
+            return
+        super().update(traj)
 
 
 # ----------------------------------------------------------------- helpers
@@ -201,15 +248,140 @@ def _split(Y: np.ndarray, n: int) -> tuple[np.ndarray, float]:
     return Y, float("nan")
 
 
+# ----------------------------------------------------------------- PC-LEMMA
+
+def _sm_update(Ainv: np.ndarray, x: np.ndarray, w: float, v: np.ndarray) -> None:
+    """The algorithm's rank-one update of an inverse Gram matrix (Sherman-Morrison)."""
+    _rfk.sherman_morrison(Ainv, x, w, v)
+
+
+def _sm_update_sign_flipped(Ainv: np.ndarray, x: np.ndarray, w: float, v: np.ndarray) -> None:
+    """Broken (PC-LEMMA): Sherman-Morrison with the sign of the correction flipped, so
+    the 'inverse' grows instead of shrinking (a corrupted ridge update)."""
+    v[:] = Ainv @ x
+    Ainv += w / (1.0 + w * (x @ v)) * np.outer(v, v)
+
+
+def _lemma_sequences(rng: np.random.Generator, d: int, T: int, L: float) -> list[np.ndarray]:
+    """Feature sequences (T, d) with norm <= L: isotropic, one repeated direction,
+    cycling basis vectors, and geometrically shrinking norms (the adversarial shapes
+    for the potential lemmas)."""
+    g = rng.standard_normal((T, d))
+    iso = L * g / np.linalg.norm(g, axis=1, keepdims=True) * rng.random((T, 1))
+    one = np.tile(L * np.eye(d)[0], (T, 1))
+    cyc = L * np.eye(d)[np.arange(T) % d]
+    shr = iso * np.geomspace(1.0, 1e-3, T)[:, None]
+    return [iso, one, cyc, shr]
+
+
+def measure_lemmas(setting: dict, seed: int, update=_sm_update,
+                   recursion_constant: float = 1.0) -> np.ndarray:
+    r"""Largest ratio lhs / rhs of each deterministic lemma over generated examples:
+
+    * elliptical potential (Lemma 2.8.15):
+      :math:`\sum_t \min\{1, \|x_t\|^2_{U_{t-1}^{-1}}\} \le 2d\log((d\lambda + TL^2)/(d\lambda))`;
+    * weighted sum (Lemma 2.8.31, from Zhou & Gu 2022, Lemma B.1):
+      with :math:`\bar\sigma_k = \max\{\sigma_k, \alpha, \gamma\|x_k\|^{1/2}_{Z_{k-1}^{-1}}\}`
+      and :math:`Z_k = \lambda I + \sum_{i \le k} x_i x_i^\top/\bar\sigma_i^2`,
+      :math:`\sum_k \min\{1, \beta_k\|x_k\|_{Z_{k-1}^{-1}}\} \le 2d\iota +
+      2\max_k\beta_k\gamma^2 d\iota + 2\sqrt{d\iota\sum_k\beta_k^2(\sigma_k^2+\alpha^2)}`,
+      :math:`\iota = \log(1 + TL^2/(d\lambda\alpha^2))`;
+    * determinant doubling (the counting step of Lemma 2.8.13, in the form we
+      derive [D]): episodes of ``H`` rank-one updates whose determinant more than
+      doubles number at most :math:`d\log_2(1 + KHL^2/(d\lambda))`;
+    * recursion (Lemma 2.8.33, from Zhang, Ji & Du 2021, Lemma 11): if
+      :math:`0 \le a_i \le \min\{\lambda_1, \lambda_2\sqrt{a_i + a_{i+1} +
+      2^{i+1}\lambda_3} + \lambda_4\}` for :math:`i \le \kappa = \max\{\lceil\log_2
+      \lambda_1\rceil, 1\}`, :math:`a_{\kappa+1} = \lambda_1`, then
+      :math:`a_1 \le 22\lambda_2^2 + 6\lambda_4 + 4\lambda_2\sqrt{2\lambda_3}`
+      (``recursion_constant`` multiplies the right-hand side); the :math:`a_i` are
+      built backwards as the largest values the hypothesis allows.
+
+    The inverse Gram matrices are maintained by ``update`` (the algorithm's
+    Sherman-Morrison kernel; a broken update is the negative control).
+    Returns ``[potential, weighted, doubling, recursion]`` maximal ratios.
+    """
+    rng = np.random.default_rng(setting["seed"] * 1000 + seed)
+    T, L, lam = setting["T"], setting["L"], setting["lam"]
+    worst = np.zeros(4)
+    for d in setting["d"]:
+        v = np.zeros(d)
+        for X in _lemma_sequences(rng, d, T, L):
+            # elliptical potential
+            Uinv = np.eye(d) / lam
+            lhs = 0.0
+            for x in X:
+                lhs += min(1.0, float(x @ Uinv @ x))
+                update(Uinv, x, 1.0, v)
+            worst[0] = max(worst[0], lhs / (2 * d * math.log((d * lam + T * L * L) / (d * lam))))
+            # weighted sum with HOME-style weights
+            alpha, gamma = rng.uniform(0.1, 1.0), rng.uniform(0.2, 1.0)
+            sig = rng.uniform(0, 1, T) * (rng.random(T) < 0.7)
+            beta = rng.uniform(0.5, 5.0, T)
+            Zinv = np.eye(d) / lam
+            lhs = 0.0
+            for x, s_k, b_k in zip(X, sig, beta):
+                nx = math.sqrt(max(float(x @ Zinv @ x), 0.0))
+                lhs += min(1.0, b_k * nx)
+                sbar = max(s_k, alpha, gamma * math.sqrt(nx))
+                update(Zinv, x, 1.0 / sbar ** 2, v)
+            iota = math.log(1 + T * L * L / (d * lam * alpha ** 2))
+            rhs = (2 * d * iota + 2 * beta.max() * gamma ** 2 * d * iota
+                   + 2 * math.sqrt(d * iota * float(np.sum(beta ** 2 * (sig ** 2 + alpha ** 2)))))
+            worst[1] = max(worst[1], lhs / rhs)
+            # determinant doubling over episodes of H updates (log-det tracked exactly)
+            H = setting["H"]
+            Uinv = np.eye(d) / lam
+            logdet, count = d * math.log(lam), 0
+            for k in range(T // H):
+                start = logdet
+                for x in X[k * H:(k + 1) * H]:
+                    q = float(x @ Uinv @ x)
+                    logdet += math.log1p(max(q, -1 + 1e-300))
+                    update(Uinv, x, 1.0, v)
+                count += logdet - start > math.log(2.0)
+            bound = d * math.log2(1 + (T // H) * H * L * L / (d * lam))
+            worst[2] = max(worst[2], count / bound)
+    for _ in range(setting["n_recursion"]):
+        l1 = 10 ** rng.uniform(0, 6)
+        l2, l3, l4 = 10 ** rng.uniform(-2, 1), 10 ** rng.uniform(0, 3), 10 ** rng.uniform(-2, 2)
+        kappa = max(math.ceil(math.log2(l1)), 1)
+        a_next = l1
+        for i in range(kappa, 0, -1):
+            c = a_next + 2 ** (i + 1) * l3
+            # largest x with x <= l2 sqrt(x + c) + l4: root of (x - l4)^2 = l2^2 (x + c)
+            x = l4 + (l2 ** 2 + math.sqrt(l2 ** 4 + 4 * l2 ** 2 * (l4 + c))) / 2
+            a_next = min(l1, x)
+        rhs = recursion_constant * (22 * l2 ** 2 + 6 * l4 + 4 * l2 * math.sqrt(2 * l3))
+        worst[3] = max(worst[3], a_next / rhs)
+    return worst
+
+
+def check_lemmas(ratios: np.ndarray, seconds: float) -> CheckResult:
+    """PC-LEMMA: every deterministic lemma holds on every example (ratio <= 1)."""
+    ratios = np.atleast_2d(np.asarray(ratios, dtype=float))
+    worst = ratios.max(axis=0)
+    names = ["potential_2.8.15", "weighted_sum_2.8.31", "det_doubling_2.8.13",
+             "recursion_2.8.33"]
+    w = float(worst.max())
+    return CheckResult(PAPER, "lemmas",
+                       "Lemmas 2.8.15, 2.8.31, 2.8.33 [V] and the doubling count of 2.8.13 "
+                       "[D form]: each inequality holds for every generated sequence, with the "
+                       "inverse Gram matrices kept by the algorithm's Sherman-Morrison update",
+                       w, Interval(w, w), bool(w <= 1.0 + 1e-9), seconds,
+                       {"max_ratio": dict(zip(names, worst.tolist())), "examples": len(ratios),
+                        "rule": "max lhs/rhs <= 1 for every lemma"})
+
+
 # ----------------------------------------------------------------- PC-COV
 
 def measure_coverage(setting: dict, seed: int, beta_mode: str,
-                     beta_scale: float = 1.0) -> float:
+                     agent: type = HFUCRLRFEpp) -> float:
     """Max over episodes, levels and chains of
     :math:`\\|\\theta^c_{k,m}-\\theta^*\\|_{\\dot\\Sigma}/\\beta_k`."""
     inst = make_instance(setting["inst"], seed=1000 + seed)
-    ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], delta=setting["delta"],
-                     beta_mode=beta_mode, beta_scale=beta_scale)
+    ag = agent(inst.mdp.spec, inst.phi, inst.B, setting["K"], delta=setting["delta"],
+               beta_mode=beta_mode)
     worst = [0.0]
     hook = _monitor(inst.theta, worst)
     explore(ag, inst, setting["K"], seed, on_episode=hook)
@@ -250,18 +422,18 @@ def check_coverage(ratios: np.ndarray, setting: dict, name: str, seconds: float)
 
 # ----------------------------------------------------------------- PC-HOME
 
-def measure_home(setting: dict, seed: int, home_error_bar: bool = True) -> np.ndarray:
+def measure_home(setting: dict, seed: int, agent: type = HFUCRLRFEpp) -> np.ndarray:
     """Counts [n, viol_error_bar, viol_normalisation] over steps/levels m <= M-2 of
     episodes whose frozen estimators were covered (practical radius)."""
     out = np.zeros(3)
     for desc in setting["insts"]:
         _home_one(make_instance(desc, seed=2000 + seed), setting["K"], seed,
-                  home_error_bar, out)
+                  agent, out)
     return out
 
 
-def _home_one(inst, K, seed, home_error_bar, out) -> None:
-    ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, K, home_error_bar=home_error_bar)
+def _home_one(inst, K, seed, agent, out) -> None:
+    ag = agent(inst.mdp.spec, inst.phi, inst.B, K)
     th = inst.theta
     state = {}
 
@@ -339,12 +511,11 @@ def check_certificate(rows: np.ndarray, seconds: float, name: str = "certificate
 
 # ----------------------------------------------------------------- PC-K
 
-def measure_k_rate(setting: dict, seed: int, freeze_after: int | None = None) -> np.ndarray:
+def measure_k_rate(setting: dict, seed: int, agent: type = HFUCRLRFEpp) -> np.ndarray:
     """Mean of V_hat_{k,1} over the 50 episodes before each k of the grid (practical
     radius), then the largest coverage ratio of the run."""
     inst = make_instance(setting["inst"], seed=4000 + seed)
-    ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], freeze_after=freeze_after,
-                     c_beta=setting.get("c_beta", 1.0))
+    ag = agent(inst.mdp.spec, inst.phi, inst.B, setting["K"], c_beta=setting.get("c_beta", 1.0))
     worst = [0.0]
     _, v = explore(ag, inst, setting["K"], seed, on_episode=_monitor(inst.theta, worst))
     return np.array([v[k - 50:k].mean() for k in setting["k"]] + [worst[0]])
@@ -364,17 +535,16 @@ def check_k_rate(Y: np.ndarray, setting: dict, seconds: float) -> CheckResult:
 
 # ----------------------------------------------------------------- PC-D
 
-def measure_d(setting: dict, seed: int, beta_power: float = 0.5) -> np.ndarray:
+def measure_d(setting: dict, seed: int, agent: type = HFUCRLRFEpp) -> np.ndarray:
     r"""V_hat_{K,1} (mean of the last 50) for each d with the practical radius (which is
     :math:`\propto\sqrt d` as in theory), then the largest coverage ratio. Broken
-    variant: ``beta_power != 0.5`` multiplies the whole radius by (d/4)^(p - 1/2)."""
+    variant: :class:`SteepRadius`."""
     out = []
     worst = [0.0]
     for d in setting["d"]:
         inst = hard_linear_mixture(d, setting["H"], 0.1 / (d - 1), seed=5000 + seed)
-        sc = (d / 4) ** (beta_power - 0.5)
-        ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], beta_scale=sc,
-                         c_beta=setting.get("c_beta", 1.0))
+        ag = agent(inst.mdp.spec, inst.phi, inst.B, setting["K"],
+                   c_beta=setting.get("c_beta", 1.0))
         _, v = explore(ag, inst, setting["K"], seed, on_episode=_monitor(inst.theta, worst))
         out.append(v[-50:].mean())
     return np.array(out + [worst[0]])
@@ -395,7 +565,7 @@ def check_d(Y: np.ndarray, setting: dict, seconds: float) -> CheckResult:
 
 # ----------------------------------------------------------------- PC-H / PC-H2
 
-def measure_horizon(setting: dict, seed: int, weighting: str = "home") -> np.ndarray:
+def measure_horizon(setting: dict, seed: int, agent: type = HFUCRLRFEpp) -> np.ndarray:
     """Shared runs of PC-H and PC-H2 (practical radius), shape (2, len(H) + 1): row 0 the
     selection value V_hat_{K,1} (mean of the last 50 episodes) for each H, row 1 the
     all-reward certificate C at K; last column the largest coverage ratio."""
@@ -403,8 +573,8 @@ def measure_horizon(setting: dict, seed: int, weighting: str = "home") -> np.nda
     worst = [0.0]
     for H in setting["H"]:
         inst = hard_linear_mixture(setting["d"], H, setting["Delta"], seed=7000 + seed)
-        ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, setting["K"], weighting=weighting,
-                         c_beta=setting.get("c_beta", 1.0))
+        ag = agent(inst.mdp.spec, inst.phi, inst.B, setting["K"],
+                   c_beta=setting.get("c_beta", 1.0))
         _, v = explore(ag, inst, setting["K"], seed, on_episode=_monitor(inst.theta, worst))
         vh.append(v[-50:].mean())
         cs.append(ag.certificate(project=True))
@@ -638,6 +808,9 @@ def checks(quick: bool = False, seeds: int | None = None) -> list[CheckResult]:
         for v in cfg.values():
             v["seeds"] = int(seeds)
     res = []
+    st = cfg["lemmas"]
+    out, t = _timed(measure_lemmas, [(st, s) for s in range(st["seeds"])])
+    res.append(check_lemmas(np.array(out), t))
     st = cfg["coverage"]
     for mode in ("practical", "theory"):
         out, t = _timed(measure_coverage, [(st, s, mode) for s in range(st["seeds"])])

@@ -8,7 +8,7 @@ from proofs_checks import reward_free as rf
 
 def test_coverage_fails_with_radius_over_20():
     st = dict(rf.QUICK["coverage"], K=100)
-    ratios = np.array([rf.measure_coverage(st, s, "practical", beta_scale=1 / 20)
+    ratios = np.array([rf.measure_coverage(st, s, "practical", agent=rf.ShrunkRadius)
                        for s in range(4)])
     assert rf.check_coverage(ratios, st, "coverage_practical", 0.0).passed is False
     ok = np.array([rf.measure_coverage(st, s, "practical") for s in range(4)])
@@ -17,7 +17,7 @@ def test_coverage_fails_with_radius_over_20():
 
 def test_home_fails_without_error_bar():
     st = dict(rf.QUICK["home"], K=100)
-    counts = np.array([rf.measure_home(st, 0, home_error_bar=False)])
+    counts = np.array([rf.measure_home(st, 0, agent=rf.NoErrorBar)])
     res = rf.check_home(counts, 0.0)
     assert res.passed is False
     assert res.details["violations_error_bar"] > 0
@@ -31,19 +31,19 @@ def test_certificate_fails_with_radii_over_1000():
 
 def test_k_rate_fails_when_frozen():
     st = rf.QUICK["k_rate"]
-    Y = np.array([rf.measure_k_rate(st, s, freeze_after=250) for s in range(2)])
+    Y = np.array([rf.measure_k_rate(st, s, agent=rf.Frozen) for s in range(2)])
     assert rf.check_k_rate(Y, st, 0.0).passed is False
 
 
 def test_horizon_check_fails_unweighted():
     st = dict(rf.QUICK["horizon_free"], H=[8, 16, 32], K=600)
-    Y = np.array([rf.measure_horizon(st, s, weighting="none")[0] for s in range(2)])
+    Y = np.array([rf.measure_horizon(st, s, agent=rf.Unweighted)[0] for s in range(2)])
     assert rf.check_h(Y, st, 0.0).passed is False
 
 
 def test_horizon_certificate_check_fails_unweighted():
     st = dict(rf.QUICK["horizon_free_certificate"], H=[4, 8, 16], K=1000)
-    Y = np.array([rf.measure_horizon(st, s, weighting="none")[1] for s in range(2)])
+    Y = np.array([rf.measure_horizon(st, s, agent=rf.Unweighted)[1] for s in range(2)])
     assert rf.check_h2(Y, st, 0.0).passed is False
 
 
@@ -94,3 +94,30 @@ def test_scaling_check_fails_when_its_radius_did_not_cover():
     missed = np.column_stack([good, np.full(3, 1.3)])  # theta* left the ellipsoid once
     res = rf.check_k_rate(missed, st, 0.0)
     assert res.passed is False and "did not cover" in res.details["verdict"]
+
+
+def test_lemmas_hold_and_fail_with_a_corrupted_gram_update():
+    st = rf.QUICK["lemmas"]
+    ok = np.array([rf.measure_lemmas(st, 0)])
+    assert rf.check_lemmas(ok, 0.0).passed is True
+    bad = np.array([rf.measure_lemmas(st, 0, update=rf._sm_update_sign_flipped)])
+    res = rf.check_lemmas(bad, 0.0)
+    assert res.passed is False
+    assert res.details["max_ratio"]["potential_2.8.15"] > 1
+
+
+def test_recursion_lemma_fails_with_its_constant_over_10():
+    st = rf.QUICK["lemmas"]
+    bad = np.array([rf.measure_lemmas(st, 0, recursion_constant=0.1)])
+    res = rf.check_lemmas(bad, 0.0)
+    assert res.passed is False and res.details["max_ratio"]["recursion_2.8.33"] > 1
+
+
+def test_d_dependence_fails_with_a_radius_growing_like_d_to_1p5():
+    # d in {3, 4, 5} keeps every V_hat below the saturation guard, so the verdict
+    # rests on the slope (about 2.5) and not on the guard
+    st = dict(rf.QUICK["d_dependence"], d=[3, 4, 5])
+    Y = np.array([rf.measure_d(st, s, agent=rf.SteepRadius) for s in range(2)])
+    res = rf.check_d(Y, st, 0.0)
+    assert res.passed is False
+    assert "verdict" not in res.details and res.ci.high > 1.2
