@@ -28,7 +28,7 @@ def main(out: str = "out", quick: bool = False) -> Path:
         "UCBVI-L1": dict(bonus="l1"),
         "UCBVI-CH": dict(bonus="hoeffding"),
         "UCBVI-BF": dict(bonus="bernstein"),
-        "greedy (no bonus)": dict(bonus="l1", bonus_scale=0.0, optimistic_init=False),
+        "greedy (no bonus)": dict(bonus="l1", bonus_scale=0.0),
     }
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, kw in variants.items():

@@ -1,12 +1,13 @@
-"""Empirical checks of the papers' theorems, one module per paper.
+"""Empirical checks of the papers' theorems, one module per paper, on one harness.
 
-Each module ``proofs_checks/<paper>.py`` exposes::
-
-    def checks(quick: bool = False, seeds: int | None = None) -> list[CheckResult]
-
-Settings are data (``SWEEP`` / ``QUICK`` dicts), judgement is code
-(``check_*`` functions over measured data). Modules are discovered, not listed,
-so adding a paper is adding a file.
+Each module ``proofs_checks/<paper>.py`` declares its checks as data
+(``PAPER`` and ``CHECKS``, a list of :class:`~proofs_checks._harness.Check`:
+settings per tier, a measure function, a judge and the pre-registered rule);
+:mod:`proofs_checks._harness` runs them, and ``registry.toml`` holds every
+rule as first registered with its amendments. A module that still ships its
+own ``checks(quick, seeds)`` driver runs through it, completed from the
+registry. Modules are discovered, not listed, so adding a paper is adding a
+file (and its registry entries).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
+from functools import partial
 
 from theoryrl.claims import CheckResult
 
@@ -24,13 +26,17 @@ def available() -> list[str]:
     """Registry keys of all papers that ship proof checks (module names)."""
     return sorted(
         m.name for m in pkgutil.iter_modules(__path__)
-        if not m.name.startswith("_")
+        if not m.name.startswith("_") and m.name != "variants"
     )
 
 
 def get_checks(paper: str) -> Callable[..., list[CheckResult]]:
-    """The ``checks`` function of ``paper`` (raises ``ValueError`` if unknown)."""
+    """A function ``(quick=False, seeds=None, n_jobs=1, replicate=False) -> list[CheckResult]``
+    running every check of ``paper`` (raises ``ValueError`` if unknown)."""
     names = available()
     if paper not in names:
         raise ValueError(f"paper must be one of {names}, got {paper!r}")
-    return importlib.import_module(f"{__name__}.{paper}").checks
+    from ._harness import run_paper
+
+    importlib.import_module(f"{__name__}.{paper}")
+    return partial(run_paper, paper)

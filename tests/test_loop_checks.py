@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proofs_checks import loop as C
+from proofs_checks.variants import FrozenLOOP, RawSwitchLOOP
 from theoryrl.agents.average import AverageAgent, StepPlan, StopRule
 from theoryrl.agents.loop import LOOP
 from theoryrl.planning.amdp import average_facts
@@ -164,14 +165,14 @@ def test_c5_cannot_tell_loop_from_random_play():
 
 
 def test_c6_fails_for_raw_residual_switching():
-    res = C.check_switching(_runs(T=2 ** 13, seeds=4, switching="raw", c_sw=4.0))
+    res = C.check_switching(_runs(T=2 ** 13, seeds=4, c_sw=4.0, cls=RawSwitchLOOP))
     assert res.passed is False
 
 
 def test_c7_fails_for_frozen_confidence_set():
     good7 = C.check_gap_shrinks(_runs(T=2 ** 14, seeds=8, switching="count"), tau_min=2 ** 9)
-    bad7 = C.check_gap_shrinks(_runs(T=2 ** 14, seeds=8, switching="count",
-                                     learn_until=2 ** 9), tau_min=2 ** 9)
+    bad7 = C.check_gap_shrinks(_runs(T=2 ** 14, seeds=8, switching="count", cls=FrozenLOOP),
+                               tau_min=2 ** 9)
     assert good7.passed is True, good7
     assert bad7.passed is False
 

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import theoryrl as trl
+from proofs_checks.variants import GreedyUCBVI
 from theoryrl.agents import UCBVI, Trajectory, UCBVIBernstein, UCBVIHoeffding
 from theoryrl.agents import _ucbvi_kernels as K
 from theoryrl.agents.ucbvi import (
@@ -71,7 +72,7 @@ def test_l1_bonus_is_optimistic_on_riverswim():
 
 def test_greedy_variant_gets_stuck_with_linear_regret():
     mdp = riverswim(4, horizon=10)
-    greedy = UCBVI(mdp.spec, episodes=300, bonus="l1", bonus_scale=0.0, optimistic_init=False)
+    greedy = GreedyUCBVI(mdp.spec, episodes=300, bonus="l1")
     res = trl.run(greedy, mdp, episodes=300, seeds=8)
     per = np.diff(res.regret, axis=1, prepend=0.0)
     # it never leaves the small reward at state 0: the same positive regret every episode

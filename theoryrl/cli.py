@@ -26,11 +26,18 @@ def check(
     = None,
     quick: Annotated[bool, typer.Option("--quick", help="Small sweep (< 60 s a paper).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
-    seeds: Annotated[int | None, typer.Option(help="Override the number of seeds.")] = None,
+    seeds: Annotated[int | None, typer.Option(help="Override the number of seeds (>= 1).")]
+    = None,
+    replicate: Annotated[bool, typer.Option(
+        "--replicate", help="Rerun every check on the fresh replication base seed.")] = False,
+    report: Annotated[Path | None, typer.Option(
+        help="Write a Markdown verification report with figures to this folder.")] = None,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", help="Workers per measurement.")] = 1,
     out: Annotated[Path | None, typer.Option(help="Write check_<paper>.json here.")] = None,
 ) -> None:
-    """Run the proof checks; exit status 1 if any check fails."""
+    """Run the proof checks; exit status 1 if any theorem check fails or an invariant breaks."""
     import proofs_checks
+    from proofs_checks._harness import run_paper, summary
     from theoryrl.experiment.result import atomic_write_bytes
 
     names = papers or proofs_checks.available()
@@ -38,37 +45,72 @@ def check(
         if p not in proofs_checks.available():
             console.print(f"[red]unknown paper {p!r}; available: {proofs_checks.available()}")
             raise typer.Exit(2)
-    rows: list[dict] = []
+    if seeds is not None and seeds < 1:
+        console.print(f"[red]--seeds must be at least 1, got {seeds}")
+        raise typer.Exit(2)
+    if n_jobs < 1:
+        console.print(f"[red]--n-jobs must be at least 1, got {n_jobs}")
+        raise typer.Exit(2)
+    results = []
     show = console.is_terminal and not as_json
+    t_all = time.perf_counter()
     for p in names:
         t0 = time.perf_counter()
         if show:
-            with console.status(f"checking [bold]{p}[/] ({'quick' if quick else 'full'})..."):
-                results = proofs_checks.get_checks(p)(quick=quick, seeds=seeds)
+            with console.status(f"checking [bold]{p}[/] ({'quick' if quick else 'full'})...") as st:
+                res = run_paper(p, quick=quick, seeds=seeds, n_jobs=n_jobs, replicate=replicate,
+                                progress=lambda m, st=st: st.update(f"checking {m}..."))
         else:
-            results = proofs_checks.get_checks(p)(quick=quick, seeds=seeds)
-        paper_rows = [r.to_json() for r in results]
-        rows.extend(paper_rows)
+            res = run_paper(p, quick=quick, seeds=seeds, n_jobs=n_jobs, replicate=replicate)
+        results.extend(res)
         if show:
-            n_ok = sum(r.passed for r in results)
-            console.print(f"{p}: {n_ok}/{len(results)} passed in {time.perf_counter() - t0:.1f}s")
+            console.print(f"{p}: {summary(res)} ({time.perf_counter() - t0:.1f}s)")
         if out is not None:
             atomic_write_bytes(Path(out) / f"check_{p}.json",
-                               json.dumps(paper_rows, indent=2).encode())
+                               json.dumps([r.to_json() for r in res], indent=2).encode())
+    rows = [r.to_json() for r in results]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
     else:
-        table = Table(title="theoryrl proof checks")
-        for col in ("paper", "check", "measured", "CI", "verdict", "s"):
-            table.add_column(col)
-        for r in rows:
-            lo, hi = r["ci"]
-            table.add_row(r["paper"], r["check"], _fmt(r["measured"]),
-                          f"[{_fmt(lo)}, {_fmt(hi)}]",
-                          "[green]PASS" if r["passed"] else "[red]FAIL", f"{r['seconds']:.1f}")
-        Console().print(table)
-    if not all(r["passed"] for r in rows):
+        Console().print(_check_table(rows, replicate))
+    line = f"{summary(results)} ({time.perf_counter() - t_all:.1f}s)"
+    if as_json:
+        console.print(line)
+    else:
+        Console().print(line)
+    if report is not None:
+        from proofs_checks._report import write_report
+
+        path = write_report(results, report, tier="quick" if quick else "full",
+                            replicate=replicate)
+        console.print(f"wrote {path}")
+    if any(r.verdict == "fail" for r in results):
         raise typer.Exit(1)
+
+
+_VERDICT_STYLE = {"pass": "[green]PASS", "fail": "[red]FAIL", "inconclusive": "[yellow]INCONCL."}
+
+
+def _check_table(rows: list[dict], replicate: bool) -> Table:
+    """The rich table of check records: theorem checks first, then invariants."""
+    table = Table(title="theoryrl proof checks")
+    cols = ["paper", "check", "kind", "amended", "measured", "CI", "bite (min)", "verdict"]
+    cols += ["replication"] if replicate else []
+    for col in cols + ["s"]:
+        table.add_column(col)
+    for kind in ("theorem", "invariant"):
+        for r in (r for r in rows if r["kind"] == kind):
+            lo, hi = r["ci"]
+            bite = ("" if r["bite"] is None and r["bite_min"] is None
+                    else f"{_fmt(r['bite'])} ({_fmt(r['bite_min'])})")
+            cells = [r["paper"], r["check"], kind, "yes" if r["amended"] else "",
+                     _fmt(r["measured"]), f"[{_fmt(lo)}, {_fmt(hi)}]", bite,
+                     _VERDICT_STYLE[r["verdict"]]]
+            if replicate:
+                rep = r.get("replication") or {}
+                cells.append(str(rep.get("verdict", "")))
+            table.add_row(*cells, f"{r['seconds']:.1f}")
+    return table
 
 
 def _fmt(x: float | None) -> str:

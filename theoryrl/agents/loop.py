@@ -115,8 +115,8 @@ class LOOP(AverageAgent):
     lam : float
         Ridge :math:`\\lambda > 0`.
     switching : {"loop", "det", "count"}, optional
-        Default ``"loop"`` (tabular) / ``"det"`` (linear mixture). ``"raw"`` (raw
-        residual test) exists only as the broken variant of check C6.
+        Default ``"loop"`` (tabular) / ``"det"`` (linear mixture); the accepted
+        kinds are the class attribute ``switching_kinds``.
     c_sw : float
         LOOP-test multiplier, ``> 1``.
     span_truncation : bool
@@ -135,19 +135,26 @@ class LOOP(AverageAgent):
     radius : {"span", "diameter"}
         ``"span"``: :math:`B/2`-sub-Gaussian targets (LOOP); ``"diameter"``: :math:`D/2`
         in place of :math:`B/2` (UCRL2-VTR's Hoeffding radius), needs ``diameter``.
-    learn_until : int, optional
-        Test hook: regression data after this step are discarded (frozen set, check C7).
+
+    Attributes
+    ----------
+    switching_kinds : tuple of str
+        Class attribute: the switching rules the constructor accepts.
+    learn_until : int or None
+        Class attribute: regression data after this step are discarded (``None``,
+        the algorithm, keeps every step); a subclass may freeze the set.
     """
 
     name = "LOOP"
+    switching_kinds: tuple[str, ...] = ("loop", "det", "count")
+    learn_until: int | None = None
 
     def __init__(self, spec, model: str = "tabular", span_bound: float = 1.0,
                  delta: float = 0.05, lam: float = 1.0, switching: str | None = None,
                  c_sw: float = 16.0, span_truncation: bool = True, reward: str = "known",
                  confidence: str = "vtr", beta_scale: float = 1.0,
                  evi_max_iter: int = 100_000, features=None, theta_norm: float | None = None,
-                 radius: str = "span", diameter: float | None = None,
-                 learn_until: int | None = None) -> None:
+                 radius: str = "span", diameter: float | None = None) -> None:
         super().__init__(spec)
         if model not in ("tabular", "linear_mixture"):
             raise ValueError(f"model must be 'tabular' or 'linear_mixture', got {model!r}")
@@ -157,8 +164,9 @@ class LOOP(AverageAgent):
         self.lam = check_positive(lam, "lam")
         if switching is None:
             switching = "loop" if model == "tabular" else "det"
-        if switching not in ("loop", "det", "count", "raw"):
-            raise ValueError(f"switching must be 'loop', 'det' or 'count', got {switching!r}")
+        if switching not in self.switching_kinds:
+            raise ValueError(f"switching must be one of {list(self.switching_kinds)}, "
+                             f"got {switching!r}")
         if switching in ("loop", "raw") and (model != "tabular" or confidence != "vtr"):
             raise ValueError("switching='loop' needs model='tabular' and confidence='vtr' "
                              "(use 'det' for linear mixtures, spec Sec. 2.4)")
@@ -186,8 +194,6 @@ class LOOP(AverageAgent):
             self.diameter = check_positive(diameter, "diameter")
         else:
             self.diameter = None if diameter is None else check_positive(diameter, "diameter")
-        self.learn_until = None if learn_until is None else check_int(learn_until,
-                                                                      "learn_until", 0)
         S, A = spec.n_states, spec.n_actions
         if model == "linear_mixture":
             if features is None:

@@ -77,19 +77,22 @@ class UCBVI(Agent):
     bonus_scale : float
         Multiplies the bonus. 1 by default; any other value voids the
         guarantees.
+
+    Attributes
+    ----------
     optimistic_init : bool
-        Value unvisited pairs at the horizon cap (``True``, the algorithm) or
-        at their reward alone (``False``). ``bonus_scale=0,
-        optimistic_init=False`` is the greedy certainty-equivalent learner, the
-        broken variant of the proof checks.
+        Class attribute: unvisited pairs are valued at the horizon cap (``True``,
+        the algorithm); a subclass setting it to ``False`` values them at their
+        reward alone (with ``bonus_scale=0``, the greedy certainty-equivalent
+        learner).
     """
 
     name = "UCBVI"
     bonus = "hoeffding"
+    optimistic_init = True
 
     def __init__(self, spec: MDPSpec, episodes: int, delta: float = 0.05,
-                 bonus: str | None = None, bonus_scale: float = 1.0,
-                 optimistic_init: bool = True) -> None:
+                 bonus: str | None = None, bonus_scale: float = 1.0) -> None:
         super().__init__(spec)
         if spec.horizon is None:
             raise ValueError("spec must be episodic (horizon=H) for UCBVI")
@@ -100,7 +103,6 @@ class UCBVI(Agent):
             raise ValueError(f"bonus must be one of {sorted(_KINDS)}, got {bonus!r}")
         self.bonus = bonus
         self.bonus_scale = check_positive(bonus_scale, "bonus_scale", allow_zero=True)
-        self.optimistic_init = bool(optimistic_init)
         S, A, H = spec.n_states, spec.n_actions, spec.horizon
         self._L = bonus_log_factor(bonus, S, A, H, self.episodes, self.delta)
         self._R = np.ascontiguousarray(spec.R if spec.R.ndim == 3 else spec.R[None])

@@ -5,6 +5,20 @@ measures with the algorithms, then judges here.
 """
 
 from .result import CheckResult, Interval
+from .rules import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    AtMost,
+    Binomial,
+    CIMeets,
+    CIWithin,
+    FamilyRule,
+    PValueBelow,
+    Rule,
+    detectable_failure_rate,
+    rule_from_dict,
+)
 from .stats import (
     SlopeFit,
     binomial_at_least,
@@ -15,6 +29,18 @@ from .stats import (
 )
 
 __all__ = [
+    "AllOf",
+    "AnyOf",
+    "AtLeast",
+    "AtMost",
+    "Binomial",
+    "CIMeets",
+    "CIWithin",
+    "FamilyRule",
+    "PValueBelow",
+    "Rule",
+    "detectable_failure_rate",
+    "rule_from_dict",
     "CheckResult",
     "Interval",
     "SlopeFit",

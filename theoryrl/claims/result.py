@@ -40,6 +40,27 @@ class CheckResult:
         Wall-clock time of measurement and judgement.
     details : dict
         Anything else worth printing (the pass rule, sizes, seeds, p-values).
+    kind : {"theorem", "invariant"}
+        A theorem check is evidence for a paper's claim; an invariant holds by
+        algebra for any algorithm and catches implementation bugs.
+    theorem : str
+        The theorem (number and statement) the check tests.
+    rule : str
+        The rule applied (the registered rule, or its latest amendment).
+    registered_rule : str
+        The rule as first registered.
+    amended : bool
+        Whether ``rule`` differs from ``registered_rule``.
+    registered_passed : bool or None
+        The verdict under the registered rule (``None`` when it cannot be computed).
+    verdict : {"pass", "fail", "inconclusive"}
+        ``"inconclusive"`` when the bite statistic is below its minimum; ``passed``
+        is true only for ``"pass"``. Defaults to ``passed``'s reading.
+    bite, bite_min : float or None
+        The statistic showing the instance exercises the claim, and its
+        pre-registered minimum (``None`` for invariants).
+    replication : dict or None
+        ``{"base_seed": int, "passed": bool}`` from a rerun on fresh seeds.
     """
 
     paper: str
@@ -50,6 +71,27 @@ class CheckResult:
     passed: bool
     seconds: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+    kind: str = "theorem"
+    theorem: str = ""
+    rule: str = ""
+    registered_rule: str = ""
+    amended: bool = False
+    registered_passed: bool | None = None
+    verdict: str | None = None
+    bite: float | None = None
+    bite_min: float | None = None
+    replication: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.verdict is None:
+            object.__setattr__(self, "verdict", "pass" if self.passed else "fail")
+        if self.verdict not in ("pass", "fail", "inconclusive"):
+            raise ValueError(f"verdict must be 'pass', 'fail' or 'inconclusive', "
+                             f"got {self.verdict!r}")
+        if self.kind not in ("theorem", "invariant"):
+            raise ValueError(f"kind must be 'theorem' or 'invariant', got {self.kind!r}")
+        if bool(self.passed) != (self.verdict == "pass"):
+            raise ValueError(f"passed={self.passed} contradicts verdict {self.verdict!r}")
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of the CLI contract (plus ``details``)."""
@@ -58,12 +100,19 @@ class CheckResult:
         d["measured"] = _finite(self.measured)
         d["passed"] = bool(self.passed)
         d["details"] = {k: _jsonable(v) for k, v in self.details.items()}
+        for k in ("bite", "bite_min"):
+            d[k] = None if d[k] is None else _finite(d[k])
+        if d["replication"] is None:
+            del d["replication"]
+        else:
+            d["replication"] = _jsonable(d["replication"])
         return d
 
     def __str__(self) -> str:
-        mark = "PASS" if self.passed else "FAIL"
+        mark = self.verdict.upper()
+        tag = " (amended rule)" if self.amended else ""
         return (
-            f"[{mark}] {self.paper}.{self.check}: measured {self.measured:.4g} "
+            f"[{mark}] {self.kind} {self.paper}.{self.check}{tag}: measured {self.measured:.4g} "
             f"CI [{self.ci[0]:.4g}, {self.ci[1]:.4g}] ({self.seconds:.1f}s) -- {self.claim}"
         )
 

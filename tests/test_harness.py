@@ -1,0 +1,171 @@
+"""The proof-check harness: rules, registry, verdicts, CLI contract."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import proofs_checks
+from proofs_checks import _harness as H
+from theoryrl.claims import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    AtMost,
+    Binomial,
+    CheckResult,
+    CIMeets,
+    CIWithin,
+    Interval,
+    PValueBelow,
+    detectable_failure_rate,
+    rule_from_dict,
+)
+from theoryrl.cli import app
+
+RULES = [
+    CIWithin("slope_ci", 0.4, 0.6), CIWithin("slope_ci", high=0.6), CIMeets("ci", 0.8, 1.2),
+    AtMost("x", 1e-9), AtLeast("x", 10), Binomial("ok", 0.95, "family"),
+    Binomial("ok", 0.9, 0.01), PValueBelow("p", 0.01),
+    AllOf((AtMost("a", 0), CIWithin("c", -1, 0))),
+    AnyOf((CIMeets("c", -0.5, -0.5), AtLeast("s", -0.6))),
+]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=str)
+def test_rules_round_trip(rule):
+    assert rule_from_dict(rule.to_dict()) == rule
+    assert rule_from_dict(json.loads(json.dumps(rule.to_dict()))) == rule
+
+
+def test_rule_semantics():
+    s = {"slope_ci": Interval(0.45, 0.55), "x": 0.5, "ok": (15, 16), "p": 0.001,
+         "ci": (1.25, 1.3)}
+    assert CIWithin("slope_ci", 0.4, 0.6).holds(s, 0.05)
+    assert not CIWithin("slope_ci", 0.5, 0.6).holds(s, 0.05)
+    assert not CIMeets("ci", 0.8, 1.2).holds(s, 0.05)
+    assert AtMost("x", 0.5).holds(s, 0.05) and not AtLeast("x", 0.6).holds(s, 0.05)
+    assert PValueBelow("p", 0.01).holds(s, 0.05)
+    # 15/16 against p0 = 0.95: P(X <= 15) = 0.56, kept at any level
+    assert Binomial("ok", 0.95).holds(s, 0.05)
+    assert not Binomial("ok", 0.95).holds({"ok": (10, 16)}, 0.05)
+    # the family level is used only when the rule says so
+    bad = {"ok": (13, 16)}   # P(X <= 13 | 0.95) = 0.043
+    assert not Binomial("ok", 0.95, 0.05).holds(bad, 0.001)
+    assert Binomial("ok", 0.95, "family").holds(bad, 0.001)
+    with pytest.raises(KeyError, match="did not compute statistic 'nope'"):
+        AtMost("nope", 1).holds(s, 0.05)
+
+
+def test_rule_validation():
+    with pytest.raises(ValueError, match="p0 must be"):
+        Binomial("ok", 1.5)
+    with pytest.raises(ValueError, match="level must be"):
+        Binomial("ok", 0.9, 2.0)
+    with pytest.raises(ValueError, match="rule stat must be one of"):
+        rule_from_dict({"stat": "nope"})
+
+
+def test_detectable_failure_rate():
+    q = detectable_failure_rate(16, 0.95, 0.05)
+    # at that failure rate the test rejects with probability >= 0.8, just below it < 0.8
+    from scipy import stats
+    kc = max(k for k in range(17) if stats.binom.cdf(k, 16, 0.95) < 0.05)
+    assert stats.binom.cdf(kc, 16, 1 - q) >= 0.8 - 1e-9
+    assert stats.binom.cdf(kc, 16, 1 - q + 1e-3) < 0.8
+    assert detectable_failure_rate(2, 0.95, 0.001) == 1.0   # too few runs to reject anything
+
+
+def test_registry_entries_are_well_formed():
+    reg = H.registry()
+    fam = H.family()
+    assert fam.method == "bonferroni" and fam.alpha == 0.05 and fam.m >= 1
+    for (paper, _name), e in reg.items():
+        assert paper in proofs_checks.available(), paper
+        assert e.kind in ("theorem", "invariant")
+        assert e.registered[:4] == "2026"
+        for a in e.amendments:
+            assert a.reason and a.date >= e.registered
+        if e.kind == "theorem" and e.bite_key is not None:
+            assert e.bite_min is not None and e.bite_what
+
+
+@pytest.mark.parametrize("paper", proofs_checks.available())
+def test_every_declared_check_uses_its_registered_rule(paper):
+    checks = H.declared_checks(paper)
+    if checks is None:
+        pytest.skip(f"{paper} still runs its own driver")
+    reg = H.registry()
+    names = {c.name for c in checks}
+    assert len(names) == len(checks), "check names must be unique"
+    for c in checks:
+        e = reg.get((paper, c.name))
+        assert e is not None, f"{paper}.{c.name} has no registry entry"
+        assert c.rule == e.current_rule, f"{paper}.{c.name}: {c.rule} != {e.current_rule}"
+        assert set(c.tiers) <= set(H.TIERS)
+    for (p, n) in reg:
+        if p == paper:
+            assert n in names, f"registry entry {p}.{n} has no check"
+
+
+def test_rule_mismatch_is_refused(monkeypatch):
+    from proofs_checks import ucbvi as U
+
+    c = U.CHECKS[2]
+    wrong = H.Check(c.name, c.claim, c.instance, c.tiers, c.measure, c.judge,
+                    CIWithin("slope_ci", high=0.7), c.base_seed)
+    with pytest.raises(ValueError, match="differs from the registry's current rule"):
+        H._judge("ucbvi", wrong, None, {}, 0.0, 0)
+
+
+def _res(kind, verdict, amended=False):
+    return CheckResult("p", "c", "claim", 1.0, Interval(0, 2), verdict == "pass",
+                       kind=kind, verdict=verdict, amended=amended)
+
+
+def test_summary_line():
+    rs = [_res("theorem", "pass"), _res("theorem", "pass", True),
+          _res("theorem", "inconclusive"), _res("invariant", "pass")]
+    assert H.summary(rs) == ("3 theorem checks: 2 pass (1 on amended rules), 1 inconclusive; "
+                             "1 invariants hold")
+
+
+def test_result_contract():
+    r = _res("theorem", "inconclusive")
+    assert r.passed is False
+    with pytest.raises(ValueError, match="contradicts verdict"):
+        CheckResult("p", "c", "x", 1.0, Interval(0, 1), True, verdict="fail")
+    rec = CheckResult("p", "c", "x", math.nan, Interval(0, 1), False, bite=np.float64(2.0),
+                      bite_min=1.0).to_json()
+    for k in ("paper", "check", "claim", "measured", "ci", "passed", "seconds", "details",
+              "kind", "theorem", "rule", "registered_rule", "amended", "registered_passed",
+              "verdict", "bite", "bite_min"):
+        assert k in rec
+    assert rec["measured"] is None and "replication" not in rec
+    json.dumps(rec)
+
+
+def test_amended_check_needs_its_replication():
+    r = _res("theorem", "pass", amended=True)
+    rep = _res("theorem", "fail")
+    out = H._with_replication(r, rep)
+    assert out.verdict == "fail" and out.replication["base_seed"] == H.REPLICATION_BASE_SEED
+    same = H._with_replication(_res("theorem", "pass"), rep)
+    assert same.verdict == "pass" and same.replication["passed"] is False
+
+
+def test_legacy_results_are_completed_from_the_registry():
+    r = CheckResult("stepmix", "alpha_dependence", "claim", -0.5, Interval(-0.6, -0.4), True)
+    w = H._wrap_legacy(r)
+    assert w.amended and w.kind == "theorem" and "[-1.6, -0.6]" in w.registered_rule
+    assert w.registered_passed is None
+
+
+@pytest.mark.parametrize("args", [["check", "ucbvi", "--seeds", "0"],
+                                  ["check", "nope"], ["check", "ucbvi", "--n-jobs", "0"]])
+def test_cli_user_errors(args):
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
