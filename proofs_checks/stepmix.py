@@ -614,7 +614,7 @@ CHECKS = [
           "trap3 (H=3), alpha = 0.15", _TIERS["long"], measure_long_run, judge_phase,
           AtMost("late_fraction", 0.02), base_seed=_BS),
     Check("alpha_dependence",
-          "C8 [D, Sec. 6.3]: N_c and regret decrease in alpha, N_c grows no faster than "
+          "C8 [D]: N_c and regret decrease in alpha, N_c grows no faster than "
           "1/alpha",
           "Q and env5, alpha in {0.025, 0.05, 0.1, 0.2}, EpsMix",
           _TIERS["sweep"], measure_alpha_sweep, judge_alpha,
