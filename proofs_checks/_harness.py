@@ -41,7 +41,9 @@ through it, and their results are completed from the registry.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import inspect
 import json
 import math
 import time
@@ -330,13 +332,35 @@ def _wrap_legacy(r: CheckResult) -> CheckResult:
                    bite_min=e.bite_min if e.kind == "theorem" else None)
 
 
+def unit_key(paper: str, check: Check, tier: str, setting: dict,
+             base_seed: int | None) -> str:
+    """Hash of everything a check's verdict depends on: paper, check, tier, setting,
+    base seed, registry entry, and the source of the paper module and the harness."""
+    e = entry(paper, check.name)
+    src = inspect.getsource(_module(paper)) + inspect.getsource(inspect.getmodule(unit_key))
+    blob = json.dumps([paper, check.name, tier, setting, base_seed, repr(e), src],
+                      sort_keys=True, default=repr)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _result_from_json(d: dict) -> CheckResult:
+    d = dict(d)
+    nan = float("nan")
+    d["ci"] = Interval(*(nan if v is None else float(v) for v in d["ci"]))
+    d["measured"] = nan if d["measured"] is None else float(d["measured"])
+    return CheckResult(**d)
+
+
 def run_paper(paper: str, quick: bool = False, seeds: int | None = None, n_jobs: int = 1,
-              replicate: bool = False, progress: Callable[[str], None] | None = None
-              ) -> list[CheckResult]:
+              replicate: bool = False, progress: Callable[[str], None] | None = None,
+              store: str | Path | None = None) -> list[CheckResult]:
     """Run every check of ``paper`` at one tier (and its replication).
 
     Checks whose tier setting and measure coincide share one measurement; its
-    time is split between them.
+    time is split between them. With ``store`` (a folder), each finished unit
+    (paper, check, tier, base seed) is saved under ``units/<hash>.json``, the
+    hash of its inputs (:func:`unit_key`), and reused by a later call with the
+    same inputs.
     """
     if seeds is not None and (isinstance(seeds, bool) or int(seeds) != seeds or seeds < 1):
         raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
@@ -367,13 +391,24 @@ def run_paper(paper: str, quick: bool = False, seeds: int | None = None, n_jobs:
                 continue
             bs = c.base_seed if bs_override is None else bs_override
             setting = c.setting(tier, seeds)
+            unit = None
+            if store is not None:
+                unit = Path(store) / "units" / f"{unit_key(paper, c, tier, setting, bs)}.json"
+                if unit.exists():
+                    res.append(_result_from_json(json.loads(unit.read_text())))
+                    continue
             k = _key(c.measure, setting, bs)
             if k not in cache:
                 t0 = time.perf_counter()
                 data = c.measure(setting, bs, n_jobs)
                 cache[k] = (data, time.perf_counter() - t0, shares[k])
-            res.append(run_check(paper, c, tier, seeds=seeds, base_seed=bs_override,
-                                 n_jobs=n_jobs, _cache=cache))
+            r = run_check(paper, c, tier, seeds=seeds, base_seed=bs_override,
+                          n_jobs=n_jobs, _cache=cache)
+            if unit is not None:
+                from theoryrl.experiment.result import atomic_write_bytes
+
+                atomic_write_bytes(unit, json.dumps(r.to_json()).encode())
+            res.append(r)
         if bs_override is None:
             out = res
         else:

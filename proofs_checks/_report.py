@@ -52,7 +52,7 @@ def _figure(paper: str, rows: list[CheckResult], folder: Path) -> str | None:
             ax.plot([lo, hi], [i, i], color=c, lw=2)
         if math.isfinite(r.measured):
             ax.plot([r.measured], [i], "o", color=c)
-        if r.bite is not None and r.bite_min and math.isfinite(r.bite):
+        if r.bite is not None and r.bite_min and math.isfinite(r.bite) and r.bite > 0:
             bx.barh(i, r.bite / r.bite_min, color=c)
     ax.set_yticks(range(len(th)), [r.check for r in th])
     ax.set_xlabel("measured statistic and its interval (colour: verdict)")

@@ -12,7 +12,7 @@ import numpy as np
 from theoryrl.agents.loop import LOOP
 from theoryrl.agents.ucbvi import UCBVI
 
-__all__ = ["EpsGreedyLOOP", "FixedPolicyLOOP", "FrozenLOOP", "GreedyUCBVI",
+__all__ = ["EpsGreedyLOOP", "FixedPolicyLOOP", "ForgetfulRidgeLOOP", "FrozenLOOP", "GreedyUCBVI",
            "RawSwitchLOOP"]
 
 
@@ -62,11 +62,25 @@ class FrozenLOOP(LOOP):
 
 
 class RawSwitchLOOP(LOOP):
-    """Switches on the raw residual test (no determinant guard): too many switches."""
+    """Switches on the raw residual test with multiplier 4 (no determinant guard):
+    more switches than the LOOP rule's bound allows."""
 
     switching_kinds = (*LOOP.switching_kinds, "raw")
 
     def __init__(self, spec, **kw):
-        kw["switching"] = "raw"
-        kw.setdefault("c_sw", 4.0)
+        kw.update(switching="raw", c_sw=4.0)
         super().__init__(spec, **kw)
+
+
+class ForgetfulRidgeLOOP(LOOP):
+    """Resets every block's Gram matrix to lambda I at each plan, so the ridge
+    update forgets the data it has seen: a corrupted ridge update, which breaks the
+    elliptical potential bound."""
+
+    def policy(self):
+        plan = super().policy()
+        rd = self.ridge
+        eye = np.eye(rd.dim)
+        rd.G[:] = rd.lam * eye
+        rd.Ginv[:] = eye / rd.lam
+        return plan

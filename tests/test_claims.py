@@ -120,4 +120,5 @@ def test_check_result_json_and_interval():
     js = res.to_json()
     assert js["ci"] == [None, 1.0] and js["passed"] is True
     assert js["details"] == {"sizes": [1, 2], "p": None}
-    assert str(res).startswith("[PASS] ucbvi.rate: measured 0.5")
+    assert str(res).startswith("[PASS] theorem ucbvi.rate: measured 0.5")
+    assert js["verdict"] == "pass" and js["kind"] == "theorem" and js["amended"] is False

@@ -169,3 +169,60 @@ def test_cli_user_errors(args):
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2
     assert "Traceback" not in res.output
+
+
+def test_report_is_written(tmp_path):
+    from proofs_checks._report import write_report
+
+    rs = [CheckResult("ucbvi", "regret_rate", "rate claim", 0.29, Interval(0.28, 0.3), True,
+                      1.5, {"stats": {}}, kind="theorem", theorem="Thm 1", rule="new",
+                      registered_rule="old", amended=True, registered_passed=False,
+                      bite=1.9, bite_min=1.2,
+                      replication={"base_seed": H.REPLICATION_BASE_SEED, "passed": True,
+                                   "verdict": "pass"}),
+          CheckResult("ucbvi", "optimism", "optimism claim", 1.0, Interval(0.8, 1.0), False,
+                      2.0, {"power": {"seeds_ok": dict(failures=0, runs=16, delta=0.05,
+                                                       level=0.008,
+                                                       detectable_failure_rate_80=0.3,
+                                                       detectable_over_delta=6.0)}},
+                      kind="theorem", verdict="inconclusive", bite=0.2, bite_min=0.5)]
+    path = write_report(rs, tmp_path / "rep", tier="quick", replicate=True)
+    text = path.read_text()
+    assert "## ucbvi" in text and "(amended)" in text and "amendment 2026-11-25" in text
+    assert "detects a failure rate of 0.3" in text and "**inconclusive**" in text
+    assert (tmp_path / "rep" / "fig_ucbvi.png").stat().st_size > 1000
+
+
+def test_cli_json_with_replication(tmp_path):
+    res = CliRunner().invoke(app, ["check", "ucbvi", "--quick", "--json", "--seeds", "3",
+                                   "--replicate", "--report", str(tmp_path)])
+    assert res.exit_code in (0, 1), res.output
+    text = res.stdout
+    rows = json.loads(text[text.index("["):text.rindex("]") + 1])
+    assert [r["check"] for r in rows] == ["optimism", "regret_bound", "regret_rate"]
+    for r in rows:
+        assert r["replication"]["base_seed"] == H.REPLICATION_BASE_SEED
+        assert r["passed"] == (r["verdict"] == "pass")
+        assert r["details"]["stats"] is not None
+    assert (tmp_path / "report.md").exists()
+
+
+def test_store_resumes_finished_units(tmp_path, monkeypatch):
+    from dataclasses import replace as dc_replace
+
+    from proofs_checks import ucbvi as U
+
+    first = H.run_paper("ucbvi", quick=True, seeds=2, store=tmp_path)
+    units = sorted((tmp_path / "units").glob("*.json"))
+    assert len(units) == 3
+
+    def boom(*a, **k):
+        raise AssertionError("a stored unit was measured again")
+
+    monkeypatch.setattr(U, "CHECKS", [dc_replace(c, measure=boom) for c in U.CHECKS])
+    again = H.run_paper("ucbvi", quick=True, seeds=2, store=tmp_path)
+    assert [(r.check, r.verdict, r.measured) for r in again] == \
+        [(r.check, r.verdict, r.measured) for r in first]
+    # other inputs are other units
+    with pytest.raises(AssertionError, match="measured again"):
+        H.run_paper("ucbvi", quick=True, seeds=3, store=tmp_path)

@@ -1,6 +1,6 @@
 """Each proof check of proofs_checks.martingale_td fails on a broken variant.
 
-Settings are shrunk for speed; the broken knob is the only thing that differs
+Settings are shrunk for speed; the broken entry is the only thing that differs
 from a setting that passes (tested alongside where cheap).
 """
 
@@ -11,24 +11,23 @@ import math
 import pytest
 
 import proofs_checks.martingale_td as pc
+from proofs_checks import _harness as H
 from proofs_checks import get_checks
 
-
-def _q(name, **kw):
-    return dict(pc.QUICK[name], **kw)
-
+CHECKS = {c.name: c for c in pc.CHECKS}
 
 SMALL = {
-    "brownian_counterexample": _q("brownian_counterexample", K_pop=[2, 10], K_mc=[10],
-                                  n=4000, R=6),
-    "order_dt_exact": _q("order_dt_exact", K=[4, 8, 16, 32]),
-    "order_dt_mc": _q("order_dt_mc", n=8000, groups=10, n_boot=40, sub=[16, 8, 4]),
-    "sample_rate": _q("sample_rate", N=[500, 2000, 8000], R=8),
-    "td1_equals_ml": _q("td1_equals_ml", K=40, n_mc=20),
-    "martingale_diagnostic": _q("martingale_diagnostic", K=50, n_train=6000, n_test=6000),
-    "sa_convergence": _q("sa_convergence", iterations=300),
-    "variance_flat": _q("variance_flat", n=500, R=8),
-    "infinite_horizon": _q("infinite_horizon"),
+    "brownian_counterexample": dict(K_pop=[2, 10], K_mc=[10], n=4000, R=6),
+    "order_dt_exact": dict(K=[4, 8, 16, 32, 64]),
+    "order_dt_mc": dict(n=8000, groups=10, n_boot=40, sub=[16, 8, 4]),
+    "sample_rate": dict(N=[500, 2000, 8000], R=8),
+    "td1_equals_ml": dict(K=40, n_mc=20),
+    "ml_best_ordering": dict(K=40, n_mc=20),
+    "ml_projection_rate": dict(K=[25, 50, 100]),
+    "martingale_diagnostic": dict(K=50, n_train=6000, n_test=6000),
+    "sa_convergence": dict(iterations=300),
+    "variance_flat": dict(n=500, R=8),
+    "infinite_horizon": {},
 }
 
 BROKEN = [
@@ -39,31 +38,49 @@ BROKEN = [
     ("td1_equals_ml", {"td1_lam": 0.0}),                          # missing trace
     ("td1_equals_ml", {"model": dict(pc._C5_MODEL, beta=0.3),     # wrong discount form
                        "discount": "euler"}),
+    ("ml_best_ordering", {"ml_as": 0.1}),                         # TD(0.1) wired in as ML
+    ("ml_projection_rate", {"estimator": "td0"}),                 # TD(0) in place of ML
     ("martingale_diagnostic", {"fit": "mstde"}),                  # MSTDE in place of LSTD
+    ("sa_convergence", {"reward_per_step": True}),                # rate not times dt
     ("variance_flat", {"reward_per_step": True}),                 # rate not times dt
     ("infinite_horizon", {"fixed_step_discount": math.exp(-0.5 * 0.1)}),  # per-step gamma
 ]
 
 
+def _run(name, **over):
+    return H.run_check("martingale_td", CHECKS[name], "quick", overrides=SMALL[name] | over)
+
+
+def test_every_check_has_a_broken_variant():
+    assert {n for n, _ in BROKEN} == set(CHECKS)
+
+
 @pytest.mark.parametrize(("name", "broken"), BROKEN, ids=[f"{n}-{list(b)[0]}" for n, b in BROKEN])
 def test_check_fails_on_broken_variant(name, broken):
-    res = pc.run_check(name, dict(SMALL[name], **broken))
-    assert res.passed is False, res
+    res = _run(name, **broken)
+    assert res.verdict == "fail", res
 
 
-def test_sa_check_fails_on_per_step_rewards():
-    res = pc.run_check("sa_convergence", dict(SMALL["sa_convergence"], reward_per_step=True))
-    assert res.passed is False, res
-
-
-@pytest.mark.parametrize("name", ["td1_equals_ml", "order_dt_exact", "infinite_horizon",
-                                  "brownian_counterexample"])
+@pytest.mark.parametrize("name", ["td1_equals_ml", "ml_best_ordering", "order_dt_exact",
+                                  "infinite_horizon", "brownian_counterexample",
+                                  "ml_projection_rate"])
 def test_same_small_setting_passes_unbroken(name):
-    assert pc.run_check(name, SMALL[name]).passed is True
+    assert _run(name).verdict == "pass"
+
+
+def test_invariants_are_marked():
+    kinds = {n: H.entry("martingale_td", n).kind for n in CHECKS}
+    assert {n for n, k in kinds.items() if k == "invariant"} == {"td1_equals_ml",
+                                                                  "ml_best_ordering"}
+
+
+def test_restored_rules_are_not_amended():
+    for name in ("order_dt_exact", "order_dt_mc"):
+        e = H.entry("martingale_td", name)
+        assert len(e.amendments) == 2 and not e.amended
 
 
 def test_registry_and_contract():
     f = get_checks("martingale_td")
-    assert f is pc.checks
-    with pytest.raises(ValueError, match="seeds must be an integer >= 2"):
-        pc.checks(seeds=1)
+    with pytest.raises(ValueError, match="seeds must be an integer >= 1"):
+        f(seeds=0)

@@ -33,7 +33,9 @@ def check(
     report: Annotated[Path | None, typer.Option(
         help="Write a Markdown verification report with figures to this folder.")] = None,
     n_jobs: Annotated[int, typer.Option("--n-jobs", help="Workers per measurement.")] = 1,
-    out: Annotated[Path | None, typer.Option(help="Write check_<paper>.json here.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Write check_<paper>.json here; finished checks are kept in <out>/units and "
+             "reused when their inputs are unchanged.")] = None,
 ) -> None:
     """Run the proof checks; exit status 1 if any theorem check fails or an invariant breaks."""
     import proofs_checks
@@ -59,9 +61,11 @@ def check(
         if show:
             with console.status(f"checking [bold]{p}[/] ({'quick' if quick else 'full'})...") as st:
                 res = run_paper(p, quick=quick, seeds=seeds, n_jobs=n_jobs, replicate=replicate,
-                                progress=lambda m, st=st: st.update(f"checking {m}..."))
+                                progress=lambda m, st=st: st.update(f"checking {m}..."),
+                                store=out)
         else:
-            res = run_paper(p, quick=quick, seeds=seeds, n_jobs=n_jobs, replicate=replicate)
+            res = run_paper(p, quick=quick, seeds=seeds, n_jobs=n_jobs, replicate=replicate,
+                            store=out)
         results.extend(res)
         if show:
             console.print(f"{p}: {summary(res)} ({time.perf_counter() - t0:.1f}s)")
