@@ -1,13 +1,15 @@
-r"""Proof checks for UMT-PSR (Huang, Cheng, Yang, Tan, Liang, ICLR 2024), spec ``umt_psr.md`` §7.
+r"""Proof checks for UMT-PSR (Huang, Cheng, Yang, Tan, Liang, ICLR 2024), on the harness.
 
-Sweep, then measure, then judge (STYLE.md §8): settings are the ``SWEEP`` and
-``QUICK`` dicts, ``measure_*`` functions run the algorithms and return raw
-per-seed arrays, ``check_*`` functions turn them into :class:`CheckResult`
-objects with a statistic, a CI and a pass rule. Every check has a broken
-variant (a ``variant=`` argument of its measurement) that the tests run to
-show the check can fail.
+Each check is data (:class:`~proofs_checks._harness.Check`): ``measure_*``
+functions run the algorithms and return raw per-seed arrays, ``judge_*``
+functions compute the statistics the registered rule reads
+(``proofs_checks/registry.toml``). Every check fails on a broken variant: a
+subclass of the algorithm (or of the model class) below, placed in the setting
+(``joint``, ``independent``, ``agent``, ``model_cls``, ``planner``,
+``radius_scale``); ``tests/test_umt_psr.py`` runs them.
 
-Seeds: seed ``i`` of a setting uses ``SeedSequence(base, spawn_key=(i,))``,
+Seeds: seed ``i`` of a setting uses ``SeedSequence(base, spawn_key=(i,))`` with
+``base = setting["seed"] + base_seed`` (the harness's base seed, 0 by default),
 spawned into an *instance* stream (truth and rewards: common to the compared
 arms) and a *sampling* stream (spawned once more per arm: independent).
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 
@@ -28,8 +29,12 @@ from theoryrl.agents.umt_psr import (
     beta_finite,
 )
 from theoryrl.claims import (
-    CheckResult,
-    Interval,
+    AllOf,
+    AtLeast,
+    AtMost,
+    Binomial,
+    CIWithin,
+    PValueBelow,
     binomial_at_least,
     clopper_pearson,
     paired_ratio_ci,
@@ -38,7 +43,6 @@ from theoryrl.envs.pomdp_families import (
     E_EASY,
     SharedSpecificClass,
     control_family,
-    near_duplicate_family,
     random_task_rewards,
     sample_truth,
     shared_transition_family,
@@ -47,6 +51,8 @@ from theoryrl.envs.pomdp_families import (
 from theoryrl.experiment.pomdp_driver import run_pomdp
 from theoryrl.experiment.seeding import seed_sequences
 from theoryrl.models.pomdp import POMDP, maxsum, policy_tensor, reward_tensor
+
+from ._harness import Check, Measured
 
 PAPER = "umt_psr"
 
@@ -58,12 +64,13 @@ SWEEP: dict[str, dict] = {
     "upstream": dict(N=(1, 2, 4, 8, 16), H=3, eps=0.05, delta=0.1, seeds=100, seed=14,
                      band=(0.6, 1.6), slack=0.1, max_censored=0.05),
     "control": dict(N=4, H=3, eps=0.05, delta=0.1, seeds=100, seed=15, band_high=1.6),
-    "eps_optimal": dict(N=4, H=3, eps=0.1, delta=0.1, seeds=100, seed=16),
+    "eps_optimal": dict(N=4, H=3, eps=0.003, delta=0.1, seeds=100, seed=16, delta_e=0.1,
+                        T_values=(0.1, 0.9)),
     "beta_linear": dict(sizes=(2, 8, 32, 128), eps=0.02, delta=0.1, seeds=60, seed=17,
                         min_r2=0.9),
     "downstream": dict(N=4, H=3, eps_up=0.05, eps=0.02, delta=0.1, seeds=100, seed=18),
     "ucb_tv_bound": dict(N=2, H=2, t_index=(0, 3, 12, 15), m_E=2, eps=0.3, delta=0.1,
-                         seeds=40, seed=19, broken_alpha_scale=0.01, max_censored=0.05),
+                         seeds=40, seed=19, max_censored=0.05),
 }
 QUICK: dict[str, dict] = {
     "model_exact": dict(SWEEP["model_exact"], n_models=15),
@@ -77,8 +84,87 @@ QUICK: dict[str, dict] = {
     "ucb_tv_bound": dict(SWEEP["ucb_tv_bound"], eps=0.6, seeds=6),
 }
 
-_RUN_CHECKS = ("upstream", "control", "eps_optimal", "beta_linear", "downstream",
-               "ucb_tv_bound")
+
+
+def gap_family(N: int, H: int, delta_e: float, T_values) -> SharedSpecificClass:
+    """Shared transitions from the grid ``T_values^4`` (actions move the latent state
+    strongly for (0.1, 0.9)) and every easy emission with a near-duplicate that moves
+    ``delta_e`` of each row's largest entry to the next one: the instance of the
+    eps-optimality check, on which the output after one iteration is about 1.5 eps
+    from optimal at eps = 0.003 [D]."""
+    Es = []
+    for E in E_EASY:
+        E2 = E.copy()
+        for s in range(E.shape[0]):
+            j = int(np.argmax(E[s]))
+            E2[s, j] -= delta_e
+            E2[s, (j + 1) % E.shape[1]] += delta_e
+        Es += [E, E2]
+    return shared_transition_family(N, H, T_grid=two_state_grid(list(T_values)),
+                                    emissions=np.array(Es), name="gap_family")
+
+
+# ------------------------------------------------------------ broken variants
+class TransposedPOMDP(POMDP):
+    """Broken (model_exact): the forward pass runs on T transposed (an indexing bug)."""
+
+    def __init__(self, T, E, **kw):
+        super().__init__(_row_normalised_transpose(T), E, **kw)
+
+
+def swapped_maxsum(g, O, A, H):
+    """Broken (planning_exact): max before sum at each step (the action sees the next
+    observation); returns (planned value, value of its policy) = the same leaked number."""
+    v = float(g.sum(-2).max(-1).sum(-2).max(-1).sum())
+    return v, v
+
+
+class ZeroRadiusUMTPSR(UMTPSR):
+    """Broken (coverage_joint, control_no_benefit): radius 0, the joint confidence set is
+    the MLE, so the learner stops as soon as the MLE looks certified."""
+
+    def __init__(self, *a, **k):
+        k["beta"] = 0.0
+        super().__init__(*a, **k)
+
+
+class ZeroRadiusIndependent(IndependentPSR):
+    """Broken (coverage_independent): radius 0 for every independent learner."""
+
+    def __init__(self, *a, **k):
+        k["beta"] = 0.0
+        super().__init__(*a, **k)
+
+
+class OneIterationUMTPSR(UMTPSR):
+    """Broken (eps_optimal_average): cut after one iteration, output used as certified."""
+
+    def __init__(self, *a, **k):
+        k["K_max"] = 1
+        super().__init__(*a, **k)
+
+
+class SizeBlindPSR(IndependentPSR):
+    """Broken (samples_linear_in_beta): the radius ignores the class size (log(2/delta))."""
+
+    def __init__(self, *a, **k):
+        k["beta"] = beta_finite(math.log(2), k.get("delta", 0.1))
+        super().__init__(*a, **k)
+
+
+class NoTransferUMTPSR(UMTPSR):
+    """Broken (downstream_benefit): hands over every transition, not its confidence set's."""
+
+    def confidence_projection_T(self):
+        return np.arange(self.cls.m_T)
+
+
+class ScaledAlphaUMTPSR(UMTPSR):
+    """Broken (ucb_tv_bound): the UCB-on-TV bonus scale alpha multiplied by 0.01."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.alpha = 0.01 * self.alpha
 
 
 def _streams(base: int, i: int) -> tuple[np.random.Generator, np.random.SeedSequence]:
@@ -93,22 +179,21 @@ def _random_pomdp(rng: np.random.Generator, S: int, O: int, A: int, H: int) -> P
 
 
 # =========================================================== C1 model exact
-def measure_model_exact(setting: dict, variant: str = "ok") -> dict:
+def measure_model_exact(setting: dict, base_seed: int | None = None, n_jobs: int = 1) -> dict:
     """Max deviations forward vs brute force vs PSR product, and of the per-action-sequence sums.
 
-    ``variant="transposed_T"`` runs the forward pass on ``T`` transposed
-    (a plausible indexing bug) — the broken variant.
+    The forward pass runs on ``setting["model_cls"]`` (default :class:`POMDP`;
+    broken variant :class:`TransposedPOMDP`). Deterministic (fixed generator seed).
     """
     rng = np.random.default_rng(setting["seed"])
+    model_cls = setting.get("model_cls", POMDP)
     errs, sums = [], []
     for _ in range(setting["n_models"]):
         S, O, A, H = (int(rng.integers(1, 4)), int(rng.integers(1, 4)),
                       int(rng.integers(1, 3)), int(rng.integers(1, 5)))
         O = max(O, S)  # revealing draw for the PSR product (full column rank a.s.)
         m = _random_pomdp(rng, S, O, A, H)
-        fwd = m
-        if variant == "transposed_T":
-            fwd = POMDP(_row_normalised_transpose(m.T), m.E, horizon=H, mu=m.mu)
+        fwd = model_cls(m.T, m.E, horizon=H, mu=m.mu)
         P = fwd.traj_probs()
         ref = m.brute_force_traj_probs()
         e = float(np.abs(P - ref).max())
@@ -125,35 +210,25 @@ def _row_normalised_transpose(T) -> np.ndarray:
     return Tt / Tt.sum(-1, keepdims=True)
 
 
-def check_model_exact(data: dict, setting: dict, seconds: float = 0.0) -> CheckResult:
-    """C1: trajectory tensor = latent-path brute force = PSR operator product [D]."""
-    worst = float(max(data["errors"].max(), data["sum_errors"].max()))
-    return CheckResult(PAPER, "model_exact",
-                       "forward trajectory tensor equals latent-path enumeration and the PSR "
-                       "operator product (spec §1.3, §3.1) [D]; sums over observations are 1",
-                       worst, Interval(worst, worst), worst <= setting["tol"], seconds,
-                       dict(n_models=len(data["errors"]), tol=setting["tol"],
-                            rule="max abs deviation <= tol"))
-
-
 # ======================================================== C2 planning exact
-def measure_planning_exact(setting: dict, variant: str = "ok") -> dict:
+def measure_planning_exact(setting: dict, base_seed: int | None = None,
+                           n_jobs: int = 1) -> dict:
     """Max-sum value vs the best of all 1024 deterministic policies at H=2, O=A=2.
 
-    ``variant="swapped"`` reduces max before sum at each step (an
-    information-leaking planner: the action may depend on the next observation).
+    ``setting["planner"]`` (broken variant :func:`swapped_maxsum`) replaces the
+    max-sum planner; it returns (planned value, value of its policy).
+    Deterministic (fixed generator seed).
     """
     rng = np.random.default_rng(setting["seed"])
+    planner = setting.get("planner")
     O = A = H = 2
     devs = []
     for _ in range(setting["n_instances"]):
         m = _random_pomdp(rng, 2, O, A, H)
         R = reward_tensor(rng.random((H, O, A)), O, A, H)
         g = m.traj_probs() * R
-        if variant == "swapped":
-            v = g.sum(-2).max(-1).sum(-2).max(-1).sum()
-            plan_val = float(v)
-            pol_val = plan_val
+        if planner is not None:
+            plan_val, pol_val = planner(g, O, A, H)
         else:
             plan = maxsum(g, O, A, H)
             plan_val = float(plan.value)
@@ -167,16 +242,6 @@ def measure_planning_exact(setting: dict, variant: str = "ok") -> dict:
     return dict(deviations=np.array(devs))
 
 
-def check_planning_exact(data: dict, setting: dict, seconds: float = 0.0) -> CheckResult:
-    """C2: max-sum equals brute force over all deterministic history policies [D]."""
-    worst = float(data["deviations"].max())
-    return CheckResult(PAPER, "planning_exact",
-                       "max-sum recursion value = value of its policy = max over all 1024 "
-                       "deterministic history policies (H=2, O=A=2; spec §3.2) [D]",
-                       worst, Interval(worst, worst), worst <= setting["tol"], seconds,
-                       dict(n_instances=len(data["deviations"]), tol=setting["tol"]))
-
-
 # ============================================================== C3 Ville
 def ville_models(shift: float = 0.1) -> tuple[POMDP, POMDP]:
     """The C3 two-model class: truth and its alternative (first row of T[0] moved by ``shift``)."""
@@ -187,13 +252,13 @@ def ville_models(shift: float = 0.1) -> tuple[POMDP, POMDP]:
     return (POMDP(T, E_EASY[0], horizon=3, mu=mu), POMDP(T2, E_EASY[0], horizon=3, mu=mu))
 
 
-def measure_ville(setting: dict, variant: str = "ok") -> dict:
+def measure_ville(setting: dict, base_seed: int = 0, n_jobs: int = 1) -> dict:
     r"""Failure rates :math:`P(\exists k: L_k(\theta') - L_k(\theta^*) \ge \beta)`.
 
     Uniform exploration, ``K = kl_multiple / KL`` episodes per seed.
 
-    ``beta = log(1/delta)`` (and ``beta/2`` for the power arm); the broken
-    variant ``"half_beta"`` uses ``beta/2`` as the claimed radius.
+    ``beta = log(1/delta)`` times ``setting.get("radius_scale", 1)`` (the broken
+    variant uses 1/2), and ``beta/2`` for the power arm.
     """
     truth, alt = ville_models(setting["shift"])
     P, Q = truth.traj_probs().ravel(), alt.traj_probs().ravel()
@@ -201,7 +266,7 @@ def measure_ville(setting: dict, variant: str = "ok") -> dict:
     w = P * nu
     kl = float(np.sum(w * np.log(P / Q)))
     K = int(math.ceil(setting["kl_multiple"] / kl))
-    rng = np.random.default_rng(setting["seed"])
+    rng = np.random.default_rng(setting["seed"] + base_seed)
     n = setting["seeds"]
     cdf = np.cumsum(w)
     inc = np.log(Q) - np.log(P)
@@ -214,7 +279,7 @@ def measure_ville(setting: dict, variant: str = "ok") -> dict:
         c = cum[:, None] + np.cumsum(inc[idx], axis=1)
         run_max = np.maximum(run_max, c.max(axis=1))
         cum = c[:, -1]
-    scale = 0.5 if variant == "half_beta" else 1.0
+    scale = setting.get("radius_scale", 1.0)
     deltas = np.array(setting["deltas"])
     betas = np.log(1 / deltas)
     fail = np.array([(run_max >= scale * b).sum() for b in betas])
@@ -222,49 +287,17 @@ def measure_ville(setting: dict, variant: str = "ok") -> dict:
     return dict(deltas=deltas, failures=fail, power_failures=power, n=n, episodes=K, kl=kl)
 
 
-def check_ville(data: dict, setting: dict, seconds: float = 0.0) -> CheckResult:
-    """C3: the finite-class radius log(1/delta) is valid and tight (Ville; spec §2.4) [D]."""
-    from scipy import stats
-
-    n, lev = data["n"], setting["level"]
-    ok, pv, pw = True, [], []
-    for d, f, fp in zip(data["deltas"], data["failures"], data["power_failures"]):
-        p_valid = float(stats.binom.sf(f - 1, n, d))  # P(X >= f | rate = delta)
-        p_power = float(stats.binom.sf(fp - 1, n, d))
-        pv.append(p_valid)
-        pw.append(p_power)
-        ok &= (p_valid >= lev) and (p_power < lev)
-    ratio = data["failures"] / (n * data["deltas"])
-    i = int(np.argmax(ratio))
-    ci = clopper_pearson(int(data["failures"][i]), n)
-    return CheckResult(PAPER, "ville_tight",
-                       "P(truth ever leaves the beta = log(1/delta) set) <= delta, and beta/2 "
-                       "fails (radius tight) (spec §2.4, C3) [D]",
-                       float(ratio[i]), Interval(ci.low / data["deltas"][i],
-                                                 ci.high / data["deltas"][i]),
-                       bool(ok), seconds,
-                       dict(deltas=data["deltas"], failure_rate=data["failures"] / n,
-                            power_rate=data["power_failures"] / n, p_valid=pv, p_power=pw,
-                            episodes=data["episodes"], kl_per_episode=data["kl"],
-                            rule=f"one-sided binomial: rate not above delta (p >= {lev}); "
-                                 f"beta/2 rate above delta (p < {lev})"))
-
-
 # ====================================================== upstream runs (C4/C5)
 def _run_family(cls: SharedSpecificClass, i: int, base: int, eps: float, delta: float,
-                arms: tuple[str, ...], variant: str = "ok") -> dict:
+                arms: tuple[str, ...], setting: dict) -> dict:
     rng_inst, samp = _streams(base, i)
     t, e = sample_truth(cls, rng_inst)
     R = random_task_rewards(cls.N, cls.O, cls.A, cls.H, rng_inst)
     P = cls.P[t, e]
     out = {}
     for arm, ss in zip(arms, samp.spawn(len(arms))):
-        if arm == "joint" and variant != "independent_as_joint":
-            beta = 0.0 if variant == "beta_zero" else None
-            ag = UMTPSR(cls, R, eps=eps, delta=delta, beta=beta)
-        else:
-            beta = 0.0 if variant == "beta_zero" else None
-            ag = IndependentPSR(cls, R, eps=eps, delta=delta, beta=beta)
+        agent = setting.get(arm, UMTPSR if arm == "joint" else IndependentPSR)
+        ag = agent(cls, R, eps=eps, delta=delta)
         run = run_pomdp(ag, P, R, np.random.default_rng(ss),
                         truth=lambda a, t=t, e=e: a.contains(t, e))
         D = cls.dmax()
@@ -276,23 +309,21 @@ def _run_family(cls: SharedSpecificClass, i: int, base: int, eps: float, delta: 
     return out
 
 
-def measure_upstream(setting: dict, seeds: int | None = None, variant: str = "ok",
-                     family: str = "shared_hard") -> dict:
-    """Per-seed per-task samples, coverage and gaps of UMT-PSR and independent learners.
-
-    Broken variants: ``"independent_as_joint"`` (the joint arm is the
-    independent learner), ``"beta_zero"`` (radius 0: confidence set = MLE).
-    """
-    n = seeds or setting["seeds"]
-    base_cls = (shared_transition_family(1, setting["H"]) if family == "shared_hard"
+def measure_upstream(setting: dict, base_seed: int = 0, n_jobs: int = 1) -> dict:
+    """Per-seed per-task samples, coverage and gaps of UMT-PSR and independent learners
+    on ``setting["family"]`` (``"shared_hard"`` or ``"specific_hard"``); the arms'
+    classes are ``setting["joint"]`` and ``setting["independent"]``."""
+    n = setting["seeds"]
+    base_cls = (shared_transition_family(1, setting["H"])
+                if setting.get("family", "shared_hard") == "shared_hard"
                 else control_family(1, setting["H"]))
     base_cls.dmax()
     Ns = setting["N"] if isinstance(setting["N"], tuple) else (setting["N"],)
     res: dict = {}
     for N in Ns:
         cls = base_cls.with_tasks(N)
-        rows = [_run_family(cls, i, setting["seed"] * 1000 + N, setting["eps"],
-                            setting["delta"], ("joint", "independent"), variant)
+        rows = [_run_family(cls, i, setting["seed"] * 1000 + N + base_seed, setting["eps"],
+                            setting["delta"], ("joint", "independent"), setting)
                 for i in range(n)]
         res[N] = {arm: {k: np.array([r[arm][k] for r in rows]) for k in rows[0][arm]}
                   for arm in ("joint", "independent")}
@@ -301,124 +332,32 @@ def measure_upstream(setting: dict, seeds: int | None = None, variant: str = "ok
     return res
 
 
-def check_coverage(data: dict, setting: dict, arm: str = "joint",
-                   seconds: float = 0.0) -> CheckResult:
-    """C4: the true joint model stays in the confidence set in >= 1-delta of seeds (binomial)."""
-    cov = np.concatenate([data[N][arm]["covered"] for N in data if isinstance(N, int)])
-    k, n = int(cov.sum()), cov.size
-    v = binomial_at_least(k, n, 1 - setting["delta"], significance=0.05)
-    name = "coverage_joint" if arm == "joint" else "coverage_independent"
-    what = ("joint MLE set, beta = log(|Theta_u|/delta)" if arm == "joint"
-            else "each independent set, beta = log(N|Theta_s|/delta)")
-    return CheckResult(PAPER, name,
-                       f"truth in the confidence set at every iteration w.p. >= 1-delta "
-                       f"({what}; Theorem 1 of [1] [V/R], Ville radius [D])",
-                       k / n, v.ci, not v.rejected, seconds,
-                       dict(successes=k, runs=n, p0=1 - setting["delta"], pvalue=v.pvalue,
-                            rule="one-sided exact binomial at 5%"))
-
-
-def check_benefit(data: dict, setting: dict, seconds: float = 0.0) -> CheckResult:
-    r"""C5: per-task sample ratio multi-task/independent tracks the bracketing prediction."""
-    Ns = sorted(N for N in data if isinstance(N, int))
-    lo_b, hi_b = setting["band"]
-    ok = True
-    rhos, cis, preds, cens = {}, {}, {}, {}
-    prev = None
-    for N in Ns:
-        j, s = data[N]["joint"], data[N]["independent"]
-        r, ci = paired_ratio_ci(j["samples"], s["samples"], seed=N)
-        pred = benefit_ratio(data[N]["log_joint"], data[N]["log_single"], N, setting["delta"])
-        c = 1 - min(j["stopped"].mean(), s["stopped"].mean())
-        rhos[N], cis[N], preds[N], cens[N] = r, ci, pred, c
-        if N >= 2 and not ci.high < 1:
-            ok = False
-        if prev is not None and r > prev + setting["slack"]:
-            ok = False
-        if not lo_b <= r / pred <= hi_b:
-            ok = False
-        if c > setting["max_censored"]:
-            ok = False
-        prev = r
-    Nmax = Ns[-1]
-    return CheckResult(PAPER, "benefit_tracks_bracketing",
-                       "per-task samples of UMT-PSR / independent learners rho_N < 1, "
-                       "decreasing in N and within [0.6, 1.6] x rho*_N = (log(|Theta_u|/delta)"
-                       "/N) / log(N|Theta_s|/delta) (Theorem 1 vs single task, spec §5.2, C5) "
-                       "[V qualitative / R / D]",
-                       rhos[Nmax], cis[Nmax], ok, seconds,
-                       dict(N=Ns, rho=[rhos[N] for N in Ns],
-                            rho_ci=[tuple(cis[N]) for N in Ns],
-                            rho_pred=[preds[N] for N in Ns],
-                            samples_joint=[float(data[N]["joint"]["samples"].mean()) for N in Ns],
-                            samples_independent=[float(data[N]["independent"]["samples"].mean())
-                                                 for N in Ns],
-                            censored=[cens[N] for N in Ns],
-                            rule="CI high < 1 for N >= 2; rho_N <= rho_{N/2} + 0.1; "
-                                 "rho/rho* in band; censored <= 5%"))
-
-
-def check_control(data: dict, setting: dict, seconds: float = 0.0) -> CheckResult:
-    """C6: when only task-specific parts are hard, sharing brings no benefit (negative control)."""
-    N = setting["N"]
-    j, s = data[N]["joint"], data[N]["independent"]
-    r, ci = paired_ratio_ci(j["samples"], s["samples"], seed=N)
-    pred = benefit_ratio(data[N]["log_joint"], data[N]["log_single"], N, setting["delta"])
-    ok = bool(ci.high >= 1.0 and r > setting["band_high"] * pred)
-    return CheckResult(PAPER, "control_no_benefit",
-                       "task-specific-hard family: no multi-task saving (CI of rho reaches 1) "
-                       "and rho far above the bound's prediction rho* (Theorem 1 compares "
-                       "upper bounds; spec §8.9, C6) [D]",
-                       r, ci, ok, seconds,
-                       dict(rho_pred=pred, samples_joint=float(j["samples"].mean()),
-                            samples_independent=float(s["samples"].mean()),
-                            rule="CI high >= 1 and rho > 1.6 rho*"))
-
-
 # ============================================================ C7 eps-optimal
-def measure_eps_optimal(setting: dict, seeds: int | None = None, variant: str = "ok") -> dict:
-    """Certificate sum_n maxTV(theta_bar_n, theta*_n) and true average gap at stopping.
-
-    Broken variant ``"no_certificate"``: the run is cut after one iteration
-    and its output used as if certified.
-    """
-    n = seeds or setting["seeds"]
-    cls = near_duplicate_family(setting["N"], setting["H"])
+def measure_eps_optimal(setting: dict, base_seed: int = 0, n_jobs: int = 1) -> dict:
+    """Certificate sum_n maxTV(theta_bar_n, theta*_n) and true average gap at stopping of
+    ``setting["agent"]`` (default UMT-PSR), and the average gap of the output after one
+    iteration (the reference that shows the claim has work to do)."""
+    n = setting["seeds"]
+    agent = setting.get("agent", UMTPSR)
+    cls = gap_family(setting["N"], setting["H"], setting["delta_e"], setting["T_values"])
     cls.dmax()
     rows = []
     for i in range(n):
-        rng_inst, samp = _streams(setting["seed"], i)
+        rng_inst, samp = _streams(setting["seed"] + base_seed, i)
         t, e = sample_truth(cls, rng_inst)
         R = random_task_rewards(cls.N, cls.O, cls.A, cls.H, rng_inst)
-        K_max = 1 if variant == "no_certificate" else 100_000
-        ag = UMTPSR(cls, R, eps=setting["eps"], delta=setting["delta"], K_max=K_max)
-        run = run_pomdp(ag, cls.P[t, e], R, np.random.default_rng(samp))
+        s_run, s_ref = samp.spawn(2)
+        ag = agent(cls, R, eps=setting["eps"], delta=setting["delta"])
+        run = run_pomdp(ag, cls.P[t, e], R, np.random.default_rng(s_run))
+        ref = run_pomdp(OneIterationUMTPSR(cls, R, eps=setting["eps"], delta=setting["delta"]),
+                        cls.P[t, e], R, np.random.default_rng(s_ref))
         D = cls.dmax()
         rows.append((float(D[run.output_models, t * cls.m_E + e].sum()),
                      float(run.gaps.mean()), float(run.gaps.max()),
-                     float(run.samples_per_task.mean())))
+                     float(run.samples_per_task.mean()), float(ref.gaps.mean())))
     a = np.array(rows)
-    return dict(tv_sum=a[:, 0], avg_gap=a[:, 1], max_gap=a[:, 2], samples=a[:, 3])
-
-
-def check_eps_optimal(data: dict, setting: dict, seconds: float = 0.0) -> CheckResult:
-    """C7: at stopping, certificate <= N eps/2 and average true gap <= eps, w.p. >= 1-delta."""
-    N, eps = setting["N"], setting["eps"]
-    good = (data["tv_sum"] <= N * eps / 2 + 1e-12) & (data["avg_gap"] <= eps + 1e-12)
-    k, n = int(good.sum()), good.size
-    v = binomial_at_least(k, n, 1 - setting["delta"], significance=0.05)
-    return CheckResult(PAPER, "eps_optimal_average",
-                       "output policies are eps-optimal on average across tasks, with "
-                       "sum_n maxTV(theta_bar_n, theta*_n) <= N eps/2, w.p. >= 1-delta "
-                       "(Theorem 1 goal [V], certificate spec §2.5 [D])",
-                       k / n, v.ci, not v.rejected, seconds,
-                       dict(mean_avg_gap=float(data["avg_gap"].mean()),
-                            max_avg_gap=float(data["avg_gap"].max()),
-                            max_task_gap=float(data["max_gap"].max()),
-                            mean_tv_sum=float(data["tv_sum"].mean()),
-                            max_tv_sum=float(data["tv_sum"].max()),
-                            mean_samples=float(data["samples"].mean()), pvalue=v.pvalue,
-                            rule="one-sided exact binomial at 5%"))
+    return dict(tv_sum=a[:, 0], avg_gap=a[:, 1], max_gap=a[:, 2], samples=a[:, 3],
+                initial_gap=a[:, 4])
 
 
 # ============================================================ C8 beta linear
@@ -433,13 +372,11 @@ def beta_class(size: int, H: int = 3, seed: int = 0) -> SharedSpecificClass:
     return SharedSpecificClass(np.array(P)[None], 1, 3, 2, H, name=f"beta_{size}")
 
 
-def measure_beta_linear(setting: dict, seeds: int | None = None, variant: str = "ok") -> dict:
-    """Single-task samples to certified stop against beta = log(|Theta|/delta).
-
-    Broken variant ``"fixed_beta"``: the radius ignores the class size
-    (``log(2/delta)`` for every size).
-    """
-    n = seeds or setting["seeds"]
+def measure_beta_linear(setting: dict, base_seed: int = 0, n_jobs: int = 1) -> dict:
+    """Single-task samples to certified stop of ``setting["agent"]`` (default the
+    independent learner) against beta = log(|Theta|/delta)."""
+    n = setting["seeds"]
+    agent = setting.get("agent", IndependentPSR)
     sizes = setting["sizes"]
     out = np.zeros((n, len(sizes)))
     betas = []
@@ -447,65 +384,44 @@ def measure_beta_linear(setting: dict, seeds: int | None = None, variant: str = 
         cls = beta_class(size, seed=setting["seed"])
         beta = beta_finite(math.log(size), setting["delta"])
         betas.append(beta)
-        use = beta_finite(math.log(2), setting["delta"]) if variant == "fixed_beta" else beta
         for i in range(n):
-            rng_inst, samp = _streams(setting["seed"], i)
+            rng_inst, samp = _streams(setting["seed"] + base_seed, i)
             R = random_task_rewards(1, 3, 2, 3, rng_inst)
-            ag = IndependentPSR(cls, R, eps=setting["eps"], delta=setting["delta"], beta=use)
+            ag = agent(cls, R, eps=setting["eps"], delta=setting["delta"], beta=beta)
             run = run_pomdp(ag, cls.P[0, [0]], R, np.random.default_rng(samp),
                             record_values=False)
             out[i, j] = run.samples_per_task[0]
     return dict(beta=np.array(betas), samples=out)
 
 
-def check_beta_linear(data: dict, setting: dict, seconds: float = 0.0) -> CheckResult:
-    """C8: samples grow linearly in beta = log(|Theta|/delta) (the log-bracketing dependence)."""
-    from scipy import stats
-
-    y = data["samples"]
-    x = np.tile(data["beta"], y.shape[0])
-    fit = stats.linregress(x, y.ravel())
-    t = stats.t.ppf(0.975, x.size - 2)
-    ci = Interval(fit.slope - t * fit.stderr, fit.slope + t * fit.stderr)
-    means = y.mean(axis=0)
-    r2 = float(np.corrcoef(data["beta"], means)[0, 1] ** 2) if means.std() > 0 else 0.0
-    ok = bool(ci.low > 0 and r2 >= setting["min_r2"])
-    return CheckResult(PAPER, "samples_linear_in_beta",
-                       "samples to certified stop grow linearly in beta = log(|Theta|/delta) "
-                       "(sample complexity ~ log bracketing number, Theorem 1 [V/R], C8) [D]",
-                       float(fit.slope), ci, ok, seconds,
-                       dict(beta=data["beta"], mean_samples=means, r2_of_means=r2,
-                            rule="slope CI > 0 and R^2 of means >= 0.9"))
-
-
 # ============================================================= C9 downstream
-def measure_downstream(setting: dict, seeds: int | None = None, variant: str = "ok") -> dict:
+def measure_downstream(setting: dict, base_seed: int = 0, n_jobs: int = 1) -> dict:
     """Downstream OMLE episodes on the upstream-restricted class vs from scratch.
 
     Upstream: UMT-PSR on ``N`` shared-transition tasks; target: a new task with
     the same ``t*``, a fresh emission ``e0`` and reward. Restricted class:
-    ``{(t, e) : t in proj_T(B_final), e}`` (confidence-set based, §4.2 (b));
-    scratch: all ``m_T m_E`` models. Broken variant ``"scratch_is_restricted"``.
+    ``{(t, e) : t in proj_T(B_final), e}`` (confidence-set based);
+    scratch: all ``m_T m_E`` models. The upstream learner is ``setting["agent"]``
+    (default UMT-PSR).
     """
-    n = seeds or setting["seeds"]
+    n = setting["seeds"]
+    agent = setting.get("agent", UMTPSR)
     base = shared_transition_family(1, setting["H"])
     base.dmax()
     cls = base.with_tasks(setting["N"])
     rows = []
     for i in range(n):
-        rng_inst, samp = _streams(setting["seed"], i)
+        rng_inst, samp = _streams(setting["seed"] + base_seed, i)
         t, e = sample_truth(cls, rng_inst)
         R = random_task_rewards(cls.N, cls.O, cls.A, cls.H, rng_inst)
         e0 = int(rng_inst.integers(cls.m_E))
         R0 = random_task_rewards(1, cls.O, cls.A, cls.H, rng_inst)[0]
         s_up, s_a, s_b = samp.spawn(3)
-        up = UMTPSR(cls, R, eps=setting["eps_up"], delta=setting["delta"])
+        up = agent(cls, R, eps=setting["eps_up"], delta=setting["delta"])
         run_pomdp(up, cls.P[t, e], R, np.random.default_rng(s_up), record_values=False)
         ts = up.confidence_projection_T()
         Pr = cls.P[ts].reshape(-1, cls.F)
         Ps = cls.P.reshape(-1, cls.F)
-        if variant == "scratch_is_restricted":
-            Ps = Pr
         P0 = cls.P[t, e0][None]
         res = []
         for Pc, ss in ((Pr, s_a), (Ps, s_b)):
@@ -520,32 +436,9 @@ def measure_downstream(setting: dict, seeds: int | None = None, variant: str = "
                 class_size=a[:, 6], t_in_class=a[:, 7])
 
 
-def check_downstream(data: dict, setting: dict, seconds: float = 0.0) -> CheckResult:
-    """C9: downstream learning on the upstream-built class needs fewer episodes than scratch."""
-    r, ci = paired_ratio_ci(data["restricted"], data["scratch"], seed=9)
-    eps, d = setting["eps"], setting["delta"]
-    va = binomial_at_least(int((data["gap_restricted"] <= eps + 1e-12).sum()),
-                           data["restricted"].size, 1 - d)
-    vb = binomial_at_least(int((data["gap_scratch"] <= eps + 1e-12).sum()),
-                           data["scratch"].size, 1 - d)
-    ok = bool(ci.high < 1 and not va.rejected and not vb.rejected)
-    return CheckResult(PAPER, "downstream_benefit",
-                       "downstream OMLE on the upstream-restricted class needs fewer episodes "
-                       "than from scratch, both eps-optimal w.p. >= 1-delta (Theorem 2 [V/R], "
-                       "spec §4.2 [D])",
-                       r, ci, ok, seconds,
-                       dict(mean_restricted=float(data["restricted"].mean()),
-                            mean_scratch=float(data["scratch"].mean()),
-                            max_gap_restricted=float(data["gap_restricted"].max()),
-                            max_gap_scratch=float(data["gap_scratch"].max()),
-                            mean_class_size=float(data["class_size"].mean()),
-                            t_in_class=float(data["t_in_class"].mean()),
-                            rule="ratio CI high < 1; binomial gap <= eps for both arms"))
-
-
 # ===================================================== C11 UCB-on-TV bound
 def ucb_tv_class(setting: dict) -> SharedSpecificClass:
-    """The small class of check C11: transitions ``t_index`` of the §3.6 grid x ``m_E`` emissions.
+    """The small class of check C11: transitions ``t_index`` of a grid x ``m_E`` emissions.
 
     Default: 4 transitions (``p, q`` of each action in {0.2, 0.35}) x the first
     two easy emissions, ``N = 2`` tasks, ``H = 2`` (``F = 36``), so that the
@@ -557,7 +450,7 @@ def ucb_tv_class(setting: dict) -> SharedSpecificClass:
                                     emissions=E_EASY[: setting["m_E"]], name="ucb_tv_small")
 
 
-def measure_ucb_tv_bound(setting: dict, seeds: int | None = None, variant: str = "ok") -> dict:
+def measure_ucb_tv_bound(setting: dict, base_seed: int = 0, n_jobs: int = 1) -> dict:
     r"""Bonus values and exact :math:`\max_\pi\mathrm{TV}^\pi(\hat\theta^k_n,\theta^*_n)` per round.
 
     Runs ``UMTPSR(planner="ucb_tv")`` with its default constants
@@ -570,24 +463,22 @@ def measure_ucb_tv_bound(setting: dict, seeds: int | None = None, variant: str =
     planner runs on the same instance (independent sampling stream) for a
     sample-count comparison.
 
-    Broken variant ``"alpha_scaled"``: :math:`\alpha` multiplied by
-    ``broken_alpha_scale`` (0.01).
+    The learner is ``setting["agent"]`` (default UMT-PSR; broken variant
+    :class:`ScaledAlphaUMTPSR`, :math:`\alpha` multiplied by 0.01).
     """
-    n = seeds or setting["seeds"]
+    n = setting["seeds"]
+    agent = setting.get("agent", UMTPSR)
     cls = ucb_tv_class(setting)
     D = cls.dmax()
     N, eps, delta = setting["N"], setting["eps"], setting["delta"]
     rows, hits, totals = [], [], []
     alpha = None
     for i in range(n):
-        rng_inst, samp = _streams(setting["seed"], i)
+        rng_inst, samp = _streams(setting["seed"] + base_seed, i)
         t, e = sample_truth(cls, rng_inst)
         R = random_task_rewards(cls.N, cls.O, cls.A, cls.H, rng_inst)
         s_ucb, s_pair = samp.spawn(2)
-        ag = UMTPSR(cls, R, eps=eps, delta=delta, planner="ucb_tv")
-        if variant == "alpha_scaled":
-            ag = UMTPSR(cls, R, eps=eps, delta=delta, planner="ucb_tv",
-                        alpha=setting["broken_alpha_scale"] * ag.alpha)
+        ag = agent(cls, R, eps=eps, delta=delta, planner="ucb_tv")
         alpha = ag.alpha
         bon: list[np.ndarray] = []
         mod: list[np.ndarray] = []
@@ -622,90 +513,261 @@ def measure_ucb_tv_bound(setting: dict, seeds: int | None = None, variant: str =
                 round_totals=np.array(totals), alpha=alpha, N=N)
 
 
-def check_ucb_tv_bound(data: dict, setting: dict, seconds: float = 0.0) -> CheckResult:
-    r"""C11: the UCB-on-TV bonus is optimistic at every round, and the stop is eps-optimal.
+# ================================================================== entry
 
-    Claim (spec §2.3, PSR-UCB [R], our constants [?]): with probability
-    :math:`\ge 1-\delta`, at every round :math:`k` and for every task,
-    :math:`V_n = \max_\pi E^\pi_{\hat\theta^k_n}[\hat b^k_n] \ge
-    \max_\pi \mathrm{TV}^\pi(\hat\theta^k_n, \theta^*_n)` (exact). Statistic:
-    fraction of seeds where this holds at every round; one-sided exact
-    binomial against :math:`1-\delta` at 5% (Clopper-Pearson interval). Also
-    judged: at the stop, :math:`\sum_n \max_\pi\mathrm{TV} \le N\varepsilon/2` and the
-    true average gap :math:`\le \varepsilon` in :math:`\ge 1-\delta` of seeds
-    (binomial; a censored run counts as a failure), censored runs :math:`\le 5\%`.
-    """
-    N, eps, d = setting["N"], setting["eps"], setting["delta"]
+
+# ================================================================== judges
+def judge_model_exact(data: dict, setting: dict) -> Measured:
+    """Largest deviation between the three computations (and of the sums from 1)."""
+    worst = float(max(data["errors"].max(), data["sum_errors"].max()))
+    return Measured(worst, (worst, worst), {"max_deviation": worst},
+                    {"n_models": len(data["errors"]), "tol": setting["tol"]})
+
+
+def judge_planning_exact(data: dict, setting: dict) -> Measured:
+    """Largest deviation of the planner's value (and its policy's) from brute force."""
+    worst = float(data["deviations"].max())
+    return Measured(worst, (worst, worst), {"max_deviation": worst},
+                    {"n_instances": len(data["deviations"]), "tol": setting["tol"]})
+
+
+def _key(d: float) -> str:
+    return "ok_delta_" + f"{d:g}".replace(".", "p")
+
+
+def judge_ville(data: dict, setting: dict) -> Measured:
+    """Per delta: seeds whose truth never left the set (binomial against 1 - delta); the
+    largest p-value of the power arm (beta/2 must fail); bite: the smallest
+    (power-arm failure rate / delta): the radius is tight on this class."""
+    from scipy import stats
+
+    n = data["n"]
+    st: dict = {}
+    pw, tight = [], []
+    for d, f, fp in zip(data["deltas"], data["failures"], data["power_failures"]):
+        st[_key(float(d))] = (int(n - f), int(n))
+        pw.append(float(stats.binom.sf(fp - 1, n, d)))
+        tight.append(float(fp / n / d))
+    st["p_power_max"] = max(pw)
+    st["tightness"] = min(tight)
+    ratio = data["failures"] / (n * data["deltas"])
+    i = int(np.argmax(ratio))
+    ci = clopper_pearson(int(data["failures"][i]), n)
+    return Measured(float(ratio[i]), (ci.low / data["deltas"][i], ci.high / data["deltas"][i]),
+                    st, {"deltas": data["deltas"], "failure_rate": data["failures"] / n,
+                         "power_rate": data["power_failures"] / n, "p_power": pw,
+                         "episodes": data["episodes"], "kl_per_episode": data["kl"]})
+
+
+def _coverage(data: dict, setting: dict, arm: str) -> Measured:
+    cov = np.concatenate([data[N][arm]["covered"] for N in data if isinstance(N, int)])
+    samples = np.concatenate([data[N][arm]["samples"] for N in data if isinstance(N, int)])
+    k, n = int(cov.sum()), cov.size
+    v = binomial_at_least(k, n, 1 - setting["delta"], significance=0.05)
+    return Measured(k / n, tuple(v.ci), {"covered": (k, n),
+                                         "mean_samples": float(samples.mean())},
+                    {"p0": 1 - setting["delta"]})
+
+
+def judge_coverage_joint(data: dict, setting: dict) -> Measured:
+    """C4: runs whose joint confidence set kept the truth at every iteration; bite: mean
+    samples per task (the set was updated and tested many times)."""
+    return _coverage(data, setting, "joint")
+
+
+def judge_coverage_independent(data: dict, setting: dict) -> Measured:
+    """C4 for the independent learners (each task's own set)."""
+    return _coverage(data, setting, "independent")
+
+
+def judge_benefit(data: dict, setting: dict) -> Measured:
+    r"""C5: per-task sample ratio rho_N (multi-task / independent) with paired bootstrap CI,
+    against the bracketing prediction rho*_N; bite: 1 - rho*_N at the largest N."""
+    Ns = sorted(N for N in data if isinstance(N, int))
+    rhos, cis, preds, cens = {}, {}, {}, {}
+    mono, prev = -np.inf, None
+    for N in Ns:
+        j, s = data[N]["joint"], data[N]["independent"]
+        r, ci = paired_ratio_ci(j["samples"], s["samples"], seed=N)
+        pred = benefit_ratio(data[N]["log_joint"], data[N]["log_single"], N, setting["delta"])
+        rhos[N], cis[N], preds[N] = r, ci, pred
+        cens[N] = 1 - min(j["stopped"].mean(), s["stopped"].mean())
+        if prev is not None:
+            mono = max(mono, r - prev - setting["slack"])
+        prev = r
+    Nmax = Ns[-1]
+    band = [rhos[N] / preds[N] for N in Ns]
+    return Measured(rhos[Nmax], tuple(cis[Nmax]),
+                    {"ci_high_max": max(cis[N].high for N in Ns if N >= 2),
+                     "monotone_excess": float(mono if np.isfinite(mono) else -1.0),
+                     "band_min": float(min(band)), "band_max": float(max(band)),
+                     "censored_max": float(max(cens.values())),
+                     "predicted_saving": float(1 - preds[Nmax])},
+                    {"N": Ns, "rho": [rhos[N] for N in Ns],
+                     "rho_ci": [tuple(cis[N]) for N in Ns], "rho_pred": [preds[N] for N in Ns],
+                     "censored": [cens[N] for N in Ns]})
+
+
+def judge_control(data: dict, setting: dict) -> Measured:
+    """C6: rho on the task-specific-hard family, its CI's upper end, rho / rho*; bite:
+    the saving the bound predicts (1 - rho*), which must not show up."""
+    N = setting["N"]
+    j, s = data[N]["joint"], data[N]["independent"]
+    r, ci = paired_ratio_ci(j["samples"], s["samples"], seed=N)
+    pred = benefit_ratio(data[N]["log_joint"], data[N]["log_single"], N, setting["delta"])
+    return Measured(r, tuple(ci), {"ci_high": float(ci.high), "rho_over_pred": float(r / pred),
+                                   "predicted_saving": float(1 - pred)},
+                    {"rho_pred": pred, "samples_joint": float(j["samples"].mean()),
+                     "samples_independent": float(s["samples"].mean())})
+
+
+def judge_eps_optimal(data: dict, setting: dict) -> Measured:
+    """C7: runs whose certificate <= N eps/2 and average true gap <= eps at the stop;
+    bite: mean average gap of the output after one iteration over eps (the learner
+    starts far from eps-optimal, so the certified stop has work to do)."""
+    N, eps = setting["N"], setting["eps"]
+    good = (data["tv_sum"] <= N * eps / 2 + 1e-12) & (data["avg_gap"] <= eps + 1e-12)
+    k, n = int(good.sum()), good.size
+    v = binomial_at_least(k, n, 1 - setting["delta"], significance=0.05)
+    return Measured(k / n, tuple(v.ci),
+                    {"good": (k, n), "initial_gap_over_eps": float(data["initial_gap"].mean()
+                                                                   / eps)},
+                    {"mean_avg_gap": float(data["avg_gap"].mean()),
+                     "max_avg_gap": float(data["avg_gap"].max()),
+                     "max_task_gap": float(data["max_gap"].max()),
+                     "mean_tv_sum": float(data["tv_sum"].mean()),
+                     "max_tv_sum": float(data["tv_sum"].max()),
+                     "mean_samples": float(data["samples"].mean())})
+
+
+def judge_beta_linear(data: dict, setting: dict) -> Measured:
+    """C8: least-squares slope of samples on beta with a t interval, and R^2 of the means;
+    bite: ratio of the mean samples at the largest and the smallest class."""
+    from scipy import stats
+
+    y = data["samples"]
+    x = np.tile(data["beta"], y.shape[0])
+    fit = stats.linregress(x, y.ravel())
+    t = stats.t.ppf(0.975, x.size - 2)
+    ci = (float(fit.slope - t * fit.stderr), float(fit.slope + t * fit.stderr))
+    means = y.mean(axis=0)
+    r2 = float(np.corrcoef(data["beta"], means)[0, 1] ** 2) if means.std() > 0 else 0.0
+    return Measured(float(fit.slope), ci,
+                    {"slope_ci": ci, "r2": r2, "samples_spread": float(means.max() / means.min())},
+                    {"beta": data["beta"], "mean_samples": means})
+
+
+def judge_downstream(data: dict, setting: dict) -> Measured:
+    """C9: paired ratio restricted/scratch episodes; both arms eps-optimal (binomial);
+    bite: 1 - mean restricted class size / full class size."""
+    r, ci = paired_ratio_ci(data["restricted"], data["scratch"], seed=9)
+    eps = setting["eps"]
+    ka = int((data["gap_restricted"] <= eps + 1e-12).sum())
+    kb = int((data["gap_scratch"] <= eps + 1e-12).sum())
+    n = data["restricted"].size
+    full = shared_transition_family(1, setting["H"])
+    return Measured(r, tuple(ci), {"ratio_ci_high": float(ci.high), "gap_ok_restricted": (ka, n),
+                                   "gap_ok_scratch": (kb, n),
+                                   "class_reduction": float(1 - data["class_size"].mean()
+                                                            / (full.m_T * full.m_E))},
+                    {"mean_restricted": float(data["restricted"].mean()),
+                     "mean_scratch": float(data["scratch"].mean()),
+                     "t_in_class": float(data["t_in_class"].mean())})
+
+
+def judge_ucb_tv_bound(data: dict, setting: dict) -> Measured:
+    r"""C11: seeds where the UCB-on-TV bonus value is >= max_pi TV at every round, seeds
+    eps-optimal at the stop (certificate <= N eps/2 and average gap <= eps), censored
+    runs."""
+    N, eps = setting["N"], setting["eps"]
     holds = data["holds_all"]
-    k, n = int(holds.sum()), holds.size
-    v = binomial_at_least(k, n, 1 - d, significance=0.05)
     good = (data["stopped"] & (data["tv_stop"] <= N * eps / 2 + 1e-12)
             & (data["avg_gap"] <= eps + 1e-12))
-    ve = binomial_at_least(int(good.sum()), n, 1 - d, significance=0.05)
-    censored = 1.0 - float(data["stopped"].mean())
-    hits, tot = int(data["round_hits"].sum()), int(data["round_totals"].sum())
-    pooled_ci = clopper_pearson(hits, tot)
-    ok = bool(not v.rejected and not ve.rejected and censored <= setting["max_censored"])
+    n = holds.size
+    v = binomial_at_least(int(holds.sum()), n, 1 - setting["delta"], significance=0.05)
     wrong = data["min_bonus_wrong"][np.isfinite(data["min_bonus_wrong"])]
-    return CheckResult(PAPER, "ucb_tv_bound",
-                       "UCB-on-TV bonus value >= max_pi TV^pi(theta_hat_n, theta*_n) at every "
-                       "round for every task w.p. >= 1-delta (optimism behind the certified "
-                       "stop; PSR-UCB bonus [R], alpha = (sqrt r + Q_A sqrt H / gamma) sqrt "
-                       "beta, lambda = 1 [?], multi-task sum [D]), and the stop is "
-                       "eps-optimal on average (spec §2.3, §2.5)",
-                       k / n, v.ci, ok, seconds,
-                       dict(successes=k, runs=n, p0=1 - d, pvalue=v.pvalue,
-                            pooled_round_fraction=hits / tot,
-                            pooled_round_ci=tuple(pooled_ci), rounds_judged=tot,
-                            min_seed_round_fraction=float(data["frac_rounds"].min()),
-                            max_tv_over_bonus=float(data["max_ratio"].max()),
-                            min_bonus_when_model_wrong=(float(wrong.min()) if wrong.size
-                                                        else None),
-                            eps_optimal_at_stop=float(good.mean()),
-                            eps_optimal_ci=tuple(ve.ci), eps_optimal_pvalue=ve.pvalue,
-                            mean_avg_gap=float(data["avg_gap"].mean()),
-                            max_task_gap=float(data["max_gap"].max()),
-                            max_tv_sum_at_stop=float(data["tv_stop"].max()),
-                            mean_samples_per_task=float(data["samples"].mean()),
-                            mean_samples_pairwise=float(data["samples_pairwise"].mean()),
-                            censored=censored, alpha=data["alpha"], eps=eps, N=N,
-                            rule="one-sided exact binomial at 5% for 'bound at every round' "
-                                 "and for 'eps-optimal at the stop'; censored <= 5%"))
+    return Measured(float(holds.mean()), tuple(v.ci),
+                    {"holds": (int(holds.sum()), n), "eps_ok": (int(good.sum()), n),
+                     "censored": 1.0 - float(data["stopped"].mean())},
+                    {"max_tv_over_bonus": float(data["max_ratio"].max()),
+                     "min_bonus_when_model_wrong": float(wrong.min()) if wrong.size else None,
+                     "pooled_round_fraction": float(data["round_hits"].sum()
+                                                    / data["round_totals"].sum()),
+                     "mean_avg_gap": float(data["avg_gap"].mean()), "alpha": data["alpha"],
+                     "mean_samples_per_task": float(data["samples"].mean()),
+                     "mean_samples_pairwise": float(data["samples_pairwise"].mean())})
 
 
-# ================================================================== entry
-def checks(quick: bool = False, seeds: int | None = None) -> list[CheckResult]:
-    """All UMT-PSR checks (``seeds`` overrides the seed count of the run-based checks)."""
-    cfg = QUICK if quick else SWEEP
-    out: list[CheckResult] = []
+# ================================================================== the checks as data
+def _t(key: str, **extra) -> dict:
+    return {"quick": dict(QUICK[key], **extra), "full": dict(SWEEP[key], **extra)}
 
-    t0 = time.perf_counter()
-    out.append(check_model_exact(measure_model_exact(cfg["model_exact"]), cfg["model_exact"],
-                                 time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    out.append(check_planning_exact(measure_planning_exact(cfg["planning_exact"]),
-                                    cfg["planning_exact"], time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    out.append(check_ville(measure_ville(cfg["ville"]), cfg["ville"], time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    up = measure_upstream(cfg["upstream"], seeds)
-    dt = time.perf_counter() - t0
-    out.append(check_coverage(up, cfg["upstream"], "joint", dt / 3))
-    out.append(check_coverage(up, cfg["upstream"], "independent", dt / 3))
-    out.append(check_benefit(up, cfg["upstream"], dt / 3))
-    t0 = time.perf_counter()
-    ctl = measure_upstream(cfg["control"], seeds, family="specific_hard")
-    out.append(check_control(ctl, cfg["control"], time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    out.append(check_eps_optimal(measure_eps_optimal(cfg["eps_optimal"], seeds),
-                                 cfg["eps_optimal"], time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    out.append(check_beta_linear(measure_beta_linear(cfg["beta_linear"], seeds),
-                                 cfg["beta_linear"], time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    out.append(check_downstream(measure_downstream(cfg["downstream"], seeds),
-                                cfg["downstream"], time.perf_counter() - t0))
-    t0 = time.perf_counter()
-    out.append(check_ucb_tv_bound(measure_ucb_tv_bound(cfg["ucb_tv_bound"], seeds),
-                                  cfg["ucb_tv_bound"], time.perf_counter() - t0))
-    return out
+
+_F = "family"
+CHECKS = [
+    Check("model_exact",
+          "forward trajectory tensor = latent-path enumeration = PSR operator product; sums "
+          "over observations are 1 [D]", "random POMDPs S, O <= 3, A <= 2, H <= 4",
+          _t("model_exact"), measure_model_exact, judge_model_exact,
+          AtMost("max_deviation", 1e-12), base_seed=None),
+    Check("planning_exact",
+          "max-sum value = value of its policy = max over all 1024 deterministic history "
+          "policies [D]", "random POMDPs H=2, O=A=2", _t("planning_exact"),
+          measure_planning_exact, judge_planning_exact, AtMost("max_deviation", 1e-12),
+          base_seed=None),
+    Check("ville_tight",
+          "P(truth ever leaves the beta = log(1/delta) set) <= delta, and beta/2 fails "
+          "(Ville's inequality; radius tight) [D]", "two-model class, H=3",
+          _t("ville"), measure_ville, judge_ville,
+          AllOf((Binomial("ok_delta_0p1", 0.9, _F), Binomial("ok_delta_0p2", 0.8, _F),
+                 Binomial("ok_delta_0p4", 0.6, _F), PValueBelow("p_power_max", 0.01))),
+          base_seed=0),
+    Check("coverage_joint",
+          "Theorem 1 [V/R]: the true joint model stays in UMT-PSR's confidence set "
+          "(beta = log(|Theta_u|/delta)) at every iteration w.p. >= 1-delta",
+          "shared-transition family, N in {1, 2, 4, 8(, 16)}", _t("upstream"),
+          measure_upstream, judge_coverage_joint, Binomial("covered", 0.9, _F), base_seed=0),
+    Check("coverage_independent",
+          "each independent learner's set (beta = log(N|Theta_s|/delta)) keeps its task's "
+          "model at every iteration w.p. >= 1-delta",
+          "shared-transition family, N in {1, 2, 4, 8(, 16)}", _t("upstream"),
+          measure_upstream, judge_coverage_independent, Binomial("covered", 0.9, _F),
+          base_seed=0),
+    Check("benefit_tracks_bracketing",
+          "Theorem 1 vs single task [V qualitative / R / D]: per-task samples of UMT-PSR over "
+          "independent learners rho_N < 1, decreasing in N, within [0.6, 1.6] rho*_N",
+          "shared-transition family", _t("upstream"), measure_upstream, judge_benefit,
+          AllOf((AtMost("ci_high_max", 0.999999), AtMost("monotone_excess", 0.0),
+                 AtLeast("band_min", 0.6), AtMost("band_max", 1.6),
+                 AtMost("censored_max", 0.05))), base_seed=0),
+    Check("control_no_benefit",
+          "when only task-specific parts are hard, sharing brings no saving (CI of rho "
+          "reaches 1, rho far above the bound's rho*) [D]", "task-specific-hard family, N=4",
+          _t("control", family="specific_hard"), measure_upstream, judge_control,
+          AllOf((AtLeast("ci_high", 1.0), AtLeast("rho_over_pred", 1.6))), base_seed=0),
+    Check("eps_optimal_average",
+          "Theorem 1 goal [V], certificate [D]: at the certified stop the output policies are "
+          "eps-optimal on average, with sum_n maxTV <= N eps/2, w.p. >= 1-delta",
+          "gap family (T grid {0.1, 0.9}^4, near-duplicate emissions, delta_e = 0.1), N=4, "
+          "H=3, eps = 0.003", _t("eps_optimal"), measure_eps_optimal,
+          judge_eps_optimal, Binomial("good", 0.9, _F), base_seed=0),
+    Check("samples_linear_in_beta",
+          "samples to the certified stop grow linearly in beta = log(|Theta|/delta) "
+          "(log-bracketing dependence of Theorem 1) [V/R/D]", "classes of 2..128 models",
+          _t("beta_linear"), measure_beta_linear, judge_beta_linear,
+          AllOf((CIWithin("slope_ci", low=1e-12), AtLeast("r2", 0.9))), base_seed=0),
+    Check("downstream_benefit",
+          "Theorem 2 [V/R]: downstream OMLE on the upstream-restricted class needs fewer "
+          "episodes than from scratch, both eps-optimal w.p. >= 1-delta",
+          "shared-transition family, N=4, new task", _t("downstream"), measure_downstream,
+          judge_downstream,
+          AllOf((AtMost("ratio_ci_high", 0.999999), Binomial("gap_ok_restricted", 0.9, _F),
+                 Binomial("gap_ok_scratch", 0.9, _F))), base_seed=0),
+    Check("ucb_tv_bound",
+          "UCB-on-TV bonus >= max_pi TV(theta_hat_n, theta*_n) at every round w.p. >= 1-delta, "
+          "and the certified stop is eps-optimal (an invariant: the bonus is at least 0.66 "
+          "whenever the model is wrong)", "4 transitions x 2 emissions, N=2, H=2",
+          _t("ucb_tv_bound"), measure_ucb_tv_bound, judge_ucb_tv_bound,
+          AllOf((Binomial("holds", 0.9, 0.05), Binomial("eps_ok", 0.9, 0.05),
+                 AtMost("censored", 0.05))), base_seed=0),
+]

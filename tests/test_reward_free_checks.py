@@ -1,96 +1,119 @@
-"""Each proof check of ``proofs_checks.reward_free`` fails on its broken variant
-(docs/theory/reward_free.md), so none of them is vacuous."""
+"""Each reward-free proof check fails on a broken variant of the algorithm (a subclass in
+``proofs_checks.reward_free``), so none of them is vacuous."""
 
 import numpy as np
+import pytest
 
+from proofs_checks import _harness as H
 from proofs_checks import reward_free as rf
+
+C = {c.name: c for c in rf.CHECKS}
+
+
+def _run(name, tier="quick", **overrides):
+    return H.run_check("reward_free", C[name], tier, overrides=overrides)
+
+
+def test_every_theorem_check_has_a_broken_variant_test():
+    tested = {"lemmas", "coverage_practical", "coverage_theory",
+              "coverage_practical_ucrl_rfe", "home", "certificate", "k_rate", "d_dependence",
+              "horizon_free", "horizon_free_certificate", "baselines", "pac", "lower_bound"}
+    assert set(C) == tested
+
+
+def test_lemmas_hold_and_fail_with_a_corrupted_gram_update():
+    assert _run("lemmas", seeds=1).verdict == "pass"
+    r = _run("lemmas", seeds=1, update=rf._sm_update_sign_flipped)
+    assert r.verdict == "fail" and r.details["max_ratio_by_lemma"]["potential_2.8.15"] > 1
+
+
+def test_recursion_lemma_fails_with_its_constant_over_10():
+    r = _run("lemmas", seeds=1, recursion_constant=0.1)
+    assert r.verdict == "fail" and r.details["max_ratio_by_lemma"]["recursion_2.8.33"] > 1
 
 
 def test_coverage_fails_with_radius_over_20():
-    st = dict(rf.QUICK["coverage"], K=100)
-    ratios = np.array([rf.measure_coverage(st, s, "practical", beta_scale=1 / 20)
-                       for s in range(4)])
-    assert rf.check_coverage(ratios, st, "coverage_practical", 0.0).passed is False
-    ok = np.array([rf.measure_coverage(st, s, "practical") for s in range(4)])
-    assert rf.check_coverage(ok, st, "coverage_practical", 0.0).passed is True
+    r = _run("coverage_practical", K=100, seeds=4, agent=rf.ShrunkRadius)
+    assert r.verdict == "fail"
+    assert _run("coverage_practical", K=100, seeds=4).verdict == "pass"
 
 
-def test_home_fails_without_error_bar():
-    st = dict(rf.QUICK["home"], K=100)
-    counts = np.array([rf.measure_home(st, 0, home_error_bar=False)])
-    res = rf.check_home(counts, 0.0)
-    assert res.passed is False
-    assert res.details["violations_error_bar"] > 0
-
-
-def test_certificate_fails_with_radii_over_1000():
-    st = dict(rf.QUICK["certificate"], insts=[("random", 5, 3, 4, 8)], K=[300], n_rewards=100)
-    rows = rf.measure_certificate(st, 0, radius_scale=1e-3)
-    assert rf.check_certificate(rows, 0.0).passed is False
-
-
-def test_k_rate_fails_when_frozen():
-    st = rf.QUICK["k_rate"]
-    Y = np.array([rf.measure_k_rate(st, s, freeze_after=250) for s in range(2)])
-    assert rf.check_k_rate(Y, st, 0.0).passed is False
-
-
-def test_horizon_check_fails_unweighted():
-    st = dict(rf.QUICK["horizon_free"], H=[8, 16, 32], K=600)
-    Y = np.array([rf.measure_horizon(st, s, weighting="none")[0] for s in range(2)])
-    assert rf.check_h(Y, st, 0.0).passed is False
-
-
-def test_horizon_certificate_check_fails_unweighted():
-    st = dict(rf.QUICK["horizon_free_certificate"], H=[4, 8, 16], K=1000)
-    Y = np.array([rf.measure_horizon(st, s, weighting="none")[1] for s in range(2)])
-    assert rf.check_h2(Y, st, 0.0).passed is False
-
-
-def test_pac_fails_with_sign_flipped_planner():
-    st = dict(rf.SWEEP["pac"], K_max=4000, n_rewards=50)
-    rows = np.array([rf.measure_pac(st, s, flip_mu=True) for s in range(3)])
-    assert (rows[:, 2] > st["eps"]).all()  # subopt = 2(d-1)Delta(H-1)/H = 0.6 > eps
-    assert rf.check_pac(rows, st, 0.0).passed is False
-
-
-def test_slope_guard_marks_saturation_inconclusive():
-    st = rf.QUICK["horizon_free"]
-    Y = np.ones((2, len(st["H"])))  # saturated: slope 0 for every variant (pitfall P9)
-    res = rf.check_h(Y, st, 0.0)
-    assert res.passed is False and "inconclusive" in res.details["verdict"]
+def test_theory_coverage_invariant_fails_without_the_gram_inverse():
+    r = _run("coverage_theory", K=100, seeds=4, agent=rf.MissingInverse)
+    assert r.kind == "invariant" and r.verdict == "fail"
 
 
 def test_ucrl_rfe_coverage_fails_with_shrunk_radius():
-    st = dict(rf.QUICK["coverage"], K=100)
-    bad = np.array([rf.measure_coverage_ucrl_rfe(st, s, c_beta=1 / 50) for s in range(4)])
-    assert rf.check_coverage(bad, st, "coverage_practical_ucrl_rfe", 0.0).passed is False
-    ok = np.array([rf.measure_coverage_ucrl_rfe(st, s) for s in range(4)])
-    assert rf.check_coverage(ok, st, "coverage_practical_ucrl_rfe", 0.0).passed is True
+    r = _run("coverage_practical_ucrl_rfe", K=100, seeds=4, agent=rf.ShrunkUCRLRFE)
+    assert r.verdict == "fail"
+
+
+def test_home_fails_without_error_bar():
+    r = _run("home", K=100, seeds=1, agent=rf.NoErrorBar)
+    assert r.verdict == "fail" and r.details["violations_error_bar"] > 0
+
+
+def test_certificate_fails_with_radii_1000_times_too_small():
+    r = _run("certificate", insts=[("random", 5, 3, 4, 8)], K=[300], n_rewards=100, seeds=1,
+             agent=rf.UnitSlipCertificate)
+    assert r.verdict == "fail"
+
+
+def test_k_rate_fails_when_frozen():
+    r = _run("k_rate", seeds=2, agent=rf.Frozen)
+    assert r.verdict == "fail"
+
+
+def test_d_dependence_fails_with_a_radius_growing_like_d_to_1p5():
+    # d in {3, 4, 5} keeps every V_hat below the saturation bite, so the verdict rests
+    # on the slope (about 2.5), not on saturation
+    r = _run("d_dependence", d=[3, 4, 5], seeds=2, agent=rf.SteepRadius)
+    assert r.verdict == "fail" and r.ci[1] > 1.2 and r.bite >= 0
+
+
+def test_horizon_check_fails_unweighted():
+    r = _run("horizon_free", H=[8, 16, 32], K=600, seeds=2, agent=rf.Unweighted)
+    assert r.verdict == "fail"
+
+
+def test_horizon_certificate_check_fails_unweighted():
+    r = _run("horizon_free_certificate", H=[4, 8, 16], K=1000, seeds=2, agent=rf.Unweighted)
+    assert r.verdict == "fail"
+
+
+def test_pac_fails_with_sign_flipped_planner():
+    r = _run("pac", "full", K_max=4000, n_rewards=50, seeds=3, agent=rf.SignFlippedPlanner)
+    assert r.verdict == "fail"
+    assert min(r.details["max_subopt"]) > 0.3  # subopt = 2(d-1)Delta(H-1)/H = 0.6 > eps
 
 
 def test_lower_bound_check_fails_for_oracle_planner():
-    # a planner that knows theta* beats the d/sqrt(K) order (subopt 0): the check fails
-    st = dict(rf.SWEEP["lower_bound"], d=[3], K=[250, 1000])
-    Y = np.array([rf.measure_lower_bound(st, s, oracle=True) for s in range(3)])
-    assert np.all(Y[:, :-1] == 0.0)
-    assert rf.check_lower_bound(Y, st, 0.0, n_boot=200).passed is False
+    # a planner that knows theta* beats the d/sqrt(K) order (error 0): the check fails
+    r = _run("lower_bound", "full", d=[3], K=[250, 1000], seeds=3, agent=rf.OraclePlanner)
+    assert r.verdict == "fail"
+    assert r.details["stats"]["min_cell"] == 0.0
 
 
-def test_baselines_guard_marks_saturation_inconclusive():
+def test_lower_bound_reports_the_registered_20_seed_verdict():
+    rng = np.random.default_rng(0)
+    st = dict(rf.SWEEP["lower_bound"], d=[3], K=[250, 1000, 4000], seeds=40)
+    cells = 0.3 * (1 + 0.05 * rng.standard_normal((40, 3)))
+    m = rf.judge_lower_bound(np.column_stack([cells, np.full(40, 0.5)]), st, n_boot=200)
+    assert "slope_ci_first" in m.stats and "slope_ci" in m.stats
+    assert m.details["registered_seeds"] == 20
+
+
+def test_baselines_judge_reports_saturation_as_its_bite():
     st = rf.SWEEP["baselines"]
-    H = np.array(st["H"], dtype=float)
-    row = np.stack([0.1 * H ** 0, H ** 2 * 0.9, H ** 2, 0 * H + 1, 3 * np.e * H ** 0.5 + H], -1)
-    res = rf.check_baselines(np.array([row, row]), st, 0.0)  # UCRL-RFE at 0.9 of its cap
-    assert res.passed is False and "inconclusive" in res.details["verdict"]
+    H_ = np.array(st["H"], dtype=float)
+    row = np.stack([0.1 * H_ ** 0, H_ ** 2 * 0.9, H_ ** 2, 0 * H_ + 1,
+                    3 * np.e * H_ ** 0.5 + H_, 0 * H_ + 0.5, 0 * H_ + 0.5], -1)
+    m = rf.judge_baselines(np.array([row, row]), st)  # UCRL-RFE at 0.9 of its cap
+    assert m.stats["baseline_headroom"] < 0
 
 
-def test_scaling_check_fails_when_its_radius_did_not_cover():
-    st = rf.QUICK["k_rate"]
-    k = np.asarray(st["k"], dtype=float)
-    good = np.stack([0.5 * k ** -0.5 * (1 + 0.01 * s) for s in range(3)])  # slope -1/2
-    covered = np.column_stack([good, np.full(3, 0.8)])
-    assert rf.check_k_rate(covered, st, 0.0).passed is True
-    missed = np.column_stack([good, np.full(3, 1.3)])  # theta* left the ellipsoid once
-    res = rf.check_k_rate(missed, st, 0.0)
-    assert res.passed is False and "did not cover" in res.details["verdict"]
+@pytest.mark.parametrize("name", ["k_rate", "d_dependence", "horizon_free",
+                                  "horizon_free_certificate"])
+def test_scaling_rules_are_amendments_pinned_to_the_registered_radius(name):
+    e = H.entry("reward_free", name)
+    assert e.amended and "c_beta" in str(e.rule) and "max_cov_ratio" in str(e.current_rule)

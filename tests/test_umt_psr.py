@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import proofs_checks.umt_psr as C
+from proofs_checks import _harness as H
 from theoryrl.agents.base import TaskBatch
 from theoryrl.agents.umt_psr import (
     UMTPSR,
@@ -57,7 +58,7 @@ def test_family_sizes_and_brackets(fam):
 def test_family_dmax_matches_spec_grid(fam):
     D = fam.dmax()
     nz = D[D > 1e-12]
-    assert abs(nz.min() - 0.047) < 1e-3          # default family: smallest non-zero Dmax ~ 0.047
+    assert abs(nz.min() - 0.047) < 1e-3          # smallest non-zero Dmax of the grid ~ 0.047
     assert abs(np.quantile(nz, 0.05) - 0.12) < 0.01
     np.testing.assert_allclose(D, D.T)
 
@@ -109,7 +110,7 @@ def test_driver_is_seeded_and_records_exact_values(fam):
 
 
 def test_projection_planning_never_below_exact_enumeration(fam):
-    """The bound U used for stopping is >= the exact Delta_k (docs/theory/umt_psr.md)."""
+    """The bound U used for stopping is >= the exact Delta_k."""
     c = fam.with_tasks(2)
     t, e, R = _instance(c, 5)
     rng = np.random.default_rng(0)
@@ -166,7 +167,7 @@ def test_bounds_shapes(N, eps):
 
 
 def test_benefit_ratio_formula():
-    # shared x specific, m_T=16, m_E=4: prototype rho* values (check C5)
+    # shared x specific, m_T=16, m_E=4: rho* values of the bracketing formula
     for N, want in ((1, 1.0), (2, 0.55), (4, 0.34), (8, 0.24)):
         got = benefit_ratio(math.log(16) + N * math.log(4), math.log(64), N, 0.1)
         assert abs(got - want) < 0.01
@@ -174,55 +175,66 @@ def test_benefit_ratio_formula():
 
 
 # ----------------------------------------------- proof checks: broken variants
+CH = {c.name: c for c in C.CHECKS}
+
+
+def _run(name, **overrides):
+    return H.run_check("umt_psr", CH[name], "quick", overrides=overrides)
+
+
 def test_check_model_exact_broken():
-    s = dict(C.QUICK["model_exact"], n_models=6)
-    assert C.check_model_exact(C.measure_model_exact(s), s).passed
-    assert C.check_model_exact(C.measure_model_exact(s, "transposed_T"), s).passed is False
+    assert _run("model_exact", n_models=6).verdict == "pass"
+    assert _run("model_exact", n_models=6, model_cls=C.TransposedPOMDP).verdict == "fail"
 
 
 def test_check_planning_exact_broken():
-    s = dict(C.QUICK["planning_exact"], n_instances=1)
-    assert C.check_planning_exact(C.measure_planning_exact(s, "swapped"), s).passed is False
+    r = _run("planning_exact", n_instances=1, planner=C.swapped_maxsum)
+    assert r.verdict == "fail"
 
 
 def test_check_ville_broken_half_beta():
-    s = C.QUICK["ville"]
-    assert C.check_ville(C.measure_ville(s), s).passed
-    assert C.check_ville(C.measure_ville(s, "half_beta"), s).passed is False
+    assert _run("ville_tight").verdict == "pass"
+    assert _run("ville_tight", radius_scale=0.5).verdict == "fail"
 
 
-def test_check_coverage_broken_radius_zero():
-    s = dict(C.QUICK["upstream"], N=(2,))
-    d = C.measure_upstream(s, seeds=6, variant="beta_zero")
-    assert C.check_coverage(d, s, "joint").passed is False
+def test_check_coverage_joint_broken_radius_zero():
+    r = _run("coverage_joint", N=(2,), seeds=6, joint=C.ZeroRadiusUMTPSR)
+    assert r.verdict == "fail"
+
+
+def test_check_coverage_independent_broken_radius_zero():
+    # its own variant: only the independent learners lose their radius
+    r = _run("coverage_independent", N=(2,), seeds=6, independent=C.ZeroRadiusIndependent)
+    assert r.verdict == "fail"
+    ok = _run("coverage_joint", N=(2,), seeds=6, independent=C.ZeroRadiusIndependent)
+    assert ok.details["stats"]["covered"][0] == 6  # the joint arm is untouched
 
 
 def test_check_benefit_broken_independent_posing_as_joint():
-    s = dict(C.QUICK["upstream"], N=(2,))
-    d = C.measure_upstream(s, seeds=4, variant="independent_as_joint")
-    assert C.check_benefit(d, s).passed is False
+    r = _run("benefit_tracks_bracketing", N=(2,), seeds=4, joint=IndependentPSR)
+    assert r.verdict == "fail"
 
 
-def test_check_control_broken_on_shared_family():
-    s = C.QUICK["control"]
-    d = C.measure_upstream(s, seeds=4, family="shared_hard")
-    assert C.check_control(d, s).passed is False
+def test_check_control_broken_by_a_joint_learner_without_radius():
+    # the algorithm changes (radius 0 for the joint set), the instance does not: the
+    # joint learner stops at once and shows a 'saving' that sharing cannot give
+    r = _run("control_no_benefit", seeds=4, joint=C.ZeroRadiusUMTPSR)
+    assert r.verdict == "fail" and r.measured < 1
 
 
 def test_check_eps_optimal_broken_no_certificate():
-    s = C.QUICK["eps_optimal"]
-    assert C.check_eps_optimal(C.measure_eps_optimal(s, 8, "no_certificate"), s).passed is False
+    r = _run("eps_optimal_average", seeds=8, agent=C.OneIterationUMTPSR)
+    assert r.verdict == "fail"
 
 
-def test_check_beta_linear_broken_fixed_beta():
-    s = C.QUICK["beta_linear"]
-    assert C.check_beta_linear(C.measure_beta_linear(s, 6, "fixed_beta"), s).passed is False
+def test_check_beta_linear_broken_size_blind_radius():
+    r = _run("samples_linear_in_beta", seeds=6, agent=C.SizeBlindPSR)
+    assert r.verdict == "fail"
 
 
-def test_check_downstream_broken_scratch_is_restricted():
-    s = C.QUICK["downstream"]
-    d = C.measure_downstream(s, 5, "scratch_is_restricted")
-    assert C.check_downstream(d, s).passed is False
+def test_check_downstream_broken_without_transfer():
+    r = _run("downstream_benefit", seeds=5, agent=C.NoTransferUMTPSR)
+    assert r.verdict == "fail"
 
 
 def test_control_family_has_hard_emissions():

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import proofs_checks.umt_psr as C
+from proofs_checks import _harness as H
 from theoryrl.agents.base import TaskBatch
 from theoryrl.agents.umt_psr import (
     UMTPSR,
@@ -42,7 +43,7 @@ STAY_SWITCH = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]])  # 
 
 @functools.cache
 def _small() -> SharedSpecificClass:
-    """N = 2 tasks, H = 2 (F = 36): 2 transitions x 2 emissions of the default family."""
+    """N = 2 tasks, H = 2 (F = 36): 2 transitions x 2 emissions of the shared-transition family."""
     c = shared_transition_family(2, 2, T_grid=two_state_grid([0.2, 0.35])[[0, 3]],
                                  emissions=E_EASY[:2])
     c.dmax()
@@ -115,9 +116,9 @@ def test_alpha_formula_and_class_constants(small):
     assert ucb_tv_alpha(4.0, 1, 1, 4, 0.5) == pytest.approx(10.0)
     assert ucb_tv_alpha(9.0, 1, 1, 4, 0.5) == pytest.approx(15.0)  # sqrt(beta) scaling
     r, g = class_rank_gamma(small)
-    assert r == 2  # two latent states, observable rank 2 (PSR rank, docs/theory/umt_psr.md)
+    assert r == 2  # two latent states, observable rank 2
     want = min(1 / np.abs(np.linalg.pinv(E.T)).sum(axis=0).max() for E in E_EASY[:2])
-    assert g == pytest.approx(want)  # gamma = 1 / ||O^+||_{1->1} (gamma-well-conditioning)
+    assert g == pytest.approx(want)  # gamma = 1 / ||O^+||_{1->1}
     ag = UMTPSR(small, np.zeros((2, small.F)), planner="ucb_tv")
     assert ag.alpha == pytest.approx(ucb_tv_alpha(ag.beta, 2, 1, 2, g))
     assert ag.p_min == pytest.approx(ag.delta / (ag.K_max * 2 * small.F))
@@ -271,11 +272,10 @@ def test_alpha_zero_stops_at_once_and_is_not_eps_optimal():
 
 # ------------------------------------------------------------ proof check
 def test_check_ucb_tv_bound_passes_and_fails_on_scaled_alpha():
-    s = dict(C.QUICK["ucb_tv_bound"], seeds=3)
-    ok = C.check_ucb_tv_bound(C.measure_ucb_tv_bound(s), s)
-    assert ok.passed and ok.measured == 1.0
-    assert ok.details["eps_optimal_at_stop"] == 1.0
-    d = C.measure_ucb_tv_bound(s, seeds=6, variant="alpha_scaled")  # alpha x 0.01
-    assert d["alpha"] == pytest.approx(0.01 * ok.details["alpha"])
-    bad = C.check_ucb_tv_bound(d, s)
-    assert bad.passed is False and bad.measured < 0.5
+    check = next(c for c in C.CHECKS if c.name == "ucb_tv_bound")
+    ok = H.run_check("umt_psr", check, "quick", overrides={"seeds": 3})
+    assert ok.verdict == "pass" and ok.kind == "invariant" and ok.measured == 1.0
+    bad = H.run_check("umt_psr", check, "quick",
+                      overrides={"seeds": 6, "agent": C.ScaledAlphaUMTPSR})
+    assert bad.details["alpha"] == pytest.approx(0.01 * ok.details["alpha"])
+    assert bad.verdict == "fail" and bad.measured < 0.5

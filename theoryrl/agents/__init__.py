@@ -11,6 +11,7 @@ from .average import AverageAgent, Segment, StepSim
 from .base import Agent, Mixture, TaskBatch, TaskPlays, Trajectory
 from .check import AgentCheckError, check_agent
 from .conservative import CUCBVI, BaselineOnly, BudgetConservative, DOPESwitch
+from .dope import DOPE
 from .fisher_pg import PGRun, run_pg
 from .iwocs import IWOCSResult, iwocs
 from .loop import LOOP
@@ -28,7 +29,8 @@ from .umt_psr import UMTPSR, DownstreamOMLE, IndependentPSR, MultiTaskAgent
 __all__ = [
     "Agent", "AverageAgent", "MultiTaskAgent", "Mixture", "Segment", "StepSim", "TaskBatch",
     "TaskPlays", "Trajectory", "AgentCheckError", "check_agent",
-    "BaselineOnly", "BudgetConservative", "CUCBVI", "DOPESwitch", "DownstreamOMLE", "EpsMix",
+    "BaselineOnly", "BudgetConservative", "CUCBVI", "DOPE", "DOPESwitch", "DownstreamOMLE",
+    "EpsMix",
     "HFUCRLRFEpp", "IndependentPSR", "LOOP", "OptimisticQ", "RFExpress", "RFUCRL", "StepMix",
     "UCBVI", "UCBVIBernstein", "UCBVIHoeffding", "UCRL2", "UCRL2B", "UCRL2VTR", "UCRLRFE",
     "UMTPSR", "emv_wang_zhou", "pg_offline_ac",

@@ -339,23 +339,10 @@ class HFUCRLRFEpp(Agent):
         The fixed radius (``beta_mode="fixed"``).
     M : int, optional
         Number of levels (default :math:`\lceil\log_2(7KH)\rceil`).
-    weighting : {"home", "none"}
-        ``"none"`` sets :math:`\sigma^2 \equiv 1` (unweighted VTR; ablation / broken variant).
-    home_error_bar : bool
-        ``False`` sets :math:`E_m = 0` in HOME (broken variant).
-    freeze_after : int, optional
-        Stop updating after this many episodes (broken variant of the K-rate check).
     anytime : bool
         Use :math:`\beta_k` instead of :math:`\beta_K` inside ``u`` and :math:`\hat V`.
     n_rand, max_candidates : int
         D2 reward family sizes.
-    beta_scale : float
-        Multiplies the *whole* radius, prior term included; 1 by default. For
-        broken variants only (coverage: "radius / 20"; d-dependence:
-        :math:`\beta \propto d^{1.5}`): no proof check scales the radius this
-        way, they all use the practical radius (``c_beta=1``, whose coverage is
-        measured) or the theoretical one. ``c_beta`` is the scaling with the
-        same semantics as UCRL-RFE's ``c_beta`` (stochastic part only).
     select_form : {"auto", "features", "gram"}
         How the selection kernel evaluates :math:`\|\phi_V\|_{\Sigma^{-1}}`: through
         the features (cost :math:`Sd + d^2`) or through per-(s, a) Gram matrices
@@ -373,13 +360,15 @@ class HFUCRLRFEpp(Agent):
     """
 
     name = "hf_ucrl_rfe_pp"
+    # HOME weights (Algorithm 5) and its error bar E_m: both part of the algorithm
+    _home_weights = True
+    _home_error_bar = True
 
     def __init__(self, spec: MDPSpec, phi, B: float, episodes: int, delta: float = 0.1,
                  beta_mode: str = "practical", c_beta: float = 1.0, beta: float | None = None,
-                 M: int | None = None, weighting: str = "home", home_error_bar: bool = True,
-                 freeze_after: int | None = None, anytime: bool = False, n_rand: int = 2,
+                 M: int | None = None, anytime: bool = False, n_rand: int = 2,
                  max_candidates: int = 64, reinvert_every: int = 1000,
-                 beta_scale: float = 1.0, select_form: str = "auto") -> None:
+                 select_form: str = "auto") -> None:
         super().__init__(spec)
         if spec.horizon is None:
             raise ValueError("spec must be episodic (horizon=H)")
@@ -396,7 +385,6 @@ class HFUCRLRFEpp(Agent):
         check_choice(beta_mode, "beta_mode", ("practical", "theory", "fixed"))
         self.beta_mode = beta_mode
         self.c_beta = check_positive(c_beta, "c_beta")
-        self.beta_scale = check_positive(beta_scale, "beta_scale")
         check_choice(select_form, "select_form", ("auto", "features", "gram"))
         self.select_form = select_form
         if beta_mode == "fixed":
@@ -406,11 +394,6 @@ class HFUCRLRFEpp(Agent):
         else:
             self.beta_fixed = float("nan")
         self.M = n_levels(self.episodes, H) if M is None else check_int(M, "M", 1)
-        check_choice(weighting, "weighting", ("home", "none"))
-        self.weighting = weighting
-        self.home_error_bar = bool(home_error_bar)
-        self.freeze_after = -1 if freeze_after is None else check_int(freeze_after,
-                                                                      "freeze_after", 0)
         self.anytime = bool(anytime)
         self.n_rand = check_int(n_rand, "n_rand", 0)
         self.max_candidates = check_int(max_candidates, "max_candidates", 1)
@@ -431,7 +414,7 @@ class HFUCRLRFEpp(Agent):
             b = practical_radius(k, self.d, H, self.B, self.c_beta)
         else:
             b = np.full(np.shape(k), self.beta_fixed)
-        return self.beta_scale * b
+        return b
 
     # -- exploration phase
     def reset(self, rng: np.random.Generator) -> None:
@@ -488,13 +471,10 @@ class HFUCRLRFEpp(Agent):
 
     def update(self, traj: Trajectory) -> None:
         """Alg. 4 lines 8-19: HOME weights, rank-one updates, end-of-episode estimators."""
-        if 0 <= self.freeze_after < self._k:
-            self._k += 1
-            return
         rec = self._rec
         _k.update(self._phi, np.asarray(traj.states, dtype=np.int64),
                   np.asarray(traj.actions, dtype=np.int64), self._V, self.alpha, self.gamma,
-                  float(self.radius(self._k)), self.weighting == "home", self.home_error_bar,
+                  float(self.radius(self._k)), self._home_weights, self._home_error_bar,
                   self._th, self._Sdot_inv, self._Srun_inv, self._G, self._b, self._rec_phi,
                   rec[0], rec[1], rec[2], rec[3], self._vtmp, self._tmp)
         self._k += 1

@@ -45,6 +45,7 @@ __all__ = [
     "CIMeets",
     "CIWithin",
     "FamilyRule",
+    "PValueAtLeast",
     "PValueBelow",
     "Rule",
     "TextRule",
@@ -285,6 +286,33 @@ class PValueBelow(Rule):
 
 
 @dataclass(frozen=True)
+class PValueAtLeast(Rule):
+    """``stats[key] >= level``: a test of the claim itself is not rejected
+    (``level = "family"`` takes the family-wise level)."""
+
+    key: str
+    level: float | str = "family"
+    stat = "pvalue_at_least"
+
+    def resolved_level(self, family_level: float) -> float:
+        """The significance level this rule tests at."""
+        return family_level if self.level == "family" else float(self.level)
+
+    def holds(self, stats: dict, family_level: float) -> bool:
+        return bool(float(_stat(stats, self.key)) >= self.resolved_level(family_level))
+
+    def tests(self) -> list[Rule]:
+        return [self] if self.level == "family" else []
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(stat=self.stat, key=self.key, level=self.level)
+
+    def describe(self) -> str:
+        lev = "the family-wise level" if self.level == "family" else f"{self.level:g}"
+        return f"{self.key} >= {lev} (test not rejected)"
+
+
+@dataclass(frozen=True)
 class AllOf(Rule):
     """Every sub-rule holds.
 
@@ -354,7 +382,7 @@ class TextRule(Rule):
 
 
 _KINDS: dict[str, type] = {c.stat: c for c in (CIWithin, CIMeets, AtMost, AtLeast, Binomial,
-                                                PValueBelow)}
+                                                PValueBelow, PValueAtLeast)}
 
 
 def rule_from_dict(d: dict[str, Any]) -> Rule:
