@@ -245,6 +245,24 @@ class DOPE(_Conservative):
     kernel's exact :math:`V^\pi_{P'}(r-\beta)`, or :math:`V_b` for the baseline),
     ``lp_value`` (objective), ``conservative`` (1 when the baseline is played).
 
+    Parameters
+    ----------
+    spec : MDPSpec
+        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+    episodes : int
+        K (sets the log factors).
+    baseline : array_like
+        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float (required).
+    alpha : float
+        Allowed relative loss in (0, 1].
+    delta : float
+        Total failure probability of the safety guarantee, in (0, 1).
+    baseline_value : float, optional
+        :math:`V_b` in [0, H] if known; None: unknown, bounded from data.
+    **kw
+        Further keyword arguments of :class:`~theoryrl.agents.stepmix.EpsMix`
+        (``bonus_scale``, ``anytime``; ``bonus`` only as ``"l1"``).
+
     Examples
     --------
     >>> from theoryrl.envs import conservative_trap, conservative_trap_baseline
