@@ -9,7 +9,7 @@ Graders compare with the package: ``theoryrl.agents._ucbvi_kernels.optimistic_pl
 :class:`theoryrl.agents.stepmix.EpsMix` actually plays (its ``info()["rho"]`` for its
 own ``L_k`` and ``V_b``, after a few episodes of data) together with
 :func:`reference_epsmix_weight` below, which restates the same rule as a function
-(known-baseline-value mode, spec ``stepmix.md`` Sec. 3.1) for hand-picked edge
+(known-baseline-value mode, docs/theory/stepmix.md, "EpsMix") for hand-picked edge
 cases: in the package the rule lives inside the agent's episode step
 (``EpsMix._choose``), not as a function of its own. The exact values of the MDP
 properties come from :func:`theoryrl.planning.evaluate_policy`.
@@ -519,7 +519,7 @@ def reference_epsmix_weight(L: float, V_b: float, alpha: float) -> float:
         \frac{\alpha V_b}{V_b - L} \in (0, 1),
 
     the largest :math:`\rho \in [0, 1]` with
-    :math:`\rho L + (1-\rho) V_b \ge (1-\alpha) V_b` (spec ``stepmix.md`` Sec. 3.1 [D]).
+    :math:`\rho L + (1-\rho) V_b \ge (1-\alpha) V_b` ([D], docs/theory/stepmix.md, "EpsMix").
     The agent additionally shrinks a fractional :math:`\rho` by a factor
     :math:`1 - 10^{-12}` (slack in the safe direction); graders allow 1e-9.
 

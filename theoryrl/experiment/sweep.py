@@ -557,9 +557,9 @@ def _seed_ids(seeds: int | Sequence[int]) -> list[int]:
 
 # -- sweeps ------------------------------------------------------------------------------
 
-def _grid(spec: Mapping[str, Any] | None, what: str) -> list[dict]:
+def _grid(values: Mapping[str, Any] | None, what: str) -> list[dict]:
     """Cartesian product of ``{name: [alternatives]}`` (a scalar is one alternative)."""
-    grid = dict(spec or {})
+    grid = dict(values or {})
     if not isinstance(grid, dict):
         raise TypeError(f"{what} must be a mapping of parameter name to a list of values")
     names = sorted(grid)
