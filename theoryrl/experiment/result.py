@@ -298,12 +298,14 @@ def write_csv(path: str | os.PathLike, results: list[Result]) -> Path:
     Parameters
     ----------
     path : str or os.PathLike
+        Destination file (replaced atomically).
     results : list of Result
         Their abscissa labels (``episode`` or ``step``) must agree.
 
     Returns
     -------
     pathlib.Path
+        The path written.
     """
     import csv
     import io
@@ -332,6 +334,7 @@ def compare(results: list[Result], ax=None, labels: list[str] | None = None,
     Parameters
     ----------
     results : list of Result
+        The runs to compare (agents or parameters side by side).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on (default: a new ``pyplot`` figure; the backend is
         never changed).
@@ -351,6 +354,7 @@ def compare(results: list[Result], ax=None, labels: list[str] | None = None,
     Returns
     -------
     matplotlib.figure.Figure
+        The figure holding ``ax``.
     """
     from scipy import stats
 
