@@ -325,14 +325,14 @@ def write_csv(path: str | os.PathLike, results: list[Result]) -> Path:
     Parameters
     ----------
     path : str or os.PathLike
-        Destination CSV file (written with :func:`atomic_write_bytes`).
+        Destination file (replaced atomically).
     results : list of Result
         Their abscissa labels (``episode`` or ``step``) must agree.
 
     Returns
     -------
     pathlib.Path
-        ``path`` as a :class:`~pathlib.Path`.
+        The path written.
     """
     import csv
     import io
@@ -361,7 +361,7 @@ def compare(results: list[Result], ax=None, labels: list[str] | None = None,
     Parameters
     ----------
     results : list of Result
-        The runs to compare, one curve each (mean over its seeds).
+        The runs to compare (agents or parameters side by side).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on (default: a new ``pyplot`` figure; the backend is
         never changed).
@@ -381,7 +381,7 @@ def compare(results: list[Result], ax=None, labels: list[str] | None = None,
     Returns
     -------
     matplotlib.figure.Figure
-        The figure of ``ax`` (a new one when ``ax`` is not given).
+        The figure holding ``ax``.
     """
     from scipy import stats
 
