@@ -96,7 +96,21 @@ class Rule:
 
 @dataclass(frozen=True)
 class CIWithin(Rule):
-    """Confidence interval ``stats[key]`` inside ``[low, high]``."""
+    """Confidence interval ``stats[key]`` inside ``[low, high]``.
+
+    Holds when ``low <= l`` and ``u <= high``,
+    with ``stats[key] = (l, u)`` the interval the judge computed; an infinite
+    end makes the rule one-sided.
+
+    Attributes
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict.
+    low : float
+        Lower end of the window; ``-inf`` (the default) leaves it open.
+    high : float
+        Upper end of the window; ``inf`` (the default) leaves it open.
+    """
 
     key: str
     low: float = -math.inf
@@ -120,7 +134,20 @@ class CIWithin(Rule):
 
 @dataclass(frozen=True)
 class CIMeets(Rule):
-    """Confidence interval ``stats[key]`` intersects ``[low, high]``."""
+    """Confidence interval ``stats[key]`` intersects ``[low, high]``.
+
+    Holds when ``l <= high`` and ``u >= low``,
+    with ``stats[key] = (l, u)``: the data do not exclude the window.
+
+    Attributes
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict.
+    low : float
+        Lower end of the window; ``-inf`` (the default) leaves it open.
+    high : float
+        Upper end of the window; ``inf`` (the default) leaves it open.
+    """
 
     key: str
     low: float = -math.inf
@@ -140,7 +167,15 @@ class CIMeets(Rule):
 
 @dataclass(frozen=True)
 class AtMost(Rule):
-    """``stats[key] <= bound``."""
+    """``stats[key] <= bound``.
+
+    Attributes
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict.
+    bound : float
+        Largest value of the (scalar) statistic that passes.
+    """
 
     key: str
     bound: float
@@ -158,7 +193,15 @@ class AtMost(Rule):
 
 @dataclass(frozen=True)
 class AtLeast(Rule):
-    """``stats[key] >= bound``."""
+    """``stats[key] >= bound``.
+
+    Attributes
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict.
+    bound : float
+        Smallest value of the (scalar) statistic that passes.
+    """
 
     key: str
     bound: float
@@ -180,6 +223,17 @@ class Binomial(Rule):
 
     ``stats[key] = (successes, n)``; rejected when
     :math:`P(\\mathrm{Bin}(n, p_0) \\le \\text{successes}) <` level.
+
+    Attributes
+    ----------
+    key : str
+        Name of the statistic in the judge's ``stats`` dict; its value is the
+        pair ``(successes, n)`` of ints.
+    p0 : float
+        Claimed success probability, in (0, 1].
+    level : float or {"family"}
+        Significance level of the test, in (0, 1), or ``"family"`` (the
+        default) for the family-wise per-test level of :class:`FamilyRule`.
     """
 
     key: str
@@ -219,7 +273,15 @@ class Binomial(Rule):
 
 @dataclass(frozen=True)
 class PValueBelow(Rule):
-    """``stats[key] < level`` (the claim needs a significant effect)."""
+    """``stats[key] < level`` (the claim needs a significant effect).
+
+    Attributes
+    ----------
+    key : str
+        Name of the p-value in the judge's ``stats`` dict.
+    level : float
+        Significance level the p-value must fall below.
+    """
 
     key: str
     level: float
@@ -237,8 +299,16 @@ class PValueBelow(Rule):
 
 @dataclass(frozen=True)
 class PValueAtLeast(Rule):
-    """``stats[key] >= level``: a test of the claim itself is not rejected
-    (``level = "family"`` takes the family-wise level)."""
+    """``stats[key] >= level``: a test of the claim itself is not rejected.
+
+    Attributes
+    ----------
+    key : str
+        Name of the p-value in the judge's ``stats`` dict.
+    level : float or {"family"}
+        Significance level, or ``"family"`` (the default) for the family-wise
+        per-test level of :class:`FamilyRule`.
+    """
 
     key: str
     level: float | str = "family"
@@ -264,7 +334,13 @@ class PValueAtLeast(Rule):
 
 @dataclass(frozen=True)
 class AllOf(Rule):
-    """Every sub-rule holds."""
+    """Every sub-rule holds.
+
+    Attributes
+    ----------
+    rules : tuple of Rule
+        The sub-rules, all evaluated on the same ``stats``.
+    """
 
     rules: tuple[Rule, ...]
     stat = "all"
@@ -284,7 +360,13 @@ class AllOf(Rule):
 
 @dataclass(frozen=True)
 class AnyOf(Rule):
-    """At least one sub-rule holds."""
+    """At least one sub-rule holds.
+
+    Attributes
+    ----------
+    rules : tuple of Rule
+        The sub-rules, all evaluated on the same ``stats``.
+    """
 
     rules: tuple[Rule, ...]
     stat = "any"
@@ -324,7 +406,30 @@ _KINDS: dict[str, type] = {c.stat: c for c in (CIWithin, CIMeets, AtMost, AtLeas
 
 
 def rule_from_dict(d: dict[str, Any]) -> Rule:
-    """Build a rule from its stored form (``{"stat": ..., ...}``)."""
+    """Build a rule from its stored form (``{"stat": ..., ...}``).
+
+    Inverse of :meth:`Rule.to_dict`: ``rule_from_dict(r.to_dict()) == r``.
+
+    Parameters
+    ----------
+    d : dict
+        The stored form: a ``"stat"`` field naming the kind (module docstring)
+        and that kind's fields; ``"all"`` / ``"any"`` carry a list of stored
+        sub-rules under ``"rules"``. ``low``, ``high`` and ``bound`` may be the
+        strings ``"inf"`` / ``"-inf"``.
+
+    Returns
+    -------
+    Rule
+        The rule object of that kind.
+
+    Raises
+    ------
+    ValueError
+        If ``d`` is not a dict with a known ``"stat"``.
+    TypeError
+        If ``low``, ``high`` or ``bound`` is not a number.
+    """
     if not isinstance(d, dict) or "stat" not in d:
         raise ValueError(f"a rule must be a table with a 'stat' field, got {d!r}")
     kind = d["stat"]
@@ -350,6 +455,15 @@ class FamilyRule:
     rule says ``level = "family"`` runs at ``alpha / m``, with ``m`` the number
     of such tests in the registry (all papers, all tiers), so a check's verdict
     does not depend on which other checks ran.
+
+    Attributes
+    ----------
+    method : {"bonferroni"}
+        The correction; Bonferroni is the only one.
+    alpha : float
+        Family-wise error rate, in (0, 1).
+    m : int
+        Number of family-level tests in the registry, at least 1.
     """
 
     method: str
@@ -371,11 +485,31 @@ class FamilyRule:
 
 
 def detectable_failure_rate(n: int, p0: float, level: float, power: float = 0.8) -> float:
-    """Smallest true failure rate that the exact test of ``P(ok) >= p0`` rejects
-    with probability ``power`` at ``n`` runs (``1.0`` if none does, e.g. ``n`` too small).
+    """Smallest failure rate that the exact binomial test detects with given power.
 
-    The test rejects when the successes are at most ``k_c``, the largest ``k``
-    with ``P(Bin(n, p0) <= k) < level``.
+    The test of ``P(ok) >= p0`` (see :class:`Binomial`) rejects when the
+    successes are at most :math:`k_c`, the largest :math:`k` with
+    :math:`P(\\mathrm{Bin}(n, p_0) \\le k) <` ``level``. The result is the
+    smallest true failure rate :math:`f` with
+    :math:`P(\\mathrm{Bin}(n, 1-f) \\le k_c) \\ge` ``power``, found by
+    bisection on :math:`[1-p_0, 1]`.
+
+    Parameters
+    ----------
+    n : int
+        Number of independent runs (trials).
+    p0 : float
+        Claimed success probability, in (0, 1].
+    level : float
+        Significance level of the test, in (0, 1).
+    power : float, optional
+        Required probability of rejection; 0.8 by default.
+
+    Returns
+    -------
+    float
+        The failure rate, in :math:`[1-p_0, 1]`; ``1.0`` when no rate is
+        detected (e.g. ``n`` too small for any rejection at ``level``).
     """
     ks = [k for k in range(n + 1) if _st.binom.cdf(k, n, p0) < level]
     if not ks:

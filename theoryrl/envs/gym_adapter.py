@@ -147,7 +147,7 @@ def make_env(factory: str, **kwargs: Any) -> Any:
 
 
 def register_gymnasium() -> list[str]:
-    """Register our named instances with Gymnasium; returns their ids.
+    """Register our named instances with Gymnasium.
 
     After it, ``gymnasium.make("theoryrl/RiverSwim-v0")`` builds
     ``to_gymnasium(riverswim(6, horizon=20))``; keyword arguments of
@@ -156,6 +156,17 @@ def register_gymnasium() -> list[str]:
     the id: ``gymnasium.make("theoryrl.envs.gym_registry:theoryrl/RiverSwim-v0")``.
     Calling it again does nothing. Episodic instances end by truncation after
     ``horizon`` steps, so Gymnasium's own ``TimeLimit`` is not added.
+
+    Returns
+    -------
+    list of str
+        The ids of the instances, e.g. ``"theoryrl/RiverSwim-v0"``, whether
+        registered by this call or an earlier one.
+
+    Raises
+    ------
+    ImportError
+        If Gymnasium is not installed.
 
     Examples
     --------
@@ -207,6 +218,9 @@ def from_gymnasium(env: Any, horizon: int | None = None, gamma: float | None = N
     Returns
     -------
     TabularMDP
+        The model with ``S + 1`` states (the env's ``S`` and the absorbing
+        one) when some transition terminates, else ``S``; ``A`` actions; the
+        criterion given by ``horizon`` or ``gamma``.
 
     Raises
     ------

@@ -73,6 +73,9 @@ def rescale_rewards(mdp: TabularMDP, low: float | None = None,
     Returns
     -------
     TabularMDP
+        A new model with the same ``P``, criterion and ``init`` and rewards
+        :math:`(R - \ell) / (u - \ell)` in [0, 1] (all 0 when every reward is
+        the same and no range is given).
 
     Raises
     ------
