@@ -237,9 +237,10 @@ class DOPE(_Conservative):
     r"""DOPE (Bura et al., NeurIPS 2022) for the episode-wise conservative constraint.
 
     Solves :func:`solve_occupancy_lp` every episode (module docstring) and plays
-    the LP's policy, or the baseline when the program is infeasible. Parameters
-    are those of :class:`~theoryrl.agents.stepmix.EpsMix` (``bonus`` is fixed to
-    the L1 width, the set the LP linearises; ``optimistic_bonus`` is unused).
+    the LP's policy, or the baseline when the program is infeasible. On the
+    confidence event (probability at least :math:`1-\delta`) every played
+    policy satisfies :math:`V^{\pi_k} \ge (1-\alpha)V_b` (the safety argument
+    of the module docstring, in reward form).
 
     ``info()``: ``lower_bound`` (certified value of the played policy: the LP
     kernel's exact :math:`V^\pi_{P'}(r-\beta)`, or :math:`V_b` for the baseline),
@@ -250,18 +251,21 @@ class DOPE(_Conservative):
     spec : MDPSpec
         ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
     episodes : int
-        K (sets the log factors).
+        Number of episodes K (sets the log factor of the widths).
     baseline : array_like
         The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float (required).
-    alpha : float
-        Allowed relative loss in (0, 1].
-    delta : float
-        Total failure probability of the safety guarantee, in (0, 1).
+    alpha : float, optional
+        Allowed relative loss in (0, 1]: the constraint is
+        :math:`V^\pi \ge (1-\alpha)V_b`. 0.1 by default.
+    delta : float, optional
+        Failure probability of the L1 confidence event, in (0, 1). 0.05 by default.
     baseline_value : float, optional
         :math:`V_b` in [0, H] if known; None: unknown, bounded from data.
-    **kw
-        Further keyword arguments of :class:`~theoryrl.agents.stepmix.EpsMix`
-        (``bonus_scale``, ``anytime``; ``bonus`` only as ``"l1"``).
+    **kw : dict
+        Further keywords of :class:`~theoryrl.agents.stepmix.EpsMix`:
+        ``bonus_scale`` (multiplies the widths; below 1 voids the guarantee)
+        and ``anytime``. ``bonus`` must be ``"l1"`` (the set the LP
+        linearises); ``optimistic_bonus`` is unused.
 
     Examples
     --------

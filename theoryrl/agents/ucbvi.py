@@ -162,18 +162,19 @@ class UCBVIHoeffding(UCBVI):
         ``mdp.spec`` of an episodic MDP.
     episodes : int
         Number of episodes K.
-    delta : float
-        Confidence level in (0, 1).
+    delta : float, optional
+        Confidence level in (0, 1); the regret bound holds with probability
+        at least :math:`1 - \\delta`. 0.05 by default.
     bonus : {"hoeffding", "bernstein", "l1"}, optional
         Defaults to this class's bonus.
-    bonus_scale : float
-        Multiplies the bonus (1: the algorithm).
+    bonus_scale : float, optional
+        Multiplies the bonus (1, the default, is the algorithm; any other
+        value voids the guarantees).
 
     Attributes
     ----------
     optimistic_init : bool
-        Class attribute (inherited, ``True``): unvisited pairs are valued at the
-        horizon cap.
+        Class attribute, ``True``: unvisited pairs are valued at the horizon cap.
     """
 
     bonus = "hoeffding"
@@ -188,18 +189,19 @@ class UCBVIBernstein(UCBVI):
         ``mdp.spec`` of an episodic MDP.
     episodes : int
         Number of episodes K.
-    delta : float
-        Confidence level in (0, 1).
+    delta : float, optional
+        Confidence level in (0, 1); the regret bound holds with probability
+        at least :math:`1 - \\delta`. 0.05 by default.
     bonus : {"hoeffding", "bernstein", "l1"}, optional
         Defaults to this class's bonus.
-    bonus_scale : float
-        Multiplies the bonus (1: the algorithm).
+    bonus_scale : float, optional
+        Multiplies the bonus (1, the default, is the algorithm; any other
+        value voids the guarantees).
 
     Attributes
     ----------
     optimistic_init : bool
-        Class attribute (inherited, ``True``): unvisited pairs are valued at the
-        horizon cap.
+        Class attribute, ``True``: unvisited pairs are valued at the horizon cap.
     """
 
     bonus = "bernstein"

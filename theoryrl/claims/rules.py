@@ -98,12 +98,18 @@ class Rule:
 class CIWithin(Rule):
     """Confidence interval ``stats[key]`` inside ``[low, high]``.
 
-    Parameters
+    Holds when ``low <= l`` and ``u <= high``,
+    with ``stats[key] = (l, u)`` the interval the judge computed; an infinite
+    end makes the rule one-sided.
+
+    Attributes
     ----------
     key : str
         Name of the statistic in the judge's ``stats`` dict.
-    low, high : float
-        The window; an infinite end (the default) makes a one-sided rule.
+    low : float
+        Lower end of the window; ``-inf`` (the default) leaves it open.
+    high : float
+        Upper end of the window; ``inf`` (the default) leaves it open.
     """
 
     key: str
@@ -130,12 +136,17 @@ class CIWithin(Rule):
 class CIMeets(Rule):
     """Confidence interval ``stats[key]`` intersects ``[low, high]``.
 
-    Parameters
+    Holds when ``l <= high`` and ``u >= low``,
+    with ``stats[key] = (l, u)``: the data do not exclude the window.
+
+    Attributes
     ----------
     key : str
         Name of the statistic in the judge's ``stats`` dict.
-    low, high : float
-        The interval the confidence interval must meet (default: the real line).
+    low : float
+        Lower end of the window; ``-inf`` (the default) leaves it open.
+    high : float
+        Upper end of the window; ``inf`` (the default) leaves it open.
     """
 
     key: str
@@ -158,12 +169,12 @@ class CIMeets(Rule):
 class AtMost(Rule):
     """``stats[key] <= bound``.
 
-    Parameters
+    Attributes
     ----------
     key : str
         Name of the statistic in the judge's ``stats`` dict.
     bound : float
-        Largest value allowed.
+        Largest value of the (scalar) statistic that passes.
     """
 
     key: str
@@ -184,12 +195,12 @@ class AtMost(Rule):
 class AtLeast(Rule):
     """``stats[key] >= bound``.
 
-    Parameters
+    Attributes
     ----------
     key : str
         Name of the statistic in the judge's ``stats`` dict.
     bound : float
-        Smallest value allowed.
+        Smallest value of the (scalar) statistic that passes.
     """
 
     key: str
@@ -213,15 +224,16 @@ class Binomial(Rule):
     ``stats[key] = (successes, n)``; rejected when
     :math:`P(\\mathrm{Bin}(n, p_0) \\le \\text{successes}) <` level.
 
-    Parameters
+    Attributes
     ----------
     key : str
-        Name of the statistic in the judge's ``stats`` dict, a pair ``(successes, n)``.
+        Name of the statistic in the judge's ``stats`` dict; its value is the
+        pair ``(successes, n)`` of ints.
     p0 : float
         Claimed success probability, in (0, 1].
-    level : float or "family"
-        Significance level in (0, 1), or ``"family"`` for the family-wise
-        per-test level of :class:`FamilyRule`.
+    level : float or {"family"}
+        Significance level of the test, in (0, 1), or ``"family"`` (the
+        default) for the family-wise per-test level of :class:`FamilyRule`.
     """
 
     key: str
@@ -263,12 +275,12 @@ class Binomial(Rule):
 class PValueBelow(Rule):
     """``stats[key] < level`` (the claim needs a significant effect).
 
-    Parameters
+    Attributes
     ----------
     key : str
-        Name of the statistic in the judge's ``stats`` dict, a p-value.
+        Name of the p-value in the judge's ``stats`` dict.
     level : float
-        Significance level.
+        Significance level the p-value must fall below.
     """
 
     key: str
@@ -287,8 +299,16 @@ class PValueBelow(Rule):
 
 @dataclass(frozen=True)
 class PValueAtLeast(Rule):
-    """``stats[key] >= level``: a test of the claim itself is not rejected
-    (``level = "family"`` takes the family-wise level)."""
+    """``stats[key] >= level``: a test of the claim itself is not rejected.
+
+    Attributes
+    ----------
+    key : str
+        Name of the p-value in the judge's ``stats`` dict.
+    level : float or {"family"}
+        Significance level, or ``"family"`` (the default) for the family-wise
+        per-test level of :class:`FamilyRule`.
+    """
 
     key: str
     level: float | str = "family"
@@ -316,10 +336,10 @@ class PValueAtLeast(Rule):
 class AllOf(Rule):
     """Every sub-rule holds.
 
-    Parameters
+    Attributes
     ----------
     rules : tuple of Rule
-        The sub-rules.
+        The sub-rules, all evaluated on the same ``stats``.
     """
 
     rules: tuple[Rule, ...]
@@ -342,10 +362,10 @@ class AllOf(Rule):
 class AnyOf(Rule):
     """At least one sub-rule holds.
 
-    Parameters
+    Attributes
     ----------
     rules : tuple of Rule
-        The sub-rules.
+        The sub-rules, all evaluated on the same ``stats``.
     """
 
     rules: tuple[Rule, ...]
@@ -388,24 +408,27 @@ _KINDS: dict[str, type] = {c.stat: c for c in (CIWithin, CIMeets, AtMost, AtLeas
 def rule_from_dict(d: dict[str, Any]) -> Rule:
     """Build a rule from its stored form (``{"stat": ..., ...}``).
 
+    Inverse of :meth:`Rule.to_dict`: ``rule_from_dict(r.to_dict()) == r``.
+
     Parameters
     ----------
     d : dict
-        The stored form, as written by :meth:`Rule.to_dict`: the kind under
-        ``"stat"`` and the rule's fields (``"inf"`` / ``"-inf"`` for infinite
-        bounds; nested tables under ``"rules"`` for ``all`` / ``any``).
+        The stored form: a ``"stat"`` field naming the kind (module docstring)
+        and that kind's fields; ``"all"`` / ``"any"`` carry a list of stored
+        sub-rules under ``"rules"``. ``low``, ``high`` and ``bound`` may be the
+        strings ``"inf"`` / ``"-inf"``.
 
     Returns
     -------
     Rule
-        The rule, equal to the one that was stored.
+        The rule object of that kind.
 
     Raises
     ------
     ValueError
-        If ``d`` has no ``"stat"`` or an unknown kind.
+        If ``d`` is not a dict with a known ``"stat"``.
     TypeError
-        If a bound is not a number.
+        If ``low``, ``high`` or ``bound`` is not a number.
     """
     if not isinstance(d, dict) or "stat" not in d:
         raise ValueError(f"a rule must be a table with a 'stat' field, got {d!r}")
@@ -433,14 +456,14 @@ class FamilyRule:
     of such tests in the registry (all papers, all tiers), so a check's verdict
     does not depend on which other checks ran.
 
-    Parameters
+    Attributes
     ----------
-    method : str
-        The correction; only ``"bonferroni"``.
+    method : {"bonferroni"}
+        The correction; Bonferroni is the only one.
     alpha : float
-        Family-wise error level in (0, 1).
+        Family-wise error rate, in (0, 1).
     m : int
-        Number of family-level tests, at least 1.
+        Number of family-level tests in the registry, at least 1.
     """
 
     method: str
@@ -462,28 +485,31 @@ class FamilyRule:
 
 
 def detectable_failure_rate(n: int, p0: float, level: float, power: float = 0.8) -> float:
-    """Smallest true failure rate that the exact binomial test of ``P(ok) >= p0`` detects.
+    """Smallest failure rate that the exact binomial test detects with given power.
 
-    The test rejects when the successes are at most ``k_c``, the largest ``k``
-    with ``P(Bin(n, p0) <= k) < level``; the answer is the smallest failure
-    rate ``q`` with ``P(Bin(n, 1 - q) <= k_c) >= power``, found by bisection.
+    The test of ``P(ok) >= p0`` (see :class:`Binomial`) rejects when the
+    successes are at most :math:`k_c`, the largest :math:`k` with
+    :math:`P(\\mathrm{Bin}(n, p_0) \\le k) <` ``level``. The result is the
+    smallest true failure rate :math:`f` with
+    :math:`P(\\mathrm{Bin}(n, 1-f) \\le k_c) \\ge` ``power``, found by
+    bisection on :math:`[1-p_0, 1]`.
 
     Parameters
     ----------
     n : int
-        Number of runs.
+        Number of independent runs (trials).
     p0 : float
-        Claimed success probability.
+        Claimed success probability, in (0, 1].
     level : float
-        Significance level of the test.
-    power : float, default 0.8
-        Required probability of rejecting.
+        Significance level of the test, in (0, 1).
+    power : float, optional
+        Required probability of rejection; 0.8 by default.
 
     Returns
     -------
     float
-        The detectable failure rate, ``1.0`` if no rate is detected (e.g. ``n``
-        too small for any rejection at ``level``).
+        The failure rate, in :math:`[1-p_0, 1]`; ``1.0`` when no rate is
+        detected (e.g. ``n`` too small for any rejection at ``level``).
     """
     ks = [k for k in range(n + 1) if _st.binom.cdf(k, n, p0) < level]
     if not ks:

@@ -147,7 +147,7 @@ def make_env(factory: str, **kwargs: Any) -> Any:
 
 
 def register_gymnasium() -> list[str]:
-    """Register our named instances with Gymnasium; returns their ids.
+    """Register our named instances with Gymnasium.
 
     After it, ``gymnasium.make("theoryrl/RiverSwim-v0")`` builds
     ``to_gymnasium(riverswim(6, horizon=20))``; keyword arguments of
@@ -160,7 +160,13 @@ def register_gymnasium() -> list[str]:
     Returns
     -------
     list of str
-        The ids of our instances, registered now or before (``"theoryrl/RiverSwim-v0"``, ...).
+        The ids of the instances, e.g. ``"theoryrl/RiverSwim-v0"``, whether
+        registered by this call or an earlier one.
+
+    Raises
+    ------
+    ImportError
+        If Gymnasium is not installed.
 
     Examples
     --------
@@ -212,8 +218,9 @@ def from_gymnasium(env: Any, horizon: int | None = None, gamma: float | None = N
     Returns
     -------
     TabularMDP
-        The exact model: ``S`` states (plus the absorbing one where an episode
-        can terminate), the env's actions, mean rewards and the chosen criterion.
+        The model with ``S + 1`` states (the env's ``S`` and the absorbing
+        one) when some transition terminates, else ``S``; ``A`` actions; the
+        criterion given by ``horizon`` or ``gamma``.
 
     Raises
     ------

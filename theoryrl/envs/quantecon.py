@@ -113,8 +113,10 @@ def to_quantecon(mdp: TabularMDP, sa_pair: bool = False, sparse: bool = False) -
     Returns
     -------
     quantecon.markov.DiscreteDP
-        The same rewards and transitions with discount ``beta``, in the
-        product or the state-action-pair form.
+        ``DiscreteDP(R, Q, beta)`` with ``R`` of shape (S, A) and ``Q`` of
+        shape (S, A, S) (copies of ``mdp.R`` and ``mdp.P``), or, with
+        ``sa_pair``, ``DiscreteDP(R, Q, beta, s_indices, a_indices)`` over the
+        L feasible pairs (``R`` of shape (L,), ``Q`` of shape (L, S)).
 
     Raises
     ------

@@ -73,7 +73,9 @@ def rescale_rewards(mdp: TabularMDP, low: float | None = None,
     Returns
     -------
     TabularMDP
-        A new model with rewards in [0, 1]; ``mdp`` is left unchanged.
+        A new model with the same ``P``, criterion and ``init`` and rewards
+        :math:`(R - \ell) / (u - \ell)` in [0, 1] (all 0 when every reward is
+        the same and no range is given).
 
     Raises
     ------
