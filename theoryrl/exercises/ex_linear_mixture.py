@@ -109,7 +109,6 @@ def vtr_step(Sigma_inv, b, x, y, sigma2):
 def _vtr_properties() -> list[Property]:
     from hypothesis import strategies as st
 
-    from ..agents import _reward_free_kernels as _k
     from ..models import LinearMixtureMDP
     from ._strategies import distributions, unit_floats
 
@@ -146,8 +145,9 @@ def _vtr_properties() -> list[Property]:
 
     step_ex = []
     for Sinv, b, x, y, sigma2 in _draw(steps(), 30):
-        want = Sinv.copy()
-        _k.sherman_morrison(want, np.ascontiguousarray(x), 1.0 / sigma2, np.empty(x.size))
+        # Sherman-Morrison: (Sigma + w x x')^{-1} = Sinv - w Sinv x x' Sinv / (1 + w x' Sinv x)
+        w, u = 1.0 / sigma2, Sinv @ x
+        want = Sinv - w * np.outer(u, u) / (1.0 + w * x @ u)
         bn = b + x * y / sigma2
         step_ex.append(Example((Call("vtr_step", (Sinv, b, x, y, sigma2)),), {
             "Sinv": want, "b": bn, "theta": want @ bn, "args": (Sinv, b, x, y, sigma2)}))
