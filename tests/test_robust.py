@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog
 
+from proofs_checks.iwocs import _l1_lp
 from theoryrl.agents.iwocs import iwocs, monte_carlo_values
 from theoryrl.envs.robust import random_finite_set, windy_walk
 from theoryrl.planning import ConvergenceError, policy_iteration
@@ -23,23 +23,6 @@ from theoryrl.robust import (
     robust_value_iteration,
     static_value,
 )
-
-
-def _l1_lp(p_hat, v, beta):
-    """min p.v over {p in simplex, ||p - p_hat||_1 <= beta} as an LP in (p, t)."""
-    S = p_hat.size
-    c = np.concatenate([v, np.zeros(S)])
-    eye = np.eye(S)
-    A_ub = np.block([[eye, -eye], [-eye, -eye], [np.zeros((1, S)), np.ones((1, S))]])
-    b_ub = np.concatenate([p_hat, -p_hat, [beta]])
-    A_eq = np.concatenate([np.ones(S), np.zeros(S)])[None]
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0],
-                  bounds=[(0, None)] * (2 * S), method="highs",
-                  # HiGHS' default 1e-7 feasibility slack moves the optimum by ~1e-8
-                  options=dict(primal_feasibility_tolerance=1e-10,
-                               dual_feasibility_tolerance=1e-10))
-    assert res.status == 0
-    return res.fun
 
 
 def test_l1_closed_form_equals_lp():

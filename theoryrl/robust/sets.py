@@ -91,17 +91,8 @@ class FiniteSet:
 
 
 @dataclass(frozen=True, eq=False)
-class L1Ball:
-    r"""Rectangular L1 balls around a nominal kernel.
-
-    Parameters
-    ----------
-    P : array_like, shape (S, A, S)
-        The nominal kernel :math:`\hat P`.
-    beta : float or array_like, shape (S, A)
-        Radii :math:`\beta_{s,a} \ge 0` in L1 norm (``beta >= 2`` is the
-        whole simplex).
-    """
+class _Ball:
+    """Balls of radii ``beta`` (S, A) around the rows of a nominal kernel ``P``."""
 
     P: np.ndarray
     beta: np.ndarray = field(default=0.0)
@@ -118,6 +109,20 @@ class L1Ball:
     def shape(self) -> tuple[int, int]:
         """``(S, A)``."""
         return self.P.shape[0], self.P.shape[1]
+
+
+@dataclass(frozen=True, eq=False)
+class L1Ball(_Ball):
+    r"""Rectangular L1 balls around a nominal kernel.
+
+    Parameters
+    ----------
+    P : array_like, shape (S, A, S)
+        The nominal kernel :math:`\hat P`.
+    beta : float or array_like, shape (S, A)
+        Radii :math:`\beta_{s,a} \ge 0` in L1 norm (``beta >= 2`` is the
+        whole simplex).
+    """
 
     def worst(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Inner values (S, A), minimising kernel (S, A, S), inner error (0: exact)."""
@@ -130,7 +135,7 @@ class L1Ball:
 
 
 @dataclass(frozen=True, eq=False)
-class KLBall:
+class KLBall(_Ball):
     r"""Rectangular KL balls :math:`\{p : \mathrm{KL}(p\|\hat P(s,a)) \le \beta_{s,a}\}`.
 
     Members never leave the support of :math:`\hat P(s, a)`.
@@ -142,22 +147,6 @@ class KLBall:
     beta : float or array_like, shape (S, A)
         Radii in nats, non-negative.
     """
-
-    P: np.ndarray
-    beta: np.ndarray = field(default=0.0)
-
-    def __post_init__(self) -> None:
-        P = check_kernel(self.P, "P")
-        if P.ndim != 3:
-            raise ValueError(f"P must have shape (S, A, S), got {P.shape}")
-        P.setflags(write=False)
-        object.__setattr__(self, "P", P)
-        object.__setattr__(self, "beta", _radius(self.beta, P.shape[:2]))
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """``(S, A)``."""
-        return self.P.shape[0], self.P.shape[1]
 
     def worst(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Inner values (S, A), a feasible minimiser (S, A, S) and the largest
