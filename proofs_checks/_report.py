@@ -34,16 +34,15 @@ def _cell(s: str) -> str:
 
 
 def _figure(paper: str, rows: list[CheckResult], folder: Path) -> str | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure draws with the Agg canvas and leaves pyplot's backend alone
+    # (a report written from a notebook keeps its inline plots).
+    from matplotlib.figure import Figure
 
     th = [r for r in rows if r.kind == "theorem"]
     if not th:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(th) + 1.6),
-                             gridspec_kw=dict(width_ratios=[3, 2]))
+    fig = Figure(figsize=(11, 0.45 * len(th) + 1.6))
+    axes = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[3, 2]))
     ax, bx = axes
     for i, r in enumerate(th):
         lo, hi = r.ci
@@ -64,7 +63,6 @@ def _figure(paper: str, rows: list[CheckResult], folder: Path) -> str | None:
     fig.tight_layout()
     name = f"fig_{paper}.png"
     fig.savefig(folder / name, dpi=110)
-    plt.close(fig)
     return name
 
 
