@@ -463,16 +463,18 @@ def solve_attempt(args):
     from theoryrl.planning import solve
 
     mdp, method, epsilon = args
-    valid = isinstance(mdp, TabularMDP) and is_real(epsilon) and 0 < float(epsilon) < math.inf
+    # epsilon=None is the documented default (each criterion picks its accuracy)
+    valid = isinstance(mdp, TabularMDP) and (
+        epsilon is None or (is_real(epsilon) and 0 < float(epsilon) < math.inf))
     if valid:
-        allowed = {"discounted": (None, "pi", "vi")}.get(mdp.criterion, (None,))
+        allowed = {"discounted": (None, "pi", "mpi", "vi")}.get(mdp.criterion, (None,))
         valid = method in allowed
 
     def check(sol):
         if mdp.criterion == "average":
             return ""
         V = reference_value(mdp, mdp.check_policy(sol.policy))
-        err = max(float(getattr(sol, "error", 0.0)), 1e-8) + float(epsilon)
+        err = max(float(getattr(sol, "error", 0.0)), 1e-8) + float(epsilon or 0.0)
         return "" if np.allclose(V, sol.V, atol=err) else f"policy value {V} != V {sol.V}"
 
     return attempt(lambda: solve(mdp, method=method, epsilon=epsilon), valid,

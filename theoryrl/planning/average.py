@@ -9,7 +9,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from . import _kernels
-from .discounted import ConvergenceError
+from .discounted import ConvergenceError, PrecisionError
 
 __all__ = ["AverageSolution", "relative_value_iteration", "policy_gain_bias",
            "maximal_end_components", "is_weakly_communicating", "span"]
@@ -235,9 +235,18 @@ def relative_value_iteration(P: np.ndarray, R: np.ndarray, epsilon: float = 1e-8
         right).
     ConvergenceError
         If ``max_iter`` sweeps do not reach ``epsilon``.
+    PrecisionError
+        If ``epsilon`` is below the resolution of double precision at the scale
+        of the rewards (checked before any sweep).
     """
     if not 0 < tau <= 1:
         raise ValueError(f"tau must be in (0, 1], got {tau}")
+    # The increments are differences of values of the size of the rewards: a span
+    # below a few units in their last place is rounding noise, never reached.
+    floor = 4.0 * np.finfo(float).eps * max(1.0, float(np.abs(R).max(initial=0.0)))
+    if not epsilon >= floor:
+        raise PrecisionError(f"epsilon={epsilon:.3g} is below the resolution of double "
+                             f"precision for these rewards; use epsilon >= {floor:.3g}")
     if check_structure:
         mecs = maximal_end_components(P)
         if len(mecs) != 1:
