@@ -22,7 +22,8 @@ EXAMPLES = HERE.parent / "examples"
 SRC = HERE / "_gallery_src"
 #: Examples the default docs build runs (each under a minute in quick mode on one core).
 GALLERY_FAST = ("ucbvi_riverswim", "loop_regret", "loop_switching", "loop_span_sensitivity",
-                "loop_optimism_gap", "martingale_td_mean_variance", "umt_psr_downstream")
+                "loop_optimism_gap", "martingale_td_mean_variance", "umt_psr_downstream",
+                "iwocs_windy_walk", "mdpo_rates", "fisher_pg_gaussian")
 HEADER = """Examples
 ========
 
