@@ -360,8 +360,36 @@ def _gpomdp_properties() -> list[Property]:
         h = hint(got.ravel(), d) if got.size == d["want"].size else "return shape (d,)"
         return Failure(fmt(d["want"]), f"{fmt(g)}\n          ({msg})", h)
 
-    return [Property("gpomdp equals sum_t (sum_{h>=t} gamma^h r_h) scores[t] (the "
-                     "estimator of theoryrl.evaluation.policy_gradient)", examples, check)]
+    # trajectories of the package's own policy-gradient model: the student gets the
+    # per-step scores and the undiscounted rewards, the expectation is its gpomdp
+    from ..evaluation.policy_gradient import PolicyGradientMDP
+    from ._strategies import mdps, seeds
+
+    @st.composite
+    def models(draw):
+        P, R = draw(mdps(max_S=3, max_A=3, dense=True))
+        gamma = draw(st.sampled_from([0.5, 0.8, 0.95]))
+        H = draw(st.integers(1, 8))
+        return P, R, gamma, H, draw(seeds())
+
+    on_model = []
+    for P, R, gamma, H, seed in _draw(models(), 20):
+        S = P.shape[0]
+        m = PolicyGradientMDP(P, R, gamma, np.full(S, 1.0 / S))
+        rng = np.random.default_rng(seed)
+        theta = rng.normal(size=(1, m.dim))
+        traj = m.sample(theta, H, rng)
+        sc = m.score(theta[0])[traj.states[0], traj.actions[0]]  # (H, d)
+        r = R[traj.states[0], traj.actions[0]]  # undiscounted
+        want = m.gpomdp(theta, traj)[0]
+        on_model.append(Example((Call("gpomdp", (sc, r, float(gamma))),),
+                                {"want": want, "scores": sc, "rewards": r,
+                                 "gamma": float(gamma)}))
+
+    return [Property("gpomdp equals sum_t (sum_{h>=t} gamma^h r_h) scores[t]", examples,
+                     check),
+            Property("gpomdp equals PolicyGradientMDP.gpomdp on trajectories of "
+                     "theoryrl.evaluation.policy_gradient", on_model, check)]
 
 
 EXERCISES = [
@@ -374,6 +402,6 @@ EXERCISES = [
              "policy optimisation"),
     Exercise("gpomdp", "The GPOMDP policy-gradient estimator", GPOMDP_STATEMENT, GPOMDP_STUB,
              {"gpomdp": ("scores", "rewards", "gamma")},
-             "the GPOMDP estimator of theoryrl.evaluation.policy_gradient", _gpomdp_properties,
+             "theoryrl.evaluation.policy_gradient.PolicyGradientMDP.gpomdp", _gpomdp_properties,
              "policy gradient"),
 ]
