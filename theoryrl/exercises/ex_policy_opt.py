@@ -260,7 +260,8 @@ def _md_properties() -> list[Property]:
 
 GPOMDP_STATEMENT = r"""
 Variance-reduced and momentum policy-gradient methods (Papini et al., ICML 2018;
-Yuan et al., 2020; Huang et al., ICML 2020) are built on an unbiased single-trajectory
+Huang et al., ICML 2020; Fatkhullin, Barakat, Kireeva & He, ICML 2023, whose N-PG-IGT
+and HARPG use it on truncated trajectories) are built on an unbiased single-trajectory
 gradient estimator of the discounted return $J(\theta) = \mathbb{E}
 \big[\sum_{h=0}^{H-1} \gamma^h r_h\big]$. With the scores
 $\psi_t = \nabla_\theta \log \pi_\theta(a_t \mid s_t)$, the **GPOMDP** estimator
