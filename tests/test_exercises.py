@@ -97,6 +97,26 @@ MISTAKES: dict[str, list[tuple[str, str, str, str | None]]] = {
          "c[:, -1] = -phi[:, -2]  # terminal substitution at k = K-1", "pass", None),
         ("MSTDE sign", "return -np.linalg.solve", "return np.linalg.solve", "wrong sign"),
     ],
+    "l1_worst_case": [
+        ("mass from the lowest values first", "np.argsort(-v, kind", "np.argsort(v, kind",
+         "LARGEST value first"),
+        ("no cap on the mass moved", "delta = min(beta / 2, 1 - p[i])", "delta = beta / 2",
+         "cap the mass moved"),
+    ],
+    "mirror_descent_step": [
+        ("sign of Q flipped", "logits = logpi + t * Q", "logits = logpi - t * Q", "sign"),
+        ("not normalised per state", "    return logits - (m + np.log(",
+         "    return logits\n    return logits - (m + np.log(", "normalise per state"),
+        ("normalised over the whole table", "np.exp(logits - m).sum(axis=1, keepdims=True)",
+         "np.exp(logits - m).sum()", None),
+    ],
+    "gpomdp": [
+        ("undiscounted rewards-to-go",
+         "disc_rewards = rewards * gamma ** np.arange(len(rewards))", "disc_rewards = rewards",
+         "discount the rewards"),
+        ("rewards up to t instead of from t", "togo = np.cumsum(disc_rewards[::-1])[::-1]",
+         "togo = np.cumsum(disc_rewards)", "from t ON"),
+    ],
 }
 
 

@@ -45,10 +45,18 @@ _SOLUTIONS = Path(__file__).with_name("solutions")
 
 
 def _registry() -> dict[str, Exercise]:
-    from . import ex_exploration, ex_linear_mixture, ex_martingale, ex_planning, ex_pomdp
+    from . import (
+        ex_exploration,
+        ex_linear_mixture,
+        ex_martingale,
+        ex_planning,
+        ex_policy_opt,
+        ex_pomdp,
+    )
 
     out: dict[str, Exercise] = {}
-    for mod in (ex_planning, ex_exploration, ex_linear_mixture, ex_pomdp, ex_martingale):
+    for mod in (ex_planning, ex_exploration, ex_linear_mixture, ex_pomdp, ex_martingale,
+                ex_policy_opt):
         for ex in mod.EXERCISES:
             out[ex.name] = ex
     return out
