@@ -203,7 +203,10 @@ def mirror_descent_step(logpi: np.ndarray, Q: np.ndarray, t: float, reg: float =
     with np.errstate(invalid="ignore"):  # (1 - 1) * -inf: a forgotten zero action
         mem = np.where(np.isneginf(logpi) & (reg * t == 1.0), 0.0, (1.0 - reg * t) * logpi)
     logits = mem + t * Q
-    return logits - logsumexp(logits, axis=1, keepdims=True)
+    # log-sum-exp by hand (scipy's spends most of a step on checks): every state
+    # keeps one finite logit, so the shift by its maximum is finite
+    top = logits.max(axis=1, keepdims=True)
+    return logits - (top + np.log(np.exp(logits - top).sum(axis=1, keepdims=True)))
 
 
 def schedule(name: str, **kw) -> Callable[[int], float]:

@@ -162,10 +162,13 @@ def robust_value_iteration(uset, R, gamma: float, epsilon: float = 1e-10,
     max_iter = check_int(max_iter, "max_iter", low=1)
     V = np.zeros(R.shape[0])
     for n in range(1, max_iter + 1):
-        Q, worst, err_in = robust_bellman(uset, R, gamma, V)
+        # values only: the adversary's kernel is built once, for the last backup
+        vals, err_v = uset.values(V)
+        Q, err_in = R + gamma * vals, gamma * err_v
         Vn = Q.max(axis=1)
         bound = (gamma * float(np.abs(Vn - V).max()) + err_in) / (1.0 - gamma)
         if bound <= epsilon:
+            worst = uset.worst(V)[1]
             return RobustSolution(Vn, Q, np.argmax(Q, axis=1), worst, n, bound)
         if err_in / (1.0 - gamma) > epsilon:
             raise ConvergenceError(f"the inner solver's error {err_in:.3g} alone exceeds "

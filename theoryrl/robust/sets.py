@@ -84,6 +84,10 @@ class FiniteSet:
         values, _, p = finite_worst(self.C, v)
         return values, p, 0.0
 
+    def values(self, v: np.ndarray) -> tuple[np.ndarray, float]:
+        """Inner values (S, A) and inner error, without building the kernel."""
+        return (self.C @ v).min(axis=2), 0.0
+
     def contains(self, P: np.ndarray, atol: float = 1e-10) -> bool:
         """Whether every row ``P[s, a]`` is one of the candidates of (s, a)."""
         d = np.abs(self.C - P[:, :, None, :]).max(axis=3)
@@ -93,6 +97,11 @@ class FiniteSet:
 @dataclass(frozen=True, eq=False)
 class _Ball:
     """Balls of radii ``beta`` (S, A) around the rows of a nominal kernel ``P``."""
+
+    def values(self, v: np.ndarray) -> tuple[np.ndarray, float]:
+        """Inner values (S, A) and the inner error bound."""
+        vals, _, err = self.worst(v)
+        return vals, err
 
     P: np.ndarray
     beta: np.ndarray = field(default=0.0)
