@@ -104,6 +104,18 @@ def real_array(a) -> np.ndarray | None:
     return arr if np.all(np.isfinite(arr)) else None
 
 
+def rewards_array(a) -> np.ndarray | None:
+    """Rewards: any finite reals, or -inf for an infeasible action (planning models)."""
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError):
+        return None
+    if arr.dtype.kind not in "biuf":
+        return None
+    arr = arr.astype(np.float64)
+    return arr if not (np.isnan(arr).any() or (arr == np.inf).any()) else None
+
+
 def is_distribution_rows(a: np.ndarray) -> bool:
     return a.size > 0 and bool(np.all(a >= 0)) and bool(
         np.all(np.abs(a.sum(axis=-1) - 1) <= ATOL))
@@ -170,9 +182,11 @@ def oracle_tabular(P, R, horizon, gamma, init) -> bool:
         return False
     if horizon is not None and not (is_int(horizon) and horizon >= 1):
         return False
+    if isinstance(gamma, np.ndarray) and gamma.ndim == 0 and gamma.dtype.kind in "iuf":
+        gamma = gamma.item()  # a 0-d numeric array is a number (documented)
     if gamma is not None and not (is_real(gamma) and 0 <= float(gamma) < 1):
         return False
-    P, R = real_array(P), real_array(R)
+    P, R = real_array(P), rewards_array(R)
     if P is None or R is None or P.ndim not in (3, 4) or P.shape[-1] != P.shape[-3]:
         return False
     if not is_distribution_rows(P):
@@ -182,7 +196,7 @@ def oracle_tabular(P, R, horizon, gamma, init) -> bool:
         return False
     if R.ndim not in (2, 3) or R.shape[-2:] != (S, A) or (R.ndim == 3 and horizon != R.shape[0]):
         return False
-    if not (np.all(R >= 0) and np.all(R <= 1)):
+    if np.isneginf(R).all(axis=-1).any():  # a state without a feasible action
         return False
     if init is not None:
         i = real_array(init)

@@ -125,7 +125,15 @@ class POMDP:
         H = check_int(horizon, "horizon", low=1)
         T = as_float_array(T, "T")
         E = as_float_array(E, "E")
+        # The model stores one (A, S, S) and one (S, O) block per stage: refuse a
+        # horizon whose arrays cannot be held, before anything is allocated.
+        per_stage = (T.shape[-3] * T.shape[-1] ** 2 if T.ndim >= 3 else 0) + (
+            E.shape[-2] * E.shape[-1] if E.ndim >= 2 else 0)
+        if H * max(per_stage, 1) > 2 ** 31:
+            raise ValueError(f"horizon={H} is too large: the model would hold "
+                             f"{H * per_stage:.3g} entries")
         if E.ndim == 2:
+            check_distribution_rows(E, "E")
             E = np.broadcast_to(E, (H,) + E.shape)
         elif E.ndim != 3 or E.shape[0] != H:
             raise ValueError(f"E must be (S, O) or (H, S, O) with H={H}, got shape {E.shape}")
