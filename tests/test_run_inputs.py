@@ -157,3 +157,11 @@ def test_multitask_run_checks_the_agent_against_the_tasks():
     one.N = 3  # a task set of another size
     with pytest.raises(ValueError, match=r"agent.N \(2\) does not match mdp.N \(3\)"):
         run(UMTPSR(c, R), one)
+
+
+def test_zero_dimensional_seed_arrays_are_scalars():
+    from theoryrl.experiment.seeding import seed_sequences
+
+    assert len(seed_sequences(np.array(3))) == 3
+    with pytest.raises(TypeError, match="seeds"):
+        seed_sequences(np.array(0.5))

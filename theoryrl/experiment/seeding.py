@@ -56,6 +56,8 @@ def seed_sequences(seeds: int | Sequence[int], base_seed: int | None = 0
         One per run id, in the order given.
     """
     root = resolve_base_seed(base_seed)
+    if isinstance(seeds, np.ndarray) and seeds.ndim == 0:  # a 0-d array is a scalar
+        seeds = seeds.item()
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         ids = list(range(check_int(seeds, "seeds", 1)))
     elif isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence | np.ndarray):
