@@ -199,8 +199,8 @@ def test_tv_and_maxsum_tv():
 def test_validation_names_argument_and_index():
     T = np.full((2, 2, 2), 0.5)
     E = np.array([[0.5, 0.5], [0.5, 0.4]])
-    with pytest.raises(ValueError, match=r"E\[0, 1\] is not a distribution \(sum 0\.9\)"):
-        POMDP(T, E, horizon=2)
+    with pytest.raises(ValueError, match=r"^E\[1\] is not a distribution \(sum 0\.9\)"):
+        POMDP(T, E, horizon=2)  # the index refers to E as given, like T's below
     T2 = T.copy()
     T2[1, 0] = [0.7, 0.2]
     with pytest.raises(ValueError, match=r"^T\[1, 0\] is not a distribution"):  # as given
