@@ -207,7 +207,7 @@ def test_validation_names_argument_and_index():
         POMDP(T2, np.eye(2), horizon=2)
     with pytest.raises(ValueError, match=r"mu(\[\])? is not a distribution \(sum 1\.2\)"):
         POMDP(T, np.eye(2), horizon=2, mu=[0.6, 0.6])
-    with pytest.raises(ValueError, match=r"E\[0, 0\] is not a distribution \(entry 0 is negative"):
+    with pytest.raises(ValueError, match=r"^E\[0\] is not a distribution \(entry 0 is negative"):
         POMDP(T, np.array([[-0.1, 1.1], [0.5, 0.5]]), horizon=2)
     with pytest.raises(ValueError, match=r"horizon must be >= 1"):
         POMDP(T, np.eye(2), horizon=0)
