@@ -19,37 +19,19 @@ every row.
 
 from __future__ import annotations
 
-import os
+# _benchkit sets one BLAS thread: it is imported before NumPy loads
+from _benchkit import best_interleaved, header, script, write_json
 
-for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+# isort: split
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from theoryrl.agents.fisher_pg import TabularOracle, run_pg  # noqa: E402
-from theoryrl.envs import random_mdp  # noqa: E402
-from theoryrl.evaluation.policy_gradient import PolicyGradientMDP  # noqa: E402
+from theoryrl.agents.fisher_pg import TabularOracle, run_pg
+from theoryrl.envs import random_mdp
+from theoryrl.evaluation.policy_gradient import PolicyGradientMDP
 
 S, A, GAMMA, H = 10, 4, 0.9, 40
 
-
-def _interleaved_s(fns: list, repeats: int) -> list[float]:
-    """Best (smallest) seconds per call of each function over ``repeats`` samples, the
-    functions timed in turn within every repeat, after one untimed call each."""
-    for fn in fns:
-        fn()
-    ts: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for t, fn in zip(ts, fns):
-            t0 = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - t0)
-    return [min(t) for t in ts]
 
 
 def bench_case(T: int, runs: int, repeats: int) -> dict:
@@ -64,7 +46,7 @@ def bench_case(T: int, runs: int, repeats: int) -> dict:
         return [run_pg("n_pg_igt", oracle, theta0, T, 1.0, runs=1, seed=r, record=[T])
                 for r in range(runs)]
 
-    t, t_ref = _interleaved_s([vectorised, per_run], repeats)
+    t, t_ref = best_interleaved([vectorised, per_run], repeats)
     j_vec = float(vectorised().values[-1].mean())
     j_ref = float(np.mean([r.values[-1, 0] for r in per_run()]))
     return dict(name=f"S={S}, A={A}, H={H}, T={T}, runs={runs}",
@@ -77,26 +59,15 @@ def main(quick: bool = False, json_path: str | None = None) -> list[dict]:
     """Run every case, print a table of ratios, and return (and optionally store) it."""
     reps = 2 if quick else 7
     T = 50 if quick else 200
-    cores = os.cpu_count()
-    print(f"cores: {cores}, BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}, "
-          f"gamma={GAMMA}")
+    print(header(gamma=GAMMA))
     rows = [bench_case(T, runs, reps) for runs in ((8, 32) if quick else (8, 64))]
     for r in rows:
         print(f"{r['name']:>36}: theoryrl {r['theoryrl_traj_per_s']:9.0f} traj/s  per-run "
               f"loop {r['per_run_traj_per_s']:9.0f} traj/s  ratio {r['ratio_vs_per_run']:6.2f}x"
               f"  (mean final J {r['mean_final_J']:.4f} vs {r['mean_final_J_per_run']:.4f})")
-    if json_path:
-        with open(json_path, "w") as f:
-            json.dump(dict(cores=cores, machine=platform.machine(),
-                           python=platform.python_version(), numpy=np.__version__,
-                           blas_threads=os.environ["OPENBLAS_NUM_THREADS"], rows=rows),
-                      f, indent=1)
+    write_json(json_path, rows)
     return rows
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="fewer repeats")
-    p.add_argument("--json", help="store the results here as JSON")
-    a = p.parse_args()
-    main(quick=a.quick, json_path=a.json)
+    script(main, __doc__)

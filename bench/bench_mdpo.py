@@ -19,39 +19,21 @@ stores every row.
 
 from __future__ import annotations
 
-import os
+# _benchkit sets one BLAS thread: it is imported before NumPy loads
+from _benchkit import best_interleaved, header, script, write_json
 
-for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+# isort: split
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from theoryrl.agents.mdpo import policy_mirror_descent  # noqa: E402
-from theoryrl.envs import random_mdp  # noqa: E402
+from theoryrl.agents.mdpo import policy_mirror_descent
+from theoryrl.envs import random_mdp
 
 GAMMA = 0.9
 A = 5
 STEP = 1.0
 ITERATIONS = 50
 
-
-def _interleaved_s(fns: list, repeats: int) -> list[float]:
-    """Best (smallest) seconds per call of each function over ``repeats`` samples, the
-    functions timed in turn within every repeat, after one untimed call each."""
-    for fn in fns:
-        fn()
-    ts: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for t, fn in zip(ts, fns):
-            t0 = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - t0)
-    return [min(t) for t in ts]
 
 
 def numpy_pmd(P: np.ndarray, R: np.ndarray, gamma: float, iterations: int, t: float,
@@ -81,7 +63,7 @@ def numpy_pmd(P: np.ndarray, R: np.ndarray, gamma: float, iterations: int, t: fl
 def bench_case(S: int, reg: float, repeats: int) -> dict:
     mdp = random_mdp(S, A, gamma=GAMMA, seed=0)
     P, R = np.asarray(mdp.P), np.asarray(mdp.R)
-    t, t_ref = _interleaved_s(
+    t, t_ref = best_interleaved(
         [lambda: policy_mirror_descent(P, R, GAMMA, ITERATIONS, STEP, reg=reg),
          lambda: numpy_pmd(P, R, GAMMA, ITERATIONS, STEP, reg)], repeats)
     res = policy_mirror_descent(P, R, GAMMA, ITERATIONS, STEP, reg=reg)
@@ -97,26 +79,15 @@ def bench_case(S: int, reg: float, repeats: int) -> dict:
 def main(quick: bool = False, json_path: str | None = None) -> list[dict]:
     """Run every case, print a table of ratios, and return (and optionally store) it."""
     reps = 3 if quick else 15
-    cores = os.cpu_count()
-    print(f"cores: {cores}, BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}, "
-          f"gamma={GAMMA}, step t={STEP:g}")
+    print(header(gamma=GAMMA, step_t=f"{STEP:g}"))
     rows = [bench_case(S, reg, reps) for S in (50, 200) for reg in (0.0, 0.1)]
     for r in rows:
         print(f"{r['name']:>36}: theoryrl {r['theoryrl_it_per_s']:8.0f} it/s  NumPy "
               f"{r['numpy_it_per_s']:8.0f} it/s  ratio {r['ratio_vs_numpy']:5.2f}x  "
               f"(max diff log pi {r['max_abs_diff_logpi']:.1e}, V {r['max_abs_diff_V']:.1e})")
-    if json_path:
-        with open(json_path, "w") as f:
-            json.dump(dict(cores=cores, machine=platform.machine(),
-                           python=platform.python_version(), numpy=np.__version__,
-                           blas_threads=os.environ["OPENBLAS_NUM_THREADS"], rows=rows),
-                      f, indent=1)
+    write_json(json_path, rows)
     return rows
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="fewer repeats")
-    p.add_argument("--json", help="store the results here as JSON")
-    a = p.parse_args()
-    main(quick=a.quick, json_path=a.json)
+    script(main, __doc__)

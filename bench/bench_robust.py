@@ -23,20 +23,15 @@ loads. The machine's core count is printed, and ``--json PATH`` stores every row
 
 from __future__ import annotations
 
-import os
+# _benchkit sets one BLAS thread: it is imported before NumPy loads
+from _benchkit import best_interleaved, header, script, write_json
 
-for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+# isort: split
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from theoryrl.envs import random_mdp  # noqa: E402
-from theoryrl.robust import FiniteSet, L1Ball, robust_value_iteration  # noqa: E402
+from theoryrl.envs import random_mdp
+from theoryrl.robust import FiniteSet, L1Ball, robust_value_iteration
 
 GAMMA = 0.9
 EPSILON = 1e-8
@@ -44,19 +39,6 @@ A = 5
 K = 4
 BETA = 0.2
 
-
-def _interleaved_s(fns: list, repeats: int) -> list[float]:
-    """Best (smallest) seconds per call of each function over ``repeats`` samples, the
-    functions timed in turn within every repeat, after one untimed call each."""
-    for fn in fns:
-        fn()
-    ts: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for t, fn in zip(ts, fns):
-            t0 = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - t0)
-    return [min(t) for t in ts]
 
 
 # -- the plain NumPy reference --------------------------------------------------------------
@@ -116,7 +98,7 @@ def bench_case(kind: str, S: int, repeats: int) -> dict:
         ref = lambda: numpy_robust_vi_l1(P, R, BETA, GAMMA, EPSILON)  # noqa: E731
         label = f"L1Ball beta={BETA:g}"
     ours = lambda: robust_value_iteration(uset, R, GAMMA, EPSILON)  # noqa: E731
-    t, t_ref = _interleaved_s([ours, ref], repeats)
+    t, t_ref = best_interleaved([ours, ref], repeats)
     sol = ours()
     diff = float(np.max(np.abs(sol.V - ref())))
     return dict(name=f"{label}, S={S}, A={A}", theoryrl_ms=1e3 * t, numpy_ms=1e3 * t_ref,
@@ -127,26 +109,15 @@ def bench_case(kind: str, S: int, repeats: int) -> dict:
 def main(quick: bool = False, json_path: str | None = None) -> list[dict]:
     """Run every case, print a table of ratios, and return (and optionally store) it."""
     reps = 1 if quick else 5
-    cores = os.cpu_count()
-    print(f"cores: {cores}, BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}, "
-          f"gamma={GAMMA}, epsilon={EPSILON:g}")
+    print(header(gamma=GAMMA, epsilon=f"{EPSILON:g}"))
     rows = [bench_case(kind, S, reps) for kind in ("FiniteSet", "L1Ball") for S in (50, 200)]
     for r in rows:
         print(f"{r['name']:>30}: theoryrl {r['theoryrl_ms']:9.2f} ms  NumPy "
               f"{r['numpy_ms']:9.2f} ms  ratio {r['ratio_vs_numpy']:7.2f}x  "
               f"({r['backups']} backups, max |V - V_numpy| {r['max_abs_diff_V']:.1e})")
-    if json_path:
-        with open(json_path, "w") as f:
-            json.dump(dict(cores=cores, machine=platform.machine(),
-                           python=platform.python_version(), numpy=np.__version__,
-                           blas_threads=os.environ["OPENBLAS_NUM_THREADS"], rows=rows),
-                      f, indent=1)
+    write_json(json_path, rows)
     return rows
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="fewer repeats")
-    p.add_argument("--json", help="store the results here as JSON")
-    a = p.parse_args()
-    main(quick=a.quick, json_path=a.json)
+    script(main, __doc__)

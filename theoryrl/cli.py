@@ -489,6 +489,8 @@ def bench(quick: Annotated[bool, typer.Option("--quick")] = False,
     if bad:
         raise typer.BadParameter(f"unknown benchmarks {bad}; available: {', '.join(names)}",
                                  param_hint="ONLY")
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))  # the benchmarks share bench/_benchkit.py
     for f, name in zip(files, names):
         if only and name not in only:
             continue
