@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Call", "Example", "Exercise", "Failure", "GradeReport", "Property",
-           "PropertyResult", "run_grade", "draw_examples", "compare", "fmt"]
+           "PropertyResult", "close", "compare", "composite", "draw_examples", "draw_from",
+           "fmt", "property_table", "run_grade"]
 
 _RUNNER = Path(__file__).with_name("_runner.py")
 NOT_IMPLEMENTED = "not implemented yet"
@@ -227,6 +228,53 @@ def draw_examples(strategy: Any, n: int) -> list:
 
     collect()
     return out[:n]
+
+
+def composite(draw_fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """The strategy ``hypothesis.strategies.composite(draw_fn)(**kwargs)``.
+
+    ``draw_fn(draw, **kwargs)`` is a plain module-level function, so that
+    exercise modules import ``hypothesis`` only when a grader first builds
+    its inputs.
+    """
+    from hypothesis import strategies as st
+
+    return st.composite(draw_fn)(**kwargs)
+
+
+def draw_from(draw_fn: Callable[..., Any], n: int, **kwargs: Any) -> list:
+    """``n`` values of :func:`composite` ``(draw_fn, **kwargs)``, deterministically."""
+    return draw_examples(composite(draw_fn, **kwargs), n)
+
+
+PropertyRow = tuple[str, tuple[str, ...], Check]
+
+
+def property_table(rows: Sequence[PropertyRow],
+                   examples: dict[str, Sequence[Example]]) -> list[Property]:
+    """The properties of an exercise from its table.
+
+    Parameters
+    ----------
+    rows : sequence of (str, tuple of str, callable)
+        ``(name, keys, check)``: the property ``name`` is checked by ``check``
+        on the examples of every key of ``keys``, in that order.
+    examples : dict
+        ``{key: examples}``.
+
+    Returns
+    -------
+    list of Property
+    """
+    return [Property(name, [ex for k in keys for ex in examples[k]], check)
+            for name, keys, check in rows]
+
+
+def close(a: Any, b: Any, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    """Same shape and equal to ``atol`` (and a relative 1e-8): used to name mistakes in hints."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, atol=atol, rtol=1e-8,
+                                                   equal_nan=equal_nan))
 
 
 def fmt(x: Any) -> str:
