@@ -18,29 +18,17 @@ properties come from :func:`theoryrl.planning.evaluate_policy`.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
-from ._framework import (
-    Call,
-    Example,
-    Exercise,
-    Failure,
-    Property,
-    close,
-    compare,
-    draw_from,
-    fmt,
-    outputs,
-    property_table,
-)
+from . import _framework
+from ._framework import Call, Example, Exercise, Failure, compare, draws, fmt, properties, returned
 
 __all__ = ["EXERCISES", "reference_epsmix_weight"]
 
 
 def _close(a, b) -> bool:
-    return close(a, b, equal_nan=True)
+    return _framework.close(a, b, equal_nan=True)
 
 
 # ---------------------------------------------------------------------------
@@ -171,7 +159,7 @@ def _ucbvi_examples() -> dict[str, list[Example]]:
     from ..planning import backward_induction
 
     out: dict[str, list[Example]] = {"bonus": [], "plan": [], "optimism": []}
-    for N, R, H, K, delta, q, h in draw_from(_ucbvi_inputs, 25):
+    for N, R, H, K, delta, q, h in draws(_ucbvi_inputs, 25):
         S, A = R.shape
         plan = optimistic_plan(N, R, H, K, delta, bonus="l1")
         n = N.sum(axis=2)
@@ -207,9 +195,7 @@ def _bonus_hint(b, d, msg) -> str:
 
 
 def _check_ucbvi_bonus(ex, outs):
-    (b,), bad = outputs(outs[0], ("b",))
-    if bad:
-        return bad
+    (b,) = returned(outs[0], ("b",))
     want = ex.data["b"]
     b = np.asarray(b, dtype=float)
     if b.shape != want.shape:
@@ -231,9 +217,7 @@ _PLAN_MISTAKES = (
 
 
 def _check_ucbvi_plan(ex, outs):
-    (V, Q), bad = outputs(outs[0], ("V", "Q"))
-    if bad:
-        return bad
+    V, Q = returned(outs[0], ("V", "Q"))
     d = ex.data
     msg = compare(Q, d["Q"], "Q") or compare(V, d["V"], "V")
     if msg is None:
@@ -252,9 +236,7 @@ def _argmax_index(x: np.ndarray) -> tuple[int, ...]:
 
 
 def _check_ucbvi_optimism(ex, outs):
-    (V, _), bad = outputs(outs[0], ("V", "Q"))
-    if bad:
-        return bad
+    V, _ = returned(outs[0], ("V", "Q"))
     d = ex.data
     V = np.asarray(V, dtype=float)
     if V.shape != d["Vstar"].shape:
@@ -271,9 +253,7 @@ def _check_ucbvi_optimism(ex, outs):
 
 
 def _check_ucbvi_cap(ex, outs):
-    (V, Q), bad = outputs(outs[0], ("V", "Q"))
-    if bad:
-        return bad
+    V, Q = returned(outs[0], ("V", "Q"))
     H = ex.data["H"]
     Q = np.asarray(Q, dtype=float)
     if Q.ndim != 3 or Q.shape[0] != H:
@@ -293,11 +273,6 @@ _UCBVI_PROPERTIES = (
     ("optimism: V_bar >= V* for every P in the L1 confidence ball", ("optimism",),
      _check_ucbvi_optimism),
 )
-
-
-@lru_cache(maxsize=1)
-def _ucbvi_properties() -> list[Property]:
-    return property_table(_UCBVI_PROPERTIES, _ucbvi_examples())
 
 
 # ---------------------------------------------------------------------------
@@ -389,7 +364,7 @@ def _slope_examples() -> dict[str, list[Example]]:
         exact_ex.append(Example((Call("fit_slope", (x, y, 0.95)),), {"b": b}))
     rand_ex = [Example((Call("fit_slope", (x, y, level)),),
                        {"want": _slope_expected(x, y, level), "x": x, "y": y, "level": level})
-               for x, y, level in draw_from(_slope_inputs, 30)]
+               for x, y, level in draws(_slope_inputs, 30)]
     return {"exact": exact_ex, "random": rand_ex}
 
 
@@ -424,16 +399,12 @@ def _slope_mistakes(x, y, level) -> list[tuple[tuple[float, float, float], str]]
 
 
 def _slope_outputs(outs):
-    vals, bad = outputs(outs[0], ("slope", "low", "high"))
-    if bad:
-        return None, bad
-    return tuple(float(np.asarray(v, dtype=float).ravel()[0]) for v in vals), None
+    vals = returned(outs[0], ("slope", "low", "high"))
+    return tuple(float(np.asarray(v, dtype=float).ravel()[0]) for v in vals)
 
 
 def _check_slope_exact(ex, outs):
-    got, bad = _slope_outputs(outs)
-    if bad:
-        return bad
+    got = _slope_outputs(outs)
     b = ex.data["b"]
     if all(abs(v - b) <= 1e-8 for v in got):
         return None
@@ -443,9 +414,7 @@ def _check_slope_exact(ex, outs):
 
 
 def _check_slope(ex, outs):
-    got, bad = _slope_outputs(outs)
-    if bad:
-        return bad
+    got = _slope_outputs(outs)
     want = ex.data["want"]
     if abs(got[0] - want[0]) <= 1e-8 * (1 + abs(want[0])):
         return None
@@ -461,9 +430,7 @@ def _ci_matches(got, want) -> bool:
 
 
 def _check_slope_ci(ex, outs):
-    got, bad = _slope_outputs(outs)
-    if bad:
-        return bad
+    got = _slope_outputs(outs)
     want = ex.data["want"]
     if _ci_matches(got, want):
         return None
@@ -482,11 +449,6 @@ _SLOPE_PROPERTIES = (
     ("slope equals theoryrl.claims.fit_loglog_slope", ("random",), _check_slope),
     ("interval equals fit_loglog_slope(x, y).ci(level)", ("random",), _check_slope_ci),
 )
-
-
-@lru_cache(maxsize=1)
-def _slope_properties() -> list[Property]:
-    return property_table(_SLOPE_PROPERTIES, _slope_examples())
 
 
 # ---------------------------------------------------------------------------
@@ -643,20 +605,20 @@ def _epsmix_agent_inputs(draw):
 def _epsmix_examples() -> dict[str, list[Example]]:
     from ..planning import evaluate_policy
 
-    sc = list(draw_from(_epsmix_scalar_inputs, 30))
+    sc = list(draws(_epsmix_scalar_inputs, 30))
     sc += [(0.0, 0.0, 0.1), (0.9, 1.0, 0.1), (0.0, 1.0, 1.0), (1.0, 1.0, 0.05)]
     scalar_ex = [Example((Call("mixing_weight", (L, V_b, a)),),
                          {"rho": reference_epsmix_weight(L, V_b, a), "L": L, "V_b": V_b,
                           "alpha": a}) for L, V_b, a in sc]
     mdp_ex = []
-    for P, R, pik, pib, slack, a in draw_from(_epsmix_mdp_inputs, 25):
+    for P, R, pik, pib, slack, a in draws(_epsmix_mdp_inputs, 25):
         Vk = float(evaluate_policy(P, R, pik)[0, 0])
         Vb = float(evaluate_policy(P, R, pib)[0, 0])
         L = Vk * (1 - slack)  # a valid pessimistic bound: L <= V^{pi^k}
         mdp_ex.append(Example((Call("mixing_weight", (L, Vb, a)),),
                               {"Vk": Vk, "V_b": Vb, "L": L, "alpha": a}))
     agent_ex = []
-    for P, R, H, pib, a, scale, episodes, seed in draw_from(_epsmix_agent_inputs, 20):
+    for P, R, H, pib, a, scale, episodes, seed in draws(_epsmix_agent_inputs, 20):
         rho, L, Vb = _epsmix_agent_rho(P, R, H, pib, a, scale, episodes, seed)
         agent_ex.append(Example((Call("mixing_weight", (L, Vb, a)),),
                                 {"rho": rho, "L": L, "V_b": Vb, "alpha": a}))
@@ -664,13 +626,11 @@ def _epsmix_examples() -> dict[str, list[Example]]:
 
 
 def _rho_of(outs):
-    (rho,), bad = outputs(outs[0], ("rho",))
-    if bad:
-        return None, bad
+    (rho,) = returned(outs[0], ("rho",))
     r = np.asarray(rho, dtype=float)
     if r.size != 1:
-        return None, Failure("a float", f"an array of shape {r.shape}", "")
-    return float(r.ravel()[0]), None
+        raise _framework.Rejected(Failure("a float", f"an array of shape {r.shape}", ""))
+    return float(r.ravel()[0])
 
 
 def _rho_hint(rho: float, alpha: float) -> str:
@@ -687,9 +647,7 @@ def _rho_hint(rho: float, alpha: float) -> str:
 
 
 def _check_epsmix_match(ex, outs):
-    rho, bad = _rho_of(outs)
-    if bad:
-        return bad
+    rho = _rho_of(outs)
     d = ex.data
     if abs(rho - d["rho"]) <= 1e-9:
         return None
@@ -699,9 +657,7 @@ def _check_epsmix_match(ex, outs):
 
 
 def _check_epsmix_safe(ex, outs):
-    rho, bad = _rho_of(outs)
-    if bad:
-        return bad
+    rho = _rho_of(outs)
     d = ex.data
     thr = (1 - d["alpha"]) * d["V_b"]
     value = rho * d["Vk"] + (1 - rho) * d["V_b"]
@@ -716,9 +672,7 @@ def _check_epsmix_safe(ex, outs):
 
 
 def _check_epsmix_tight(ex, outs):
-    rho, bad = _rho_of(outs)
-    if bad:
-        return bad
+    rho = _rho_of(outs)
     d = ex.data
     thr = (1 - d["alpha"]) * d["V_b"]
     cert = rho * d["L"] + (1 - rho) * d["V_b"]
@@ -730,9 +684,7 @@ def _check_epsmix_tight(ex, outs):
 
 
 def _check_epsmix_floor(ex, outs):
-    rho, bad = _rho_of(outs)
-    if bad:
-        return bad
+    rho = _rho_of(outs)
     d = ex.data
     if rho >= d["alpha"] - 1e-12:
         return None
@@ -752,24 +704,20 @@ _EPSMIX_PROPERTIES = (
 )
 
 
-@lru_cache(maxsize=1)
-def _epsmix_properties() -> list[Property]:
-    return property_table(_EPSMIX_PROPERTIES, _epsmix_examples())
-
-
 EXERCISES = [
     Exercise("ucbvi_bonus", "The UCBVI bonus and why it makes values optimistic",
              UCBVI_STATEMENT, UCBVI_STUB,
              {"l1_bonus": ("n", "h", "S", "A", "H", "K", "delta"),
               "optimistic_plan": ("N", "R", "H", "K", "delta")},
              "theoryrl.agents.ucbvi.optimistic_plan, the planner of UCBVI(bonus='l1')",
-             _ucbvi_properties, "exploration"),
+             properties(_UCBVI_PROPERTIES, _ucbvi_examples), "exploration"),
     Exercise("loglog_slope", "A regret curve's log-log slope with a confidence interval",
              SLOPE_STATEMENT, SLOPE_STUB, {"fit_slope": ("x", "y", "level")},
-             "theoryrl.claims.fit_loglog_slope(x, y).ci(level)", _slope_properties,
+             "theoryrl.claims.fit_loglog_slope(x, y).ci(level)",
+             properties(_SLOPE_PROPERTIES, _slope_examples),
              "statistics"),
     Exercise("epsmix_weight", "The EpsMix mixing weight of conservative exploration",
              EPSMIX_STATEMENT, EPSMIX_STUB, {"mixing_weight": ("L", "V_b", "alpha")},
              "the rho played by theoryrl.agents.stepmix.EpsMix",
-             _epsmix_properties, "exploration"),
+             properties(_EPSMIX_PROPERTIES, _epsmix_examples), "exploration"),
 ]

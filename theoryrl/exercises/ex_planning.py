@@ -9,26 +9,16 @@ Every grader compares with :mod:`theoryrl.planning` (``backward_induction``,
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from ._framework import (
-    Call,
-    Example,
-    Exercise,
-    Failure,
-    Property,
-    compare,
-    draw_examples,
-    draw_from,
-    fmt,
-    outputs,
-    property_table,
-)
-from ._framework import close as _close
+from . import _framework
+from ._framework import Call, Example, Exercise, Failure, compare, draws, fmt, properties, returned
 
 __all__ = ["EXERCISES"]
+
+
+def _close(a, b) -> bool:
+    return _framework.close(a, b)
 
 
 def _first_hint(got, candidates: list[tuple[np.ndarray, str]], default: str) -> str:
@@ -98,7 +88,7 @@ def _bellman_examples() -> dict[str, list[Example]]:
     from ..planning import backward_induction
 
     examples = []
-    for P, R, V in draw_from(_bellman_inputs, 25):
+    for P, R, V in draws(_bellman_inputs, 25):
         sol = backward_induction(P, R, 1, terminal=V)
         examples.append(Example((Call("bellman_backup", (P, R, V)),),
                                 {"Q": sol.Q[0], "V": sol.V[0], "P": P, "R": R, "Vn": V}))
@@ -106,9 +96,7 @@ def _bellman_examples() -> dict[str, list[Example]]:
 
 
 def _check_bellman_q(ex, outs):
-    (Q, _, _), bad = outputs(outs[0], ("Q", "V", "greedy"))
-    if bad:
-        return bad
+    Q, _, _ = returned(outs[0], ("Q", "V", "greedy"))
     d = ex.data
     msg = compare(Q, d["Q"], "Q")
     if msg is None:
@@ -123,9 +111,7 @@ def _check_bellman_q(ex, outs):
 
 
 def _check_bellman_v(ex, outs):
-    (Q, V, _), bad = outputs(outs[0], ("Q", "V", "greedy"))
-    if bad:
-        return bad
+    Q, V, _ = returned(outs[0], ("Q", "V", "greedy"))
     msg = compare(V, ex.data["V"], "V")
     if msg is None:
         return None
@@ -136,24 +122,19 @@ def _check_bellman_v(ex, outs):
     return Failure(fmt(ex.data["V"]), f"{fmt(V)}\n          ({msg})", hint)
 
 
-def _bad_actions(pi, shape: tuple[int, ...], A: int, hint: str) -> Failure | None:
-    """A :class:`Failure` unless ``pi`` holds integer actions in ``[0, A)`` of ``shape``."""
+def _actions(pi, shape: tuple[int, ...], A: int, hint: str) -> np.ndarray:
+    """``pi`` as an array of integer actions in ``[0, A)`` of ``shape``; rejected otherwise."""
     pi = np.asarray(pi)
     if pi.shape != shape or pi.dtype.kind not in "iu" or (pi < 0).any() or (pi >= A).any():
-        return Failure(f"integer actions in [0, {A}), shape {shape}",
-                       f"{fmt(pi)} (dtype {pi.dtype})", hint)
-    return None
+        raise _framework.Rejected(Failure(f"integer actions in [0, {A}), shape {shape}",
+                                          f"{fmt(pi)} (dtype {pi.dtype})", hint))
+    return pi
 
 
 def _check_bellman_greedy(ex, outs):
-    (_, _, g), bad = outputs(outs[0], ("Q", "V", "greedy"))
-    if bad:
-        return bad
+    _, _, g = returned(outs[0], ("Q", "V", "greedy"))
     Qs, S, A = ex.data["Q"], *ex.data["Q"].shape
-    g = np.asarray(g)
-    bad = _bad_actions(g, (S,), A, "use np.argmax(Q, axis=1)")
-    if bad:
-        return bad
+    g = _actions(g, (S,), A, "use np.argmax(Q, axis=1)")
     if not np.allclose(Qs[np.arange(S), g], Qs.max(axis=1), atol=1e-10):
         return Failure(f"actions attaining max_a Q[s, a] = {fmt(Qs.max(axis=1))}",
                        f"{fmt(g)} with Q values {fmt(Qs[np.arange(S), g])}",
@@ -166,11 +147,6 @@ _BELLMAN_PROPERTIES = (
     ("V(s) = max_a Q(s, a)", ("backup",), _check_bellman_v),
     ("greedy[s] attains max_a Q(s, a)", ("backup",), _check_bellman_greedy),
 )
-
-
-@lru_cache(maxsize=1)
-def _bellman_properties() -> list[Property]:
-    return property_table(_BELLMAN_PROPERTIES, _bellman_examples())
 
 
 # ---------------------------------------------------------------------------
@@ -224,7 +200,7 @@ def _bi_examples() -> dict[str, list[Example]]:
     from ._strategies import episodic
 
     examples = []
-    for P, R, H in draw_examples(episodic(), 25):
+    for P, R, H in _framework.draw_examples(episodic(), 25):
         sol = backward_induction(P, R, H)
         near = {k: backward_induction(P, R, k).V if k else np.zeros((1, P.shape[0]))
                 for k in (H - 1, H + 1)}
@@ -234,14 +210,8 @@ def _bi_examples() -> dict[str, list[Example]]:
     return {"episodic": examples}
 
 
-def _bi_outputs(outs):
-    return outputs(outs[0], ("V", "policy"))
-
-
 def _check_bi_last(ex, outs):
-    (V, _), bad = _bi_outputs(outs)
-    if bad:
-        return bad
+    V, _ = returned(outs[0], ("V", "policy"))
     V = np.asarray(V, dtype=float)
     want = ex.data["R"].max(axis=1)
     if V.ndim != 2 or V.shape[0] != ex.data["H"]:
@@ -261,9 +231,7 @@ def _check_bi_last(ex, outs):
 
 
 def _check_bi_values(ex, outs):
-    (V, _), bad = _bi_outputs(outs)
-    if bad:
-        return bad
+    V, _ = returned(outs[0], ("V", "policy"))
     d = ex.data
     msg = compare(V, d["V"], "V")
     if msg is None:
@@ -281,15 +249,10 @@ def _check_bi_values(ex, outs):
 
 
 def _check_bi_policy(ex, outs):
-    (_, pi), bad = _bi_outputs(outs)
-    if bad:
-        return bad
+    _, pi = returned(outs[0], ("V", "policy"))
     d = ex.data
     S, A = d["R"].shape
-    bad = _bad_actions(pi, (d["H"], S), A, "policy[h] = argmax_a Q_h")
-    if bad:
-        return bad
-    pi = np.asarray(pi)
+    pi = _actions(pi, (d["H"], S), A, "policy[h] = argmax_a Q_h")
     Vpi = d["evaluate"](d["P"], d["R"], pi.astype(np.int64))
     msg = compare(Vpi, d["V"], "value of your policy")
     if msg is None:
@@ -304,11 +267,6 @@ _BI_PROPERTIES = (
     ("V equals the optimal values (backward induction)", ("episodic",), _check_bi_values),
     ("the returned policy is optimal", ("episodic",), _check_bi_policy),
 )
-
-
-@lru_cache(maxsize=1)
-def _bi_properties() -> list[Property]:
-    return property_table(_BI_PROPERTIES, _bi_examples())
 
 
 # ---------------------------------------------------------------------------
@@ -372,7 +330,7 @@ def _pe_cases(onehot: bool, n: int) -> list[Example]:
     from ..planning import backward_induction, evaluate_policy
 
     out = []
-    for P, R, pi in draw_from(_pe_inputs, n, onehot=onehot):
+    for P, R, pi in draws(_pe_inputs, n, onehot=onehot):
         H = pi.shape[0]
         out.append(Example((Call("evaluate_policy", (P, R, pi)),), {
             "V": evaluate_policy(P, R, pi), "star": backward_induction(P, R, H).V,
@@ -387,9 +345,7 @@ def _pe_examples() -> dict[str, list[Example]]:
 
 
 def _check_pe(ex, outs):
-    (V,), bad = outputs(outs[0], ("V",))
-    if bad:
-        return bad
+    (V,) = returned(outs[0], ("V",))
     d = ex.data
     msg = compare(V, d["V"], "V")
     if msg is None:
@@ -404,9 +360,7 @@ def _check_pe(ex, outs):
 
 
 def _check_pe_last(ex, outs):
-    (V,), bad = outputs(outs[0], ("V",))
-    if bad:
-        return bad
+    (V,) = returned(outs[0], ("V",))
     d = ex.data
     want = np.einsum("sa,sa->s", d["pi"][-1], d["R"])
     V = np.asarray(V, dtype=float)
@@ -425,11 +379,6 @@ _PE_PROPERTIES = (
     ("V equals the exact value of deterministic (one-hot) policies", ("deterministic",),
      _check_pe),
 )
-
-
-@lru_cache(maxsize=1)
-def _pe_properties() -> list[Property]:
-    return property_table(_PE_PROPERTIES, _pe_examples())
 
 
 # ---------------------------------------------------------------------------
@@ -504,7 +453,7 @@ def _vi_operator_inputs(draw):
 
 def _vi_operator_examples() -> dict[str, list[Example]]:
     op_ex, con_ex = [], []
-    for P, R, g, U, W in draw_from(_vi_operator_inputs, 25):
+    for P, R, g, U, W in draws(_vi_operator_inputs, 25):
         op_ex.append(Example((Call("bellman_operator", (P, R, g, U)),),
                              {"TV": _bellman_operator(P, R, g, U),
                               "undisc": _bellman_operator(P, R, 1.0, U)}))
@@ -545,7 +494,7 @@ def _vi_example(P, R, g, eps) -> Example:
 
 
 def _vi_examples() -> dict[str, list[Example]]:
-    vi_ex = [_vi_example(P, R, g, eps) for P, R, g, eps in draw_from(_vi_inputs, 25)]
+    vi_ex = [_vi_example(P, R, g, eps) for P, R, g, eps in draws(_vi_inputs, 25)]
     for S in (4, 6):
         P, R = _slow_chain(S)
         vi_ex += [_vi_example(P, R, g, eps) for g, eps in ((0.99, 0.1), (0.95, 0.01))]
@@ -563,13 +512,11 @@ def _bound_inputs(draw):
 
 def _bound_examples() -> dict[str, list[Example]]:
     return {"bound": [Example((Call("sweeps_bound", (g, e, r)),), {"g": g, "e": e, "r": r})
-                      for g, e, r in draw_from(_bound_inputs, 30)]}
+                      for g, e, r in draws(_bound_inputs, 30)]}
 
 
 def _check_vi_operator(ex, outs):
-    (TV,), bad = outputs(outs[0], ("TV",))
-    if bad:
-        return bad
+    (TV,) = returned(outs[0], ("TV",))
     msg = compare(TV, ex.data["TV"], "TV")
     if msg is None:
         return None
@@ -580,10 +527,8 @@ def _check_vi_operator(ex, outs):
 
 
 def _check_vi_contraction(ex, outs):
-    (TU,), bad = outputs(outs[0], ("TV",))
-    (TW,), bad2 = outputs(outs[1], ("TV",))
-    if bad or bad2:
-        return bad or bad2
+    (TU,) = returned(outs[0], ("TV",))
+    (TW,) = returned(outs[1], ("TV",))
     lhs = float(np.abs(np.asarray(TU, float) - np.asarray(TW, float)).max())
     rhs = ex.data["gamma"] * ex.data["dist"]
     if lhs <= rhs + 1e-10 * (1 + rhs):
@@ -595,9 +540,7 @@ def _check_vi_contraction(ex, outs):
 
 
 def _check_vi_values(ex, outs):
-    (V, _), bad = outputs(outs[0], ("V", "policy"))
-    if bad:
-        return bad
+    V, _ = returned(outs[0], ("V", "policy"))
     d = ex.data
     V = np.asarray(V, dtype=float)
     if V.shape != d["Vstar"].shape:
@@ -613,15 +556,10 @@ def _check_vi_values(ex, outs):
 
 
 def _check_vi_policy(ex, outs):
-    (_, pi), bad = outputs(outs[0], ("V", "policy"))
-    if bad:
-        return bad
+    _, pi = returned(outs[0], ("V", "policy"))
     d = ex.data
     S, A = d["R"].shape
-    bad = _bad_actions(pi, (S,), A, "greedy: argmax_a Q(s, a)")
-    if bad:
-        return bad
-    pi = np.asarray(pi)
+    pi = _actions(pi, (S,), A, "greedy: argmax_a Q(s, a)")
     Vpi = d["evaluate"](d["P"], d["R"], d["gamma"], pi.astype(np.int64))
     gap = float((d["Vstar"] - Vpi).max())
     if gap <= d["eps"] + 1e-9:
@@ -638,9 +576,7 @@ def _tail_bound(g: float, r: float, k: int) -> float:
 
 
 def _check_vi_bound(ex, outs):
-    (n,), bad = outputs(outs[0], ("n",))
-    if bad:
-        return bad
+    (n,) = returned(outs[0], ("n",))
     g, e, r = ex.data["g"], ex.data["e"], ex.data["r"]
     n = np.asarray(n)
     if n.shape != () or n.dtype.kind not in "iuf" or float(n) != int(n) or int(n) < 0:
@@ -667,12 +603,6 @@ _VI_PROPERTIES = (
     ("sweeps_bound: smallest n with gamma^n rmax / (1 - gamma) <= epsilon", ("bound",),
      _check_vi_bound),
 )
-
-
-@lru_cache(maxsize=1)
-def _vi_properties() -> list[Property]:
-    return property_table(_VI_PROPERTIES, _vi_operator_examples() | _vi_examples()
-                          | _bound_examples())
 
 
 # ---------------------------------------------------------------------------
@@ -729,21 +659,15 @@ def _rvi_examples() -> dict[str, list[Example]]:
     from ._strategies import mdps
 
     examples = []
-    for P, R in draw_examples(mdps(dense=True), 25):
+    for P, R in _framework.draw_examples(mdps(dense=True), 25):
         sol = relative_value_iteration(P, R, epsilon=1e-11)
         examples.append(Example((Call("relative_value_iteration", (P, R, 1e-10)),),
                                 {"g": sol.gain, "h": sol.bias, "P": P, "R": R}))
     return {"dense": examples}
 
 
-def _rvi_outputs(outs):
-    return outputs(outs[0], ("gain", "bias"))
-
-
 def _check_rvi_gain(ex, outs):
-    (g, _), bad = _rvi_outputs(outs)
-    if bad:
-        return bad
+    g, _ = returned(outs[0], ("gain", "bias"))
     msg = compare(g, ex.data["g"], "gain", atol=1e-6, rtol=0)
     return None if msg is None else Failure(
         f"{ex.data['g']:.10g}", f"{fmt(g)} ({msg})",
@@ -752,9 +676,7 @@ def _check_rvi_gain(ex, outs):
 
 
 def _check_rvi_norm(ex, outs):
-    (_, h), bad = _rvi_outputs(outs)
-    if bad:
-        return bad
+    _, h = returned(outs[0], ("gain", "bias"))
     h = np.asarray(h, dtype=float)
     if h.shape == ex.data["h"].shape and abs(h[0]) <= 1e-9:
         return None
@@ -763,9 +685,7 @@ def _check_rvi_norm(ex, outs):
 
 
 def _check_rvi_equation(ex, outs):
-    (g, h), bad = _rvi_outputs(outs)
-    if bad:
-        return bad
+    g, h = returned(outs[0], ("gain", "bias"))
     d = ex.data
     h = np.asarray(h, dtype=float)
     g = float(np.asarray(g, dtype=float).ravel()[0])
@@ -782,9 +702,7 @@ def _check_rvi_equation(ex, outs):
 
 
 def _check_rvi_bias(ex, outs):
-    (_, h), bad = _rvi_outputs(outs)
-    if bad:
-        return bad
+    _, h = returned(outs[0], ("gain", "bias"))
     msg = compare(h, ex.data["h"], "bias", atol=1e-6, rtol=0)
     return None if msg is None else Failure(
         fmt(ex.data["h"]), f"{fmt(h)}\n          ({msg})",
@@ -800,31 +718,30 @@ _RVI_PROPERTIES = (
 )
 
 
-@lru_cache(maxsize=1)
-def _rvi_properties() -> list[Property]:
-    return property_table(_RVI_PROPERTIES, _rvi_examples())
-
-
 EXERCISES = [
     Exercise("bellman_backup", "One Bellman optimality backup", BELLMAN_STATEMENT,
              BELLMAN_STUB, {"bellman_backup": ("P", "R", "V_next")},
              "theoryrl.planning.backward_induction(P, R, 1, terminal=V_next)",
-             _bellman_properties, "planning"),
+             properties(_BELLMAN_PROPERTIES, _bellman_examples), "planning"),
     Exercise("backward_induction", "Backward induction", BI_STATEMENT, BI_STUB,
              {"backward_induction": ("P", "R", "H")},
-             "theoryrl.planning.backward_induction and evaluate_policy", _bi_properties,
+             "theoryrl.planning.backward_induction and evaluate_policy",
+             properties(_BI_PROPERTIES, _bi_examples),
              "planning"),
     Exercise("policy_evaluation", "Exact evaluation of a stochastic policy", PE_STATEMENT,
              PE_STUB, {"evaluate_policy": ("P", "R", "pi")},
-             "theoryrl.planning.evaluate_policy", _pe_properties, "planning"),
+             "theoryrl.planning.evaluate_policy",
+             properties(_PE_PROPERTIES, _pe_examples), "planning"),
     Exercise("value_iteration", "Discounted value iteration and its contraction rate",
              VI_STATEMENT, VI_STUB,
              {"bellman_operator": ("P", "R", "gamma", "V"),
               "value_iteration": ("P", "R", "gamma", "epsilon"),
               "sweeps_bound": ("gamma", "epsilon", "rmax")},
-             "theoryrl.planning.value_iteration / policy_iteration", _vi_properties,
+             "theoryrl.planning.value_iteration / policy_iteration",
+             properties(_VI_PROPERTIES, _vi_operator_examples, _vi_examples, _bound_examples),
              "planning"),
     Exercise("gain_bias", "Gain and bias by relative value iteration", RVI_STATEMENT,
              RVI_STUB, {"relative_value_iteration": ("P", "R", "epsilon")},
-             "theoryrl.planning.relative_value_iteration", _rvi_properties, "planning"),
+             "theoryrl.planning.relative_value_iteration",
+             properties(_RVI_PROPERTIES, _rvi_examples), "planning"),
 ]
