@@ -235,6 +235,8 @@ def _md_examples() -> dict[str, list[Example]]:
 def _md_hint(got, d) -> str:
     from scipy.special import logsumexp
 
+    if got.shape != d["want"].shape:
+        return "return shape (S, A)"
     lp, Q, t = d["logpi"], d["Q"], d["t"]
     flipped = lp - t * Q
     if np.allclose(got, flipped - logsumexp(flipped, axis=1, keepdims=True), atol=1e-7):
@@ -252,15 +254,20 @@ def _md_hint(got, d) -> str:
     return "log pi_{k+1} = log pi_k + t Q - logsumexp(log pi_k + t Q) along each row"
 
 
-def _check_md(ex, outs):
-    (lp,) = returned(outs[0], ("logpi_next",))
+def _matches_want(ex, outs, name: str, tol: float, hint_of) -> Failure | None:
+    """The one returned array ``name`` against ``ex.data["want"]``; ``hint_of(got, data)``
+    names the mistake."""
+    (x,) = returned(outs[0], (name,))
     d = ex.data
-    msg = compare(lp, d["want"], "logpi_next", atol=1e-8, rtol=1e-8)
+    msg = compare(x, d["want"], name, atol=tol, rtol=tol)
     if msg is None:
         return None
-    got = np.asarray(lp, dtype=float)
-    h = _md_hint(got, d) if got.shape == d["want"].shape else "return shape (S, A)"
-    return Failure(fmt(d["want"]), f"{fmt(lp)}\n          ({msg})", h)
+    return Failure(fmt(d["want"]), f"{fmt(x)}\n          ({msg})",
+                   hint_of(np.asarray(x, dtype=float), d))
+
+
+def _check_md(ex, outs):
+    return _matches_want(ex, outs, "logpi_next", 1e-8, _md_hint)
 
 
 _MD_PROPERTIES = (
@@ -393,22 +400,17 @@ _GPOMDP_MISTAKES = (
 
 
 def _gpomdp_hint(got, d) -> str:
+    if got.size != d["want"].size:
+        return "return shape (d,)"
     args = (d["scores"], d["rewards"], d["gamma"])
     for kw, hint in _GPOMDP_MISTAKES:
-        if np.allclose(got, _gpomdp(*args, **kw), atol=1e-9):
+        if np.allclose(got.ravel(), _gpomdp(*args, **kw), atol=1e-9):
             return hint
     return "g = sum_t (sum_{h >= t} gamma^h r_h) scores[t]"
 
 
 def _check_gpomdp(ex, outs):
-    (g,) = returned(outs[0], ("g",))
-    d = ex.data
-    msg = compare(g, d["want"], "g", atol=1e-9, rtol=1e-9)
-    if msg is None:
-        return None
-    got = np.asarray(g, dtype=float)
-    h = _gpomdp_hint(got.ravel(), d) if got.size == d["want"].size else "return shape (d,)"
-    return Failure(fmt(d["want"]), f"{fmt(g)}\n          ({msg})", h)
+    return _matches_want(ex, outs, "g", 1e-9, _gpomdp_hint)
 
 
 _GPOMDP_PROPERTIES = (
