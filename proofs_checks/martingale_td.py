@@ -2,12 +2,13 @@
 
 Each check is data (:data:`CHECKS`): per-tier settings, a ``measure_*``
 function that runs estimators only, a ``judge_*`` that computes statistics,
-and the rule registered in ``proofs_checks/registry.toml``. Broken variants
-are named in the setting: the estimator a check fits (``method``, ``fit``,
-``estimator``; ``ml_as``: a TD(lambda) fit wired in as "ML"), the trace
-(``td1_lam``), the discounting (``discount``, ``fixed_step_discount``), the
-reward convention (``reward_per_step``) or the target (``against``);
-``tests/test_martingale_td_checks.py`` runs each and asserts the check fails.
+and the rule registered in ``proofs_checks/registry.toml``. The estimators
+under test are the methods of :class:`PolicyEvaluation`, placed in every
+setting under ``agent``; its broken variants are subclasses in
+``proofs_checks/variants.py`` (MSTDE in place of LSTD, a TD(lambda) fit in
+place of ML, TD(1) without its trace or with Euler discounting, rates fed as
+per-step rewards, a fixed per-step discount), and
+``tests/test_martingale_td_checks.py`` asserts each check fails on its variant.
 
 Two checks are invariants (they hold by algebra for any data):
 ``td1_equals_ml`` (a telescoping identity) and ``ml_best_ordering`` (ML is the
@@ -49,23 +50,66 @@ from ._harness import Check, Measured
 
 PAPER = "martingale_td"
 
+
+class PolicyEvaluation:
+    """The policy-evaluation methods the checks run (Jia & Zhou 2022): the
+    algorithm under test. Broken variants subclass it and override one method or
+    constant; the checks' statistics never change."""
+
+    td1_lam = 1.0
+    """Trace parameter of TD(1): the trace weights increments per unit of time."""
+    discount = "exact"
+    """Increment convention of TD(lambda) in the TD(1) = ML identity."""
+
+    def lstd(self, st) -> np.ndarray:
+        """LSTD(0), the population or sample TD(0) fixed point."""
+        return st.lstd(0.0)
+
+    def ml(self, st) -> np.ndarray:
+        """The martingale-loss (ML) minimiser."""
+        return st.ml()
+
+    def mstde(self, st) -> np.ndarray:
+        """The mean-square TD error minimiser (the paper's counterexample)."""
+        return st.mstde()
+
+    def td1(self, st) -> np.ndarray:
+        """TD(1) with the per-unit-time trace."""
+        return st.lstd(self.td1_lam)
+
+    def ml_lams(self) -> tuple[float, ...]:
+        """Trace parameters :meth:`ml` reads from the statistics (none: ML needs no trace)."""
+        return ()
+
+    def paths(self, model, X: np.ndarray) -> Paths:
+        """The data the estimators see: paths with reward rates (times dt inside)."""
+        return Paths.from_model(model, X)
+
+    def td0_sa(self, model, f, *, online: bool, rng: np.random.Generator,
+               **kw) -> np.ndarray:
+        """TD(0) by stochastic approximation (offline or online): its final parameter."""
+        return td_lambda_sa(model, f, online=online, rng=rng, **kw).theta
+
+    def stationary_td0(self, model, dt: float, discount: str) -> np.ndarray:
+        """Population TD(0) on one stationary step of the discounted model."""
+        return stationary_td0(model, dt, discount=discount)
+
 _C5_MODEL = dict(beta=0.0, kappa=1.0, sigma=0.8, q=1.0, p=2.0, T=2.0, m0=0.5, s0=0.5)
 
 SWEEP: dict[str, dict] = {
     "brownian_counterexample": dict(sigma=0.7, T=2.0, K_pop=[2, 10, 40, 640], K_mc=[10, 160],
-                                    n=20_000, R=8, method="lstd"),
-    "order_dt_exact": dict(K=[4, 8, 16, 32, 64], method="lstd"),
-    "order_dt_mc": dict(K_fine=64, sub=[16, 8, 4, 2, 1], n=50_000, groups=25,
-                        n_boot=200, method="lstd"),
-    "sample_rate": dict(K=16, N=[500, 2000, 8000, 32000], R=32, against="discrete"),
-    "td1_equals_ml": dict(model=_C5_MODEL, K=200, lams=[0.0, 0.1, 0.5], td1_lam=1.0,
-                          discount="exact", n_mc=200, ml_as="ml"),
-    "ml_projection_rate": dict(model=_C5_MODEL, K=[50, 100, 200, 400], estimator="ml"),
-    "martingale_diagnostic": dict(K=100, n_train=20_000, n_test=20_000, fit="lstd"),
-    "sa_convergence": dict(K=50, batch=32, iterations=4000, reward_per_step=False),
-    "variance_flat": dict(K=[10, 40, 160], n=2000, R=20, reward_per_step=False),
-    "infinite_horizon": dict(dt=[0.1, 0.05, 0.025, 0.0125], fixed_step_discount=None),
+                                    n=20_000, R=8),
+    "order_dt_exact": dict(K=[4, 8, 16, 32, 64]),
+    "order_dt_mc": dict(K_fine=64, sub=[16, 8, 4, 2, 1], n=50_000, groups=25, n_boot=200),
+    "sample_rate": dict(K=16, N=[500, 2000, 8000, 32000], R=32),
+    "td1_equals_ml": dict(model=_C5_MODEL, K=200, lams=[0.0, 0.1, 0.5], n_mc=200),
+    "ml_projection_rate": dict(model=_C5_MODEL, K=[50, 100, 200, 400]),
+    "martingale_diagnostic": dict(K=100, n_train=20_000, n_test=20_000),
+    "sa_convergence": dict(K=50, batch=32, iterations=4000),
+    "variance_flat": dict(K=[10, 40, 160], n=2000, R=20),
+    "infinite_horizon": dict(dt=[0.1, 0.05, 0.025, 0.0125]),
 }
+SWEEP = {name: dict(setting, agent=PolicyEvaluation) for name, setting in SWEEP.items()}
 QUICK: dict[str, dict] = {
     **SWEEP,
     "brownian_counterexample": dict(SWEEP["brownian_counterexample"], K_pop=[2, 10, 40, 160],
@@ -82,9 +126,8 @@ QUICK: dict[str, dict] = {
 }
 
 
-def _fit(stats_, method: str) -> np.ndarray:
-    return {"lstd": lambda s: s.lstd(0.0), "ml": lambda s: s.ml(),
-            "mstde": lambda s: s.mstde()}[method](stats_)
+def _fits(est: PolicyEvaluation, st) -> dict[str, np.ndarray]:
+    return {"lstd": est.lstd(st), "ml": est.ml(st), "mstde": est.mstde(st)}
 
 
 # ---------------------------------------------------------------------------
@@ -95,17 +138,15 @@ def measure_brownian(s: dict, base_seed: int, n_jobs: int = 1) -> dict:
     """Population and Monte Carlo fits on B2 (no judgement)."""
     model = BrownianQuadratic(sigma=s["sigma"], T=s["T"])
     f = model.features()
-    pop = {}
-    for K in s["K_pop"]:
-        st = population_statistics(model, f, K)
-        pop[K] = {"lstd": _fit(st, s["method"]), "ml": st.ml(), "mstde": st.mstde()}
+    est = s["agent"]()
+    pop = {K: _fits(est, population_statistics(model, f, K)) for K in s["K_pop"]}
     mc = {}
     for K in s["K_mc"]:
         reps = []
         for r in range(s["R"]):
             st = td_statistics(model, f, n_paths=s["n"] // s["R"], K=K,
                                seed=base_seed * 1000 + 17 * K + r)
-            reps.append([_fit(st, s["method"])[0], st.ml()[0], st.mstde()[0]])
+            reps.append([v[0] for v in _fits(est, st).values()])
         mc[K] = np.array(reps)
     return {"pop": pop, "mc": mc, "theta_star": model.theta_star, "sigma": s["sigma"]}
 
@@ -144,22 +185,22 @@ def measure_order_exact(s: dict, base_seed: int | None, n_jobs: int = 1) -> dict
     """Population occupation-norm errors of LSTD(0), ML and MSTDE on B1 (exact moments)."""
     model = OUQuadratic()
     f = model.realizable_features()
-    err = {}
-    for meth in ("lstd", "ml", "mstde"):
-        err[meth] = [value_error(model, f, _fit(population_statistics(model, f, K), meth))
-                     for K in s["K"]]
+    est = s["agent"]()
+    fits = [_fits(est, population_statistics(model, f, K)) for K in s["K"]]
+    err = {meth: [value_error(model, f, fit[meth]) for fit in fits]
+           for meth in ("lstd", "ml", "mstde")}
     return {"K": np.array(s["K"]), "err": err}
 
 
 def judge_order_exact(d: dict, s: dict) -> Measured:
-    """Orders in dt of the fitted estimator (``method``) and of ML; MSTDE's error curve."""
+    """Orders in dt of LSTD(0) and of ML; MSTDE's error curve."""
     dt = 1.0 / d["K"]
-    fit = fit_loglog_slope(dt, np.array(d["err"][s["method"]]))
+    fit = fit_loglog_slope(dt, np.array(d["err"]["lstd"]))
     fit_ml = fit_loglog_slope(dt, np.array(d["err"]["ml"]))
     ci = fit.ci()
     mst = np.array(d["err"]["mstde"])
     K = d["K"].tolist()
-    e = np.array(d["err"][s["method"]])
+    e = np.array(d["err"]["lstd"])
     st = {"min_order": min(fit.slope, fit_ml.slope), "max_order": max(fit.slope, fit_ml.slope),
           "min_ci_low": min(ci[0], fit_ml.ci()[0]),
           "mstde_increasing": float(np.all(np.diff(mst) > 0)),
@@ -183,11 +224,11 @@ def measure_order_mc(s: dict, base_seed: int, n_jobs: int = 1) -> dict:
             "features": f, "seed": base_seed}
 
 
-def _pooled_error(d, sts, idx, method):
+def _pooled_error(d, sts, idx, est: PolicyEvaluation):
     tot = sts[idx[0]]
     for i in idx[1:]:
         tot = tot + sts[i]
-    return value_error(d["model"], d["features"], _fit(tot, method), n_grid=256)
+    return value_error(d["model"], d["features"], est.lstd(tot), n_grid=256)
 
 
 def judge_order_mc(d: dict, s: dict) -> Measured:
@@ -195,7 +236,7 @@ def judge_order_mc(d: dict, s: dict) -> Measured:
     rng = np.random.default_rng(d["seed"])
     subs = list(d["stats"])
     G = len(d["stats"][subs[0]])
-    m = s["method"]
+    m = s["agent"]()
     full = np.array([_pooled_error(d, d["stats"][k], list(range(G)), m) for k in subs])
     boots = np.array([[_pooled_error(d, d["stats"][k], idx, m) for k in subs]
                       for idx in rng.integers(0, G, size=(s["n_boot"], G))])
@@ -227,16 +268,18 @@ def judge_order_mc(d: dict, s: dict) -> Measured:
 # ---------------------------------------------------------------------------
 
 def measure_sample_rate(s: dict, base_seed: int, n_jobs: int = 1) -> dict:
-    """Squared Gram-norm errors of LSTD(0) against the target, (R, len(N))."""
+    """Squared Gram-norm errors of LSTD(0) against the population discretised
+    solution, (R, len(N))."""
     model = OUQuadratic(beta=0.0)
     f = model.realizable_features()
+    est = s["agent"]()
     pop = population_statistics(model, f, s["K"])
-    target = pop.lstd(0.0) if s["against"] == "discrete" else model.theta_star
+    target = pop.lstd(0.0)
     err2 = np.empty((s["R"], len(s["N"])))
     for r in range(s["R"]):
         for i, N in enumerate(s["N"]):
             st = td_statistics(model, f, n_paths=N, K=s["K"], seed=base_seed + 7919 * r + i)
-            d = st.lstd(0.0) - target
+            d = est.lstd(st) - target
             err2[r, i] = d @ pop.Gm @ d
     return {"N": np.array(s["N"]), "err2": err2}
 
@@ -266,12 +309,12 @@ def _quadrature(model: OUQuadratic, K: int):
 def measure_td1(s: dict, base_seed: int, n_jobs: int = 1) -> dict:
     """Population TD(lambda)/ML fits and their errors (to J and J^dt); the per-path identity."""
     model = OUQuadratic(**s["model"])
+    est = s["agent"]()
     out = {}
-    lams = tuple(sorted(set(s["lams"]) | {s["td1_lam"]}
-                        | ({s["ml_as"]} if s["ml_as"] != "ml" else set())))
+    lams = tuple(sorted(set(s["lams"]) | {est.td1_lam} | set(est.ml_lams())))
     for kind in ("quad", "quad_tau"):
         f = model.features(kind)
-        st = population_statistics(model, f, s["K"], lams=lams, discount=s["discount"])
+        st = population_statistics(model, f, s["K"], lams=lams, discount=est.discount)
         t, x, w = _quadrature(model, s["K"])
         Jdt = _discretised_value(model, s["K"])
 
@@ -281,18 +324,18 @@ def measure_td1(s: dict, base_seed: int, n_jobs: int = 1) -> dict:
             return float(np.sqrt(np.sum(np.exp(-2 * model.beta * t) * model.T / K
                                         * (w @ dd ** 2))))
 
-        ml = st.ml() if s["ml_as"] == "ml" else st.lstd(s["ml_as"])
+        ml = est.ml(st)
         thetas = {"ml": ml, **{lam: st.lstd(lam) for lam in s["lams"]}}
-        out[kind] = {"ml": ml, "td1": st.lstd(s["td1_lam"]),
+        out[kind] = {"ml": ml, "td1": est.td1(st),
                      "err": {k: err(th) for k, th in thetas.items()},
                      "err_dt": {k: err(th, target=Jdt) for k, th in thetas.items()}}
     # per-path identity on simulated data: sum_k xi_k delta_k(theta) = -grad ML
     f = model.features("quad")
     X = model.sample_paths(s["n_mc"], 20, rng=np.random.default_rng(base_seed))
     p = Paths.from_model(model, X)
-    st = td_statistics(p, f, lams=(s["td1_lam"],), discount=s["discount"])
+    st = td_statistics(p, f, lams=(est.td1_lam,), discount=est.discount)
     th = np.array([0.3, -0.7])
-    out["grad_gap"] = float(np.abs(st.g(th, s["td1_lam"]) - (st.gm - st.Gm @ th)).max())
+    out["grad_gap"] = float(np.abs(st.g(th, est.td1_lam) - (st.gm - st.Gm @ th)).max())
     return out
 
 
@@ -331,14 +374,16 @@ def judge_ordering(d: dict, s: dict) -> Measured:
 
 
 def measure_projection(s: dict, base_seed: int | None, n_jobs: int = 1) -> dict:
-    """For each K: the estimator's parameter (``estimator``: ML, or TD(0) as the broken
-    variant) and the L2(occupation) projection of the continuous J on the same grid."""
+    """For each K: the ML parameter and the L2(occupation) projection of the
+    continuous J on the same grid."""
     model = OUQuadratic(**s["model"])
     f = model.features("quad")
+    est = s["agent"]()
+    lams = tuple(sorted({0.0} | set(est.ml_lams())))
     gaps = []
     for K in s["K"]:
-        st = population_statistics(model, f, K, lams=(0.0,), discount="exact")
-        th = st.ml() if s["estimator"] == "ml" else st.lstd(0.0)
+        st = population_statistics(model, f, K, lams=lams, discount="exact")
+        th = est.ml(st)
         t, x, w = _quadrature(model, K)
         F = f(t, x)                                      # (nq, K, d)
         wt = w[:, None] * np.exp(-2 * model.beta * t)[None] * (model.T / K)
@@ -373,8 +418,9 @@ def measure_diagnostic(s: dict, base_seed: int, n_jobs: int = 1) -> dict:
     st = td_statistics(model, f, n_paths=s["n_train"], K=s["K"], seed=base_seed)
     test = Paths.from_model(model, model.sample_paths(s["n_test"], s["K"],
                                                       rng=np.random.default_rng(base_seed + 1)))
-    thetas = {"true": model.theta_star, "fitted": _fit(st, s["fit"]), "ml": st.ml(),
-              "mstde": st.mstde()}
+    est = s["agent"]()
+    thetas = {"true": model.theta_star, "fitted": est.lstd(st), "ml": est.ml(st),
+              "mstde": est.mstde(st)}
     return {k: martingale_diagnostic(th, test, f, _TEST_FNS) for k, th in thetas.items()}
 
 
@@ -397,12 +443,10 @@ def measure_sa(s: dict, base_seed: int, n_jobs: int = 1) -> dict:
     f = model.realizable_features()
     xs = np.linspace(-1.5, 1.5, 61)
     kw = dict(K=s["K"], iterations=s["iterations"], batch=s["batch"])
-    rps = s["reward_per_step"]
+    est = s["agent"]()
     runs = {
-        "offline TD(0)": lambda rng: td_lambda_sa(model, f, rng=rng, reward_per_step=rps,
-                                                  **kw).theta,
-        "online TD(0)": lambda rng: td_lambda_sa(model, f, online=True, rng=rng,
-                                                 reward_per_step=rps, **kw).theta,
+        "offline TD(0)": lambda rng: est.td0_sa(model, f, online=False, rng=rng, **kw),
+        "online TD(0)": lambda rng: est.td0_sa(model, f, online=True, rng=rng, **kw),
         "offline GTD2": lambda rng: gtd_sa(model, f, rng=rng, **kw).theta,
         "ML SGD": lambda rng: ml_sgd(model, f, rng=rng, **kw).theta,
     }
@@ -431,15 +475,14 @@ def measure_variance(s: dict, base_seed: int, n_jobs: int = 1) -> dict:
     model = OUQuadratic(beta=0.0)
     f = model.realizable_features()
     phi0 = f(np.zeros(1), np.ones((1, 1)))[0, 0]
+    pe = s["agent"]()
     est = np.empty((2, s["R"], len(s["K"])))
     for r in range(s["R"]):
         for i, K in enumerate(s["K"]):
             rng = np.random.default_rng(base_seed + 1009 * r + i)
-            p = Paths.from_model(model, model.sample_paths(s["n"], K, rng=rng),
-                                 reward_per_step=s["reward_per_step"])
-            st = td_statistics(p, f)
-            est[0, r, i] = phi0 @ st.lstd(0.0)
-            est[1, r, i] = phi0 @ st.ml()
+            st = td_statistics(pe.paths(model, model.sample_paths(s["n"], K, rng=rng)), f)
+            est[0, r, i] = phi0 @ pe.lstd(st)
+            est[1, r, i] = phi0 @ pe.ml(st)
     return {"K": s["K"], "est": est, "truth": float(model.value(0.0, 1.0))}
 
 
@@ -465,11 +508,11 @@ def judge_variance(d: dict, s: dict) -> Measured:
 def measure_infinite(s: dict, base_seed: int | None, n_jobs: int = 1) -> dict:
     """Population TD(0) coefficient errors on B3 for both increment conventions."""
     model = OUDiscounted()
+    est = s["agent"]()
     out = {}
     for disc in ("euler", "exact"):
-        out[disc] = [float(np.abs(stationary_td0(model, dt, discount=disc,
-                                                 fixed_step_discount=s["fixed_step_discount"])
-                                  - model.theta_star).max()) for dt in s["dt"]]
+        out[disc] = [float(np.abs(est.stationary_td0(model, dt, disc) - model.theta_star).max())
+                     for dt in s["dt"]]
     return {"dt": np.array(s["dt"]), "err": out}
 
 

@@ -1,18 +1,19 @@
 """Each proof check of proofs_checks.martingale_td fails on a broken variant.
 
-Settings are shrunk for speed; the broken entry is the only thing that differs
-from a setting that passes (tested alongside where cheap).
+Settings are shrunk for speed; the broken variant (a subclass of
+``PolicyEvaluation`` from ``proofs_checks.variants``, placed under ``agent``) is
+the only thing that differs from a setting that passes (tested alongside where
+cheap), except for Euler-discounted TD(1), which needs a discounted instance.
 """
 
 from __future__ import annotations
-
-import math
 
 import pytest
 
 import proofs_checks.martingale_td as pc
 from proofs_checks import _harness as H
 from proofs_checks import get_checks
+from proofs_checks import variants as V
 
 CHECKS = {c.name: c for c in pc.CHECKS}
 
@@ -31,19 +32,19 @@ SMALL = {
 }
 
 BROKEN = [
-    ("brownian_counterexample", {"method": "mstde"}),             # MSTDE in place of LSTD
-    ("order_dt_exact", {"method": "mstde"}),                      # MSTDE in place of LSTD
-    ("order_dt_mc", {"method": "mstde"}),
-    ("sample_rate", {"against": "continuous"}),                   # bias floor mixed in
-    ("td1_equals_ml", {"td1_lam": 0.0}),                          # missing trace
-    ("td1_equals_ml", {"model": dict(pc._C5_MODEL, beta=0.3),     # wrong discount form
-                       "discount": "euler"}),
-    ("ml_best_ordering", {"ml_as": 0.1}),                         # TD(0.1) wired in as ML
-    ("ml_projection_rate", {"estimator": "td0"}),                 # TD(0) in place of ML
-    ("martingale_diagnostic", {"fit": "mstde"}),                  # MSTDE in place of LSTD
-    ("sa_convergence", {"reward_per_step": True}),                # rate not times dt
-    ("variance_flat", {"reward_per_step": True}),                 # rate not times dt
-    ("infinite_horizon", {"fixed_step_discount": math.exp(-0.5 * 0.1)}),  # per-step gamma
+    ("brownian_counterexample", {"agent": V.MSTDEAsLSTD}),
+    ("order_dt_exact", {"agent": V.MSTDEAsLSTD}),
+    ("order_dt_mc", {"agent": V.MSTDEAsLSTD}),
+    ("sample_rate", {"agent": V.MSTDEAsLSTD}),      # converges, but to MSTDE's limit
+    ("td1_equals_ml", {"agent": V.UntracedTD1}),
+    ("td1_equals_ml", {"agent": V.EulerDiscountTD1,    # needs discounting to matter
+                       "model": dict(pc._C5_MODEL, beta=0.3)}),
+    ("ml_best_ordering", {"agent": V.TDLambdaAsML}),
+    ("ml_projection_rate", {"agent": V.TD0AsML}),
+    ("martingale_diagnostic", {"agent": V.MSTDEAsLSTD}),
+    ("sa_convergence", {"agent": V.PerStepRewardTD}),
+    ("variance_flat", {"agent": V.PerStepRewardTD}),
+    ("infinite_horizon", {"agent": V.FixedStepDiscountTD0}),
 ]
 
 
@@ -55,7 +56,8 @@ def test_every_check_has_a_broken_variant():
     assert {n for n, _ in BROKEN} == set(CHECKS)
 
 
-@pytest.mark.parametrize(("name", "broken"), BROKEN, ids=[f"{n}-{list(b)[0]}" for n, b in BROKEN])
+@pytest.mark.parametrize(("name", "broken"), BROKEN,
+                         ids=[f"{n}-{b['agent'].__name__}" for n, b in BROKEN])
 def test_check_fails_on_broken_variant(name, broken):
     res = _run(name, **broken)
     assert res.verdict == "fail", res
@@ -66,6 +68,18 @@ def test_check_fails_on_broken_variant(name, broken):
                                   "ml_projection_rate"])
 def test_same_small_setting_passes_unbroken(name):
     assert _run(name).verdict == "pass"
+
+
+def test_td1_identity_holds_on_the_discounted_instance_unbroken():
+    assert _run("td1_equals_ml", model=dict(pc._C5_MODEL, beta=0.3)).verdict == "pass"
+
+
+def test_variants_break_the_algorithm_only():
+    for _, broken in BROKEN:
+        assert issubclass(broken["agent"], pc.PolicyEvaluation)
+        assert broken["agent"] is not pc.PolicyEvaluation
+    for c in pc.CHECKS:
+        assert c.setting("quick")["agent"] is pc.PolicyEvaluation
 
 
 def test_invariants_are_marked():

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..models.tabular import MDPSpec
 from .base import Trajectory
-from .stepmix import _Conservative, regret_order
+from .stepmix import _Conservative, _document_parameters, regret_order
 from .ucbvi import UCBVI
 
 __all__ = ["BaselineOnly", "CUCBVI", "BudgetConservative", "DOPESwitch",
@@ -39,33 +39,17 @@ __all__ = ["BaselineOnly", "CUCBVI", "BudgetConservative", "DOPESwitch",
            "cumulative_violations"]
 
 
+@_document_parameters
 class BaselineOnly(_Conservative):
     r"""Plays the baseline in every episode (the trivial safe reference).
 
     Parameters
     ----------
-    spec : MDPSpec
-        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
-    episodes : int
-        Number of episodes K.
-    baseline : array_like
-        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
-    alpha : float
-        Allowed relative loss in (0, 1].
-    delta : float
-        Failure probability in (0, 1).
-    baseline_value : float, optional
-        :math:`V_b` if known; None: bounded from data.
-    **kw
-        ``bonus``, ``bonus_scale``, ``optimistic_bonus``, ``anytime`` as in
-        :class:`~theoryrl.agents.stepmix.EpsMix`.
+    {base_parameters}
+    {width_parameters}
     """
 
     name = "BaselineOnly"
-
-    def __init__(self, spec: MDPSpec, episodes: int, baseline: Any = None, alpha: float = 0.1,
-                 delta: float = 0.05, baseline_value: float | None = None, **kw: Any) -> None:
-        super().__init__(spec, episodes, baseline, alpha, delta, baseline_value, **kw)
 
     def _choose(self) -> None:
         self._plan_out = self._pib
@@ -101,6 +85,7 @@ class _Switching(_Conservative):
         return float(self._go)
 
 
+@_document_parameters
 class CUCBVI(_Switching):
     r"""CUCBVI (Garcelon et al. 2020) [V abstract; R mechanics].
 
@@ -114,26 +99,8 @@ class CUCBVI(_Switching):
 
     Parameters
     ----------
-    spec : MDPSpec
-        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
-    episodes : int
-        Number of episodes K.
-    baseline : array_like
-        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
-    alpha : float
-        Allowed relative loss in (0, 1].
-    delta : float
-        Failure probability in (0, 1).
-    baseline_value : float, optional
-        :math:`V_b` if known; None: bounded from data.
-    bonus : {"l1", "bernstein"}
-        Width of the pessimistic evaluation.
-    bonus_scale : float
-        Multiplies every width and bonus (1 by default).
-    optimistic_bonus : {"l1", "hoeffding", "bernstein"}
-        UCBVI bonus of the optimistic planner.
-    anytime : bool
-        Anytime log factor in the widths.
+    {base_parameters}
+    {width_parameters}
     """
 
     name = "CUCBVI"
@@ -142,6 +109,7 @@ class CUCBVI(_Switching):
         return self._sum_lb + Lk >= (1.0 - self.alpha) * (self._k + 1) * hi
 
 
+@_document_parameters
 class DOPESwitch(_Switching):
     r"""DOPE-style optimistic-pessimistic play [D surrogate]: play
     :math:`\pi^k` iff :math:`\underline V^{\pi^k}_1(s_1) \ge (1-\alpha)V_b`
@@ -151,26 +119,8 @@ class DOPESwitch(_Switching):
 
     Parameters
     ----------
-    spec : MDPSpec
-        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
-    episodes : int
-        Number of episodes K.
-    baseline : array_like
-        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
-    alpha : float
-        Allowed relative loss in (0, 1].
-    delta : float
-        Failure probability in (0, 1).
-    baseline_value : float, optional
-        :math:`V_b` if known; None: bounded from data.
-    bonus : {"l1", "bernstein"}
-        Width of the pessimistic evaluation.
-    bonus_scale : float
-        Multiplies every width and bonus (1 by default).
-    optimistic_bonus : {"l1", "hoeffding", "bernstein"}
-        UCBVI bonus of the optimistic planner.
-    anytime : bool
-        Anytime log factor in the widths.
+    {base_parameters}
+    {width_parameters}
     """
 
     name = "DOPESwitch"
@@ -181,6 +131,7 @@ class DOPESwitch(_Switching):
         return Lk >= (1.0 - self.alpha) * hi
 
 
+@_document_parameters
 class BudgetConservative(_Conservative):
     r"""Budget-based conservative reduction (Yang et al. 2021) [V abstract; R mechanics].
 
@@ -203,20 +154,10 @@ class BudgetConservative(_Conservative):
 
     Parameters
     ----------
-    spec : MDPSpec
-        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
-    episodes : int
-        Number of episodes K.
-    baseline : array_like
-        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
-    alpha : float
-        Allowed relative loss in (0, 1].
-    delta : float
-        Failure probability in (0, 1).
-    baseline_value : float, optional
-        :math:`V_b` if known; None: bounded from data.
+    {base_parameters}
     **kw
-        ``bonus``, ``bonus_scale``, ``optimistic_bonus``, ``anytime`` as in
+        ``bonus``, ``bonus_scale``, ``optimistic_bonus`` (``"l1"`` only: the budget
+        uses :func:`~theoryrl.agents.ucbvi.regret_bound_l1`), ``anytime`` as in
         :class:`~theoryrl.agents.stepmix.EpsMix`.
     """
 

@@ -100,6 +100,49 @@ def safety_log_factors(bonus: str, S: int, A: int, H: int, K: int,
     return math.log(S * A * H * K / d), math.log(4 * S * S * A * H * K / d)
 
 
+_BASE_PARAMETERS = r"""spec : MDPSpec
+    ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
+episodes : int
+    Number of episodes K.
+baseline : array_like
+    The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
+alpha : float
+    Allowed relative loss in (0, 1].
+delta : float
+    Failure probability in (0, 1).
+baseline_value : float, optional
+    :math:`V_b` if known; None: bounded from data."""
+
+_WIDTH_PARAMETERS = r"""bonus : {"l1", "bernstein"}
+    Width of the pessimistic evaluation.
+bonus_scale : float
+    Multiplies every width and bonus (1 by default).
+optimistic_bonus : {"l1", "hoeffding", "bernstein"}
+    UCBVI bonus of the optimistic planner.
+anytime : bool
+    Anytime log factor in the widths."""
+
+_PARAMETER_BLOCKS = {"{base_parameters}": _BASE_PARAMETERS,
+                     "{width_parameters}": _WIDTH_PARAMETERS}
+
+
+def _document_parameters(cls: type) -> type:
+    """Class decorator: each docstring line ``{base_parameters}`` or
+    ``{width_parameters}`` becomes the numpydoc entries of the constructor
+    parameters shared by the conservative learners (one text for all of them),
+    at that line's indentation."""
+    out = []
+    for line in (cls.__doc__ or "").split("\n"):
+        block = _PARAMETER_BLOCKS.get(line.strip())
+        if block is None:
+            out.append(line)
+            continue
+        indent = line[:len(line) - len(line.lstrip())]
+        out += [indent + b if b else b for b in block.split("\n")]
+    cls.__doc__ = "\n".join(out)
+    return cls
+
+
 class _Conservative(Agent):
     """Counts, widths, OPT-PLAN and PES-EVAL shared by every conservative agent.
 
@@ -372,6 +415,7 @@ class EpsMix(_Conservative):
         return float(traj.component == 1)
 
 
+@_document_parameters
 class StepMix(_Conservative):
     r"""StepMix [V existence; R family, low confidence; D safety]: a Markov policy
     that switches between :math:`\pi_b` and :math:`\pi^k` at one step.
@@ -399,26 +443,8 @@ class StepMix(_Conservative):
 
     Parameters
     ----------
-    spec : MDPSpec
-        ``mdp.spec`` of an episodic MDP with a time-homogeneous kernel.
-    episodes : int
-        Number of episodes K.
-    baseline : array_like
-        The safe policy :math:`\pi_b`, (H, S) int or (H, S, A) float.
-    alpha : float
-        Allowed relative loss in (0, 1].
-    delta : float
-        Failure probability in (0, 1).
-    baseline_value : float, optional
-        :math:`V_b` if known; None: bounded from data.
-    bonus : {"l1", "bernstein"}
-        Width of the pessimistic evaluation.
-    bonus_scale : float
-        Multiplies every width and bonus (1 by default).
-    optimistic_bonus : {"l1", "hoeffding", "bernstein"}
-        UCBVI bonus of the optimistic planner.
-    anytime : bool
-        Anytime log factor in the widths.
+    {base_parameters}
+    {width_parameters}
     order : {"baseline_first", "optimistic_first"}
         Which policy comes first in the switching family.
     select : {"max_t", "max_ub"}

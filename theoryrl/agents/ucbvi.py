@@ -40,16 +40,23 @@ References
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_choice, check_int, check_open_unit, check_positive
+from .._validation import (
+    as_float_array,
+    check_choice,
+    check_int,
+    check_open_unit,
+    check_positive,
+)
 from ..models.tabular import MDPSpec
 from . import _ucbvi_kernels as _k
 from .base import Agent, Trajectory
 
 __all__ = ["UCBVI", "UCBVIBernstein", "UCBVIHoeffding", "regret_bound_ch", "regret_bound_bf",
-           "regret_bound_l1", "bonus_log_factor"]
+           "regret_bound_l1", "bonus_log_factor", "OptimisticPlan", "optimistic_plan"]
 
 _KINDS = {"hoeffding": _k.HOEFFDING, "bernstein": _k.BERNSTEIN, "l1": _k.L1}
 
@@ -151,6 +158,88 @@ class UCBVI(Agent):
 
     def info(self) -> dict[str, float]:
         return {"optimistic_value": float(self.spec.init @ self._V[0])}
+
+
+class OptimisticPlan(NamedTuple):
+    """Result of :func:`optimistic_plan`."""
+
+    V: np.ndarray
+    """Optimistic values, shape (H, S) (``V_bar_H = 0`` left out)."""
+    Q: np.ndarray
+    """Optimistic action values, shape (H, S, A)."""
+    policy: np.ndarray
+    """Greedy actions, int64, shape (H, S)."""
+    bonus: np.ndarray
+    """The bonus b_h(s, a), shape (H, S, A); ``inf`` where ``n(s, a) = 0``."""
+
+
+def optimistic_plan(N, R, horizon: int, episodes: int, delta: float,
+                    bonus: str = "l1", bonus_scale: float = 1.0) -> OptimisticPlan:
+    r"""The plan of :class:`UCBVI` from transition counts ``N``.
+
+    Optimistic backward induction from :math:`\bar V_H = 0`,
+
+    .. math::
+
+        \bar Q_h(s, a) = \min\big(H - h,\; R(s, a) + \hat P_{s,a} \bar V_{h+1}
+        + b_h(s, a)\big), \qquad \bar V_h(s) = \max_a \bar Q_h(s, a),
+
+    with :math:`\hat P = N / n`, :math:`n(s, a) = \sum_{s'} N(s, a, s')`, and
+    :math:`\bar Q_h(s, a) = H - h` where :math:`n(s, a) = 0`: the same numbers as
+    the agent's own planner, with the log factor of :func:`bonus_log_factor`.
+
+    Parameters
+    ----------
+    N : array_like, shape (S, A, S)
+        Transition counts (non-negative integers, as floats or ints).
+    R : array_like, shape (S, A)
+        Known mean rewards.
+    horizon : int
+        H >= 1.
+    episodes : int
+        K >= 1 (in the log factor).
+    delta : float
+        Confidence level in (0, 1).
+    bonus : {"l1", "hoeffding"}
+        The bonus (``"bernstein"`` needs per-stage visit counts, which
+        transition counts do not hold).
+    bonus_scale : float
+        Multiplies the bonus.
+
+    Returns
+    -------
+    OptimisticPlan
+        ``(V, Q, policy, bonus)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plan = optimistic_plan(np.zeros((2, 1, 2)), np.zeros((2, 1)), 3, 10, 0.1)
+    >>> plan.V[:, 0].tolist()
+    [3.0, 2.0, 1.0]
+    """
+    N = as_float_array(N, "N")
+    R = as_float_array(R, "R")
+    if N.ndim != 3 or N.shape[0] != N.shape[2]:
+        raise ValueError(f"N must have shape (S, A, S), got {N.shape}")
+    if R.shape != N.shape[:2]:
+        raise ValueError(f"R must have shape {N.shape[:2]} (S, A) to match N, got {R.shape}")
+    if np.any(N < 0) or np.any(N != np.round(N)):
+        raise ValueError("N must hold non-negative integer counts")
+    H = check_int(horizon, "horizon", 1)
+    check_choice(bonus, "bonus", ("l1", "hoeffding"))
+    S, A = R.shape
+    L = bonus_log_factor(bonus, S, A, H, check_int(episodes, "episodes", 1),
+                         check_open_unit(delta, "delta"))
+    V = np.zeros((H + 1, S))
+    Q = np.empty((H, S, A))
+    pi = np.empty((H, S), dtype=np.int64)
+    b = np.empty((H, S, A))
+    _k.optimistic_plan(np.ascontiguousarray(N), N.sum(axis=2).astype(np.int64),
+                       np.zeros((H + 1, S)), np.ascontiguousarray(R[None]), H, L,
+                       _KINDS[bonus], check_positive(bonus_scale, "bonus_scale",
+                                                     allow_zero=True), True, V, Q, pi, b)
+    return OptimisticPlan(V[:H], Q, pi, b)
 
 
 class UCBVIHoeffding(UCBVI):

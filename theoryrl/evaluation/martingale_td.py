@@ -232,20 +232,12 @@ class Paths:
         return self.t.size - 1
 
     @classmethod
-    def from_model(cls, model, X: np.ndarray, dt: float | None = None,
-                   reward_per_step: bool = False) -> Paths:
-        """Paths of ``model`` with rewards and payoffs filled in from ``X`` (n, K+1).
-
-        ``reward_per_step=True`` is the broken convention
-        (rates fed as per-step rewards, i.e. divided by dt inside); kept for
-        the broken-variant tests only.
-        """
+    def from_model(cls, model, X: np.ndarray, dt: float | None = None) -> Paths:
+        """Paths of ``model`` with rewards and payoffs filled in from ``X`` (n, K+1)."""
         X = as_float_array(X, "X")
         K = X.shape[1] - 1
         t = model.grid(K, dt)
         r = model.reward(t[:-1][None, :], X[:, :-1]) * np.ones_like(X[:, :-1])
-        if reward_per_step:
-            r = r / (t[1] - t[0])
         terminal = model.horizon == "finite"
         h = model.terminal(X[:, -1]) * np.ones(X.shape[0]) if terminal else np.zeros(X.shape[0])
         return cls(t, X, r, h, model.beta, terminal)
@@ -733,7 +725,7 @@ def _td0_scale(lam: float, dt: float) -> float:
 def td_lambda_sa(model, features: Callable, *, K: int, lam: float = 0.0,
                  iterations: int = 1000, batch: int = 32, alpha0: float = 1.0,
                  online: bool = False, discount: str = "euler", theta0=None,
-                 rng: np.random.Generator, reward_per_step: bool = False) -> SAResult:
+                 rng: np.random.Generator) -> SAResult:
     r"""TD(:math:`\lambda`) by stochastic approximation, linear features.
 
     Offline (``online=False``): per minibatch of ``batch`` paths with
@@ -770,8 +762,6 @@ def td_lambda_sa(model, features: Callable, *, K: int, lam: float = 0.0,
         Initial parameter (default zeros).
     rng : numpy.random.Generator
         Source of every path.
-    reward_per_step : bool, default False
-        Feed reward rates as per-step rewards (a broken convention, for the tests).
 
     Returns
     -------
@@ -793,8 +783,7 @@ def td_lambda_sa(model, features: Callable, *, K: int, lam: float = 0.0,
     decay = trace_decay(lam, dt, model.beta, discount)
     inc = 1.0 if lam == 0.0 else dt
     for j in range(iterations):
-        p = Paths.from_model(model, model.sample_paths(batch, K, rng=rng),
-                             reward_per_step=reward_per_step)
+        p = Paths.from_model(model, model.sample_paths(batch, K, rng=rng))
         if online:
             phi = _eval_features(features, p.t, p.X, "features")
             _online_td(phi, p.r, p.h, dt, a_next, a_cur, p.terminal, omega, decay, inc,
@@ -1157,14 +1146,12 @@ def value_error(model, features: Callable, theta: np.ndarray, *, n_grid: int = 1
     return float(np.sqrt(np.sum(np.exp(-2 * model.beta * s) * model.T / n_grid * e2)))
 
 
-def stationary_td0(model, dt: float, *, discount: str = "euler",
-                   fixed_step_discount: float | None = None) -> np.ndarray:
+def stationary_td0(model, dt: float, *, discount: str = "euler") -> np.ndarray:
     r"""Population TD(0) solution on one stationary step of an infinite-horizon OU model.
 
     Solves :math:`E[\phi(X)(a_{next}\phi(X')-a_{cur}\phi(X))^\top]\theta+E[\phi(X)r(X)]\Delta t=0`
     for :math:`X` stationary and :math:`X'` its exact transition, features
-    ``[x^2, 1]``. ``fixed_step_discount`` replaces :math:`e^{-\beta\Delta t}` by a
-    per-step constant (a broken convention, for the tests).
+    ``[x^2, 1]``.
     """
     from ._martingale_td_population import bivariate_moment
 
@@ -1172,8 +1159,6 @@ def stationary_td0(model, dt: float, *, discount: str = "euler",
         raise ValueError(f"model must be infinite-horizon discounted, got {model.horizon!r}")
     dt = check_positive(dt, "dt")
     a_next, a_cur, _ = _coeffs(dt, model.beta, _check_discount(discount))
-    if fixed_step_discount is not None:
-        a_next, a_cur = float(fixed_step_discount), 1.0
     a, c, _ = model.transition(dt)
     v = model.s0 ** 2
     cov = a * v

@@ -35,13 +35,15 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = ["Call", "Example", "Exercise", "Failure", "GradeReport", "Property",
-           "PropertyResult", "run_grade", "draw_examples", "compare", "fmt"]
+           "PropertyResult", "close", "compare", "composite", "draw_examples", "draws", "fmt",
+           "properties", "property_table", "returned", "run_grade", "Rejected"]
 
 _RUNNER = Path(__file__).with_name("_runner.py")
 NOT_IMPLEMENTED = "not implemented yet"
@@ -229,6 +231,84 @@ def draw_examples(strategy: Any, n: int) -> list:
     return out[:n]
 
 
+def composite(draw_fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """The strategy ``hypothesis.strategies.composite(draw_fn)(**kwargs)``.
+
+    ``draw_fn(draw, **kwargs)`` is a plain module-level function, so that
+    exercise modules import ``hypothesis`` only when a grader first builds
+    its inputs.
+    """
+    from hypothesis import strategies as st
+
+    return st.composite(draw_fn)(**kwargs)
+
+
+def draws(draw_fn: Callable[..., Any], n: int, **kwargs: Any) -> list:
+    """``n`` values of :func:`composite` ``(draw_fn, **kwargs)``, deterministically."""
+    return draw_examples(composite(draw_fn, **kwargs), n)
+
+
+PropertyRow = tuple[str, tuple[str, ...], Check]
+
+
+def property_table(rows: Sequence[PropertyRow],
+                   examples: dict[str, Sequence[Example]]) -> list[Property]:
+    """The properties of an exercise from its table.
+
+    Parameters
+    ----------
+    rows : sequence of (str, tuple of str, callable)
+        ``(name, keys, check)``: the property ``name`` is checked by ``check``
+        on the examples of every key of ``keys``, in that order.
+    examples : dict
+        ``{key: examples}``.
+
+    Returns
+    -------
+    list of Property
+    """
+    return [Property(name, [ex for k in keys for ex in examples[k]], check)
+            for name, keys, check in rows]
+
+
+def _properties_of(rows: tuple[PropertyRow, ...],
+                   builders: tuple[Callable[[], dict[str, Sequence[Example]]], ...]
+                   ) -> list[Property]:
+    examples: dict[str, Sequence[Example]] = {}
+    for build in builders:
+        examples |= build()
+    return property_table(rows, examples)
+
+
+def properties(rows: Sequence[PropertyRow],
+               *builders: Callable[[], dict[str, Sequence[Example]]]
+               ) -> Callable[[], list[Property]]:
+    """The ``properties`` callable of an :class:`Exercise`, from its table.
+
+    Parameters
+    ----------
+    rows : sequence of (str, tuple of str, callable)
+        The table (see :func:`property_table`).
+    *builders : callable
+        Each returns ``{key: examples}``; called in order, on the first call
+        only (the result is cached: drawing the inputs and computing the
+        expected values is the slow part).
+
+    Returns
+    -------
+    callable
+        ``() -> list[Property]``.
+    """
+    return lru_cache(maxsize=1)(partial(_properties_of, tuple(rows), builders))
+
+
+def close(a: Any, b: Any, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    """Same shape and equal to ``atol`` (and a relative 1e-8): used to name mistakes in hints."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, atol=atol, rtol=1e-8,
+                                                   equal_nan=equal_nan))
+
+
 def fmt(x: Any) -> str:
     """Compact text of an input or output value."""
     a = np.asarray(x)
@@ -271,6 +351,22 @@ def outputs(outs: Outputs, names: Sequence[str]) -> tuple[tuple, Failure | None]
                            "return exactly what the docstring of the stub asks for, "
                            "in that order")
     return tuple(outs), None
+
+
+class Rejected(Exception):
+    """Raised inside a check to report ``failure`` (see :func:`returned`)."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.got)
+        self.failure = failure
+
+
+def returned(outs: Outputs, names: Sequence[str]) -> tuple:
+    """The returned arrays as ``names``; raises :class:`Rejected` if the count is off."""
+    values, bad = outputs(outs, names)
+    if bad is not None:
+        raise Rejected(bad)
+    return values
 
 
 # ---------------------------------------------------------------------------
@@ -588,6 +684,8 @@ def _judge(exercise: Exercise, p: int, prop: Property, by_example: dict, status:
         else:
             try:
                 fail = prop.check(ex, outs)
+            except Rejected as r:
+                fail = r.failure
             except Exception as exc:  # a malformed return value the check cannot read
                 fail = Failure("a value of the documented shape and type",
                                f"a value the grader could not read ({type(exc).__name__}: "

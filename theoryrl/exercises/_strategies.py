@@ -46,6 +46,18 @@ def episodic(draw, max_S: int = 4, max_A: int = 3, max_H: int = 5):
     return P, R, draw(st.integers(1, max_H))
 
 
+@st.composite
+def pomdps(draw, max_S: int = 3, max_O: int = 3, max_A: int = 2):
+    """``(T (A, S, S), E (S, O), mu (S,))``: transitions, emissions, initial law."""
+    S = draw(st.integers(1, max_S))
+    O = draw(st.integers(1, max_O))
+    A = draw(st.integers(1, max_A))
+    T = draw(distributions((A, S, S)))
+    E = draw(distributions((S, O)))
+    mu = draw(distributions((S,)))
+    return T, E, mu
+
+
 def seeds() -> st.SearchStrategy:
     """Seeds for numpy generators (hypothesis picks them, numpy fills large arrays)."""
     return st.integers(0, 2**31 - 1)

@@ -12,24 +12,12 @@ each episode there.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from ._framework import Call, Example, Exercise, Failure, Property, compare, fmt, outputs
+from ._framework import Call, Example, Exercise, Failure, compare, draws, fmt, properties, returned
+from ._framework import close as _close
 
 __all__ = ["EXERCISES"]
-
-
-def _draw(strategy, n: int) -> list:
-    from ._framework import draw_examples
-
-    return draw_examples(strategy, n)
-
-
-def _close(a, b) -> bool:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, atol=1e-8, rtol=1e-8))
 
 
 VTR_STATEMENT = r"""
@@ -105,142 +93,140 @@ def vtr_step(Sigma_inv, b, x, y, sigma2):
 '''
 
 
-@lru_cache(maxsize=1)
-def _vtr_properties() -> list[Property]:
+def _mixture_inputs(draw):
     from hypothesis import strategies as st
 
-    from ..models import LinearMixtureMDP
     from ._strategies import distributions, unit_floats
 
-    @st.composite
-    def mixtures(draw):
-        S = draw(st.integers(1, 4))
-        A = draw(st.integers(1, 3))
-        d = draw(st.integers(1, 3))
-        basis = draw(distributions((d, S, A, S)))  # d kernels, mixed by theta
-        theta = draw(distributions((d,)))
-        V = draw(unit_floats((S,))) * draw(st.integers(1, 5))
-        return np.ascontiguousarray(np.moveaxis(basis, 0, -1)), theta, V
+    S = draw(st.integers(1, 4))
+    A = draw(st.integers(1, 3))
+    d = draw(st.integers(1, 3))
+    basis = draw(distributions((d, S, A, S)))  # d kernels, mixed by theta
+    theta = draw(distributions((d,)))
+    V = draw(unit_floats((S,))) * draw(st.integers(1, 5))
+    return np.ascontiguousarray(np.moveaxis(basis, 0, -1)), theta, V
+
+
+def _step_inputs(draw):
+    from hypothesis import strategies as st
+
+    from ._strategies import unit_floats
+
+    d = draw(st.integers(1, 4))
+    m = draw(st.integers(0, 5))
+    X = draw(unit_floats((m, d))) * 2 - 1
+    lam = draw(st.sampled_from([0.1, 1.0, 4.0]))
+    Sigma = lam * np.eye(d) + X.T @ X
+    b = draw(unit_floats((d,))) - 0.5
+    x = draw(unit_floats((d,))) * 3
+    y = float(draw(st.integers(0, 30))) / 10
+    sigma2 = draw(st.sampled_from([0.25, 1.0, 4.0]))
+    return np.linalg.inv(Sigma), b, x, y, sigma2
+
+
+def _vtr_examples() -> dict[str, list[Example]]:
+    from ..models import LinearMixtureMDP
 
     phi_ex = []
-    for phi, theta, V in _draw(mixtures(), 25):
+    for phi, theta, V in draws(_mixture_inputs, 25):
         S, A = phi.shape[0], phi.shape[1]
         lm = LinearMixtureMDP(phi, theta, R=np.zeros((S, A)), horizon=1)
         phi_ex.append(Example((Call("phi_V", (phi, V)),),
                               {"want": lm.phi_V(V), "PV": lm.to_tabular().P @ V,
                                "theta": theta, "phi": phi, "V": V}))
-
-    @st.composite
-    def steps(draw):
-        d = draw(st.integers(1, 4))
-        m = draw(st.integers(0, 5))
-        X = draw(unit_floats((m, d))) * 2 - 1
-        lam = draw(st.sampled_from([0.1, 1.0, 4.0]))
-        Sigma = lam * np.eye(d) + X.T @ X
-        b = draw(unit_floats((d,))) - 0.5
-        x = draw(unit_floats((d,))) * 3
-        y = float(draw(st.integers(0, 30))) / 10
-        sigma2 = draw(st.sampled_from([0.25, 1.0, 4.0]))
-        return np.linalg.inv(Sigma), b, x, y, sigma2
-
     step_ex = []
-    for Sinv, b, x, y, sigma2 in _draw(steps(), 30):
+    for Sinv, b, x, y, sigma2 in draws(_step_inputs, 30):
         # Sherman-Morrison: (Sigma + w x x')^{-1} = Sinv - w Sinv x x' Sinv / (1 + w x' Sinv x)
         w, u = 1.0 / sigma2, Sinv @ x
         want = Sinv - w * np.outer(u, u) / (1.0 + w * x @ u)
         bn = b + x * y / sigma2
         step_ex.append(Example((Call("vtr_step", (Sinv, b, x, y, sigma2)),), {
             "Sinv": want, "b": bn, "theta": want @ bn, "args": (Sinv, b, x, y, sigma2)}))
+    return {"phi": phi_ex, "step": step_ex}
 
-    def check_phi(ex, outs):
-        (pv,), bad = outputs(outs[0], ("phi_V",))
-        if bad:
-            return bad
-        d = ex.data
-        msg = compare(pv, d["want"], "phi_V")
-        if msg is None:
-            return None
-        phi, V = d["phi"], d["V"]
-        hint = "phi_V[s, a] = sum over the NEXT state s2 of phi[s, a, s2] * V[s2]"
-        if _close(pv, np.einsum("satd,s->tad", phi, V)) or \
-                _close(pv, np.einsum("satd,s->sad", phi, V)):
-            hint = "sum over the NEXT-state axis (axis 2 of phi), weighting by V(s')"
-        elif _close(pv, phi.sum(axis=2)):
-            hint = "you summed the features without weighting them by V(s')"
-        return Failure(fmt(d["want"]), f"{fmt(pv)}\n          ({msg})", hint)
 
-    def check_mean(ex, outs):
-        (pv,), bad = outputs(outs[0], ("phi_V",))
-        if bad:
-            return bad
-        d = ex.data
-        pv = np.asarray(pv, dtype=float)
-        if pv.shape != d["want"].shape:
-            return Failure(f"shape {d['want'].shape}", f"shape {pv.shape}", "")
-        got = pv @ d["theta"]
-        msg = compare(got, d["PV"], "<phi_V, theta>")
-        return None if msg is None else Failure(
-            f"(P V)(s, a) = {fmt(d['PV'])} for theta = {fmt(d['theta'])}",
-            f"{fmt(got)}\n          ({msg})",
-            "with P = <phi, theta>, <phi_V(s, a), theta> must be the expected next value")
+def _check_phi(ex, outs):
+    (pv,) = returned(outs[0], ("phi_V",))
+    d = ex.data
+    msg = compare(pv, d["want"], "phi_V")
+    if msg is None:
+        return None
+    phi, V = d["phi"], d["V"]
+    hint = "phi_V[s, a] = sum over the NEXT state s2 of phi[s, a, s2] * V[s2]"
+    if _close(pv, np.einsum("satd,s->tad", phi, V)) or \
+            _close(pv, np.einsum("satd,s->sad", phi, V)):
+        hint = "sum over the NEXT-state axis (axis 2 of phi), weighting by V(s')"
+    elif _close(pv, phi.sum(axis=2)):
+        hint = "you summed the features without weighting them by V(s')"
+    return Failure(fmt(d["want"]), f"{fmt(pv)}\n          ({msg})", hint)
 
-    def unpack(outs):
-        return outputs(outs[0], ("Sigma_inv_new", "b_new", "theta_new"))
 
-    def step_hint(ex, got_Sinv):
-        Sinv, b, x, y, s2 = ex.data["args"]
-        no_w = Sinv - np.outer(Sinv @ x, Sinv @ x) / (1 + x @ Sinv @ x)
-        if _close(got_Sinv, no_w):
-            return "the sample has weight 1/sigma2: Sigma' = Sigma + x x^T / sigma2"
-        plus = Sinv + np.outer(Sinv @ x, Sinv @ x) / (s2 + x @ Sinv @ x)
-        if _close(got_Sinv, plus):
-            return "wrong sign: adding data shrinks the inverse (Sherman-Morrison subtracts)"
-        return ("Sherman-Morrison: Sigma_inv - (Sigma_inv x)(Sigma_inv x)^T / "
-                "(sigma2 + x^T Sigma_inv x)")
+def _check_phi_mean(ex, outs):
+    (pv,) = returned(outs[0], ("phi_V",))
+    d = ex.data
+    pv = np.asarray(pv, dtype=float)
+    if pv.shape != d["want"].shape:
+        return Failure(f"shape {d['want'].shape}", f"shape {pv.shape}", "")
+    got = pv @ d["theta"]
+    msg = compare(got, d["PV"], "<phi_V, theta>")
+    return None if msg is None else Failure(
+        f"(P V)(s, a) = {fmt(d['PV'])} for theta = {fmt(d['theta'])}",
+        f"{fmt(got)}\n          ({msg})",
+        "with P = <phi, theta>, <phi_V(s, a), theta> must be the expected next value")
 
-    def check_sinv(ex, outs):
-        (Sn, _, _), bad = unpack(outs)
-        if bad:
-            return bad
-        msg = compare(Sn, ex.data["Sinv"], "Sigma_inv_new", atol=1e-9, rtol=1e-7)
-        return None if msg is None else Failure(
-            fmt(ex.data["Sinv"]), f"{fmt(Sn)}\n          ({msg})", step_hint(ex, Sn))
 
-    def check_b(ex, outs):
-        (_, bn, _), bad = unpack(outs)
-        if bad:
-            return bad
-        msg = compare(bn, ex.data["b"], "b_new")
-        if msg is None:
-            return None
-        Sinv, b, x, y, s2 = ex.data["args"]
-        hint = "b' = b + x y / sigma2"
-        if _close(bn, b + x * y):
-            hint = "weight the new sample by 1/sigma2: b' = b + x y / sigma2"
-        return Failure(fmt(ex.data["b"]), f"{fmt(bn)}\n          ({msg})", hint)
+def _sinv_hint(ex, got_Sinv) -> str:
+    Sinv, b, x, y, s2 = ex.data["args"]
+    no_w = Sinv - np.outer(Sinv @ x, Sinv @ x) / (1 + x @ Sinv @ x)
+    if _close(got_Sinv, no_w):
+        return "the sample has weight 1/sigma2: Sigma' = Sigma + x x^T / sigma2"
+    plus = Sinv + np.outer(Sinv @ x, Sinv @ x) / (s2 + x @ Sinv @ x)
+    if _close(got_Sinv, plus):
+        return "wrong sign: adding data shrinks the inverse (Sherman-Morrison subtracts)"
+    return ("Sherman-Morrison: Sigma_inv - (Sigma_inv x)(Sigma_inv x)^T / "
+            "(sigma2 + x^T Sigma_inv x)")
 
-    def check_theta(ex, outs):
-        (_, _, th), bad = unpack(outs)
-        if bad:
-            return bad
-        msg = compare(th, ex.data["theta"], "theta_new", atol=1e-8, rtol=1e-7)
-        if msg is None:
-            return None
-        Sinv, b, x, y, s2 = ex.data["args"]
-        hint = "theta' = Sigma'^{-1} b' with the UPDATED inverse and the updated b"
-        if _close(th, Sinv @ (b + x * y / s2)):
-            hint = "use the updated inverse Sigma'^{-1}, not the old one"
-        elif _close(th, ex.data["Sinv"] @ b):
-            hint = "use the updated b' (including the new sample), not the old b"
-        return Failure(fmt(ex.data["theta"]), f"{fmt(th)}\n          ({msg})", hint)
 
-    return [Property("phi_V equals LinearMixtureMDP.phi_V", phi_ex, check_phi),
-            Property("<phi_V(s, a), theta> = (P V)(s, a) for the induced kernel", phi_ex,
-                     check_mean),
-            Property("Sigma_inv_new: Sherman-Morrison with weight 1/sigma2", step_ex,
-                     check_sinv),
-            Property("b_new = b + x y / sigma2", step_ex, check_b),
-            Property("theta_new = Sigma_new^{-1} b_new", step_ex, check_theta)]
+def _check_sinv(ex, outs):
+    Sn, _, _ = returned(outs[0], ("Sigma_inv_new", "b_new", "theta_new"))
+    msg = compare(Sn, ex.data["Sinv"], "Sigma_inv_new", atol=1e-9, rtol=1e-7)
+    return None if msg is None else Failure(
+        fmt(ex.data["Sinv"]), f"{fmt(Sn)}\n          ({msg})", _sinv_hint(ex, Sn))
+
+
+def _check_b(ex, outs):
+    _, bn, _ = returned(outs[0], ("Sigma_inv_new", "b_new", "theta_new"))
+    msg = compare(bn, ex.data["b"], "b_new")
+    if msg is None:
+        return None
+    Sinv, b, x, y, s2 = ex.data["args"]
+    hint = "b' = b + x y / sigma2"
+    if _close(bn, b + x * y):
+        hint = "weight the new sample by 1/sigma2: b' = b + x y / sigma2"
+    return Failure(fmt(ex.data["b"]), f"{fmt(bn)}\n          ({msg})", hint)
+
+
+def _check_theta(ex, outs):
+    _, _, th = returned(outs[0], ("Sigma_inv_new", "b_new", "theta_new"))
+    msg = compare(th, ex.data["theta"], "theta_new", atol=1e-8, rtol=1e-7)
+    if msg is None:
+        return None
+    Sinv, b, x, y, s2 = ex.data["args"]
+    hint = "theta' = Sigma'^{-1} b' with the UPDATED inverse and the updated b"
+    if _close(th, Sinv @ (b + x * y / s2)):
+        hint = "use the updated inverse Sigma'^{-1}, not the old one"
+    elif _close(th, ex.data["Sinv"] @ b):
+        hint = "use the updated b' (including the new sample), not the old b"
+    return Failure(fmt(ex.data["theta"]), f"{fmt(th)}\n          ({msg})", hint)
+
+
+_VTR_PROPERTIES = (
+    ("phi_V equals LinearMixtureMDP.phi_V", ("phi",), _check_phi),
+    ("<phi_V(s, a), theta> = (P V)(s, a) for the induced kernel", ("phi",), _check_phi_mean),
+    ("Sigma_inv_new: Sherman-Morrison with weight 1/sigma2", ("step",), _check_sinv),
+    ("b_new = b + x y / sigma2", ("step",), _check_b),
+    ("theta_new = Sigma_new^{-1} b_new", ("step",), _check_theta),
+)
 
 
 EXERCISES = [
@@ -248,5 +234,6 @@ EXERCISES = [
              VTR_STUB, {"phi_V": ("phi", "V"),
                         "vtr_step": ("Sigma_inv", "b", "x", "y", "sigma2")},
              "theoryrl.models.LinearMixtureMDP.phi_V and the Sherman-Morrison update of "
-             "theoryrl.agents.reward_free", _vtr_properties, "linear mixture"),
+             "theoryrl.agents.reward_free",
+             properties(_VTR_PROPERTIES, _vtr_examples), "linear mixture"),
 ]

@@ -12,19 +12,22 @@ class, the student receives them as an array).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from ._framework import Call, Example, Exercise, Failure, Property, compare, fmt, outputs
+from ._framework import (
+    Call,
+    Example,
+    Exercise,
+    Failure,
+    Rejected,
+    compare,
+    draws,
+    fmt,
+    properties,
+    returned,
+)
 
 __all__ = ["EXERCISES"]
-
-
-def _draw(strategy, n: int) -> list:
-    from ._framework import draw_examples
-
-    return draw_examples(strategy, n)
 
 
 # ---------------------------------------------------------------------------
@@ -86,22 +89,22 @@ def _l1_lowest_first(p_hat: np.ndarray, v: np.ndarray, beta: float) -> float:
     return float(p @ v)
 
 
-@lru_cache(maxsize=1)
-def _l1_properties() -> list[Property]:
+def _l1_inputs(draw):
     from hypothesis import strategies as st
 
-    from ..robust import l1_worst
     from ._strategies import distributions, unit_floats
 
-    @st.composite
-    def inputs(draw):
-        S = draw(st.integers(2, 5))
-        p_hat = draw(distributions((S,)))
-        v = draw(unit_floats((S,)))
-        beta = draw(st.integers(0, 20)) / 10.0
-        return p_hat, v, beta
+    S = draw(st.integers(2, 5))
+    p_hat = draw(distributions((S,)))
+    v = draw(unit_floats((S,)))
+    beta = draw(st.integers(0, 20)) / 10.0
+    return p_hat, v, beta
 
-    cases = _draw(inputs(), 60)
+
+def _l1_examples() -> dict[str, list[Example]]:
+    from ..robust import l1_worst
+
+    cases = draws(_l1_inputs, 60)
     # hand-written: a large radius (the cap binds), a point mass, a zero radius
     cases += [(np.array([0.2, 0.5, 0.3]), np.array([0.0, 1.0, 0.5]), 1.9),
               (np.array([0.0, 1.0, 0.0]), np.array([0.3, 0.9, 0.1]), 0.6),
@@ -113,42 +116,50 @@ def _l1_properties() -> list[Property]:
         examples.append(Example((Call("l1_worst_case", (p_hat, v, float(beta))),),
                                 {"want": float(value), "p_hat": p_hat, "v": v,
                                  "beta": float(beta)}))
+    return {"ball": examples}
 
-    def check(ex, outs):
-        (value, p), bad = outputs(outs[0], ("value", "p"))
-        if bad:
-            return bad
-        d = ex.data
-        p = np.asarray(p, dtype=float).ravel()
-        if p.shape != d["p_hat"].shape:
-            return Failure(f"p of shape {d['p_hat'].shape}", f"shape {p.shape}",
-                           "return the minimising distribution p itself")
-        if np.any(p < -1e-9) or abs(p.sum() - 1.0) > 1e-9:
-            return Failure("p in the simplex (non-negative, summing to 1)",
-                           f"p = {fmt(p)} (sum {p.sum():.6g})",
-                           "cap the mass moved: delta = min(beta/2, 1 - p_hat[argmin v]); "
-                           "p(argmin v) cannot exceed 1")
-        dist = np.abs(p - d["p_hat"]).sum()
-        if dist > d["beta"] + 1e-9:
-            return Failure(f"||p - p_hat||_1 <= beta = {d['beta']:g}", f"{dist:.6g}",
-                           "moving mass m onto argmin v costs 2m of L1 distance: "
-                           "delta = min(beta/2, ...)")
-        msg = compare(value, d["want"], "value", atol=1e-9, rtol=1e-9)
-        if msg is None:
-            msg = compare(p @ d["v"], d["want"], "p . v", atol=1e-9, rtol=1e-9)
-        if msg is None:
-            return None
-        g = float(np.asarray(value, dtype=float).ravel()[0]) \
-            if np.size(value) == 1 else float("nan")
-        if np.isclose(g, _l1_lowest_first(d["p_hat"], d["v"], d["beta"]), atol=1e-9):
-            hint = ("take the mass from the states of LARGEST value first: removing "
-                    "mass from a low-value state barely lowers p . v")
-        else:
-            hint = "value must equal p . v for the p you return, the minimum over the ball"
-        return Failure(fmt(d["want"]), f"{fmt(value)}\n          ({msg})", hint)
 
-    return [Property("l1_worst_case value equals theoryrl.robust.l1_worst and p is a "
-                     "feasible minimiser", examples, check)]
+def _feasible(p: np.ndarray, d: dict) -> None:
+    """Rejects ``p`` unless it is a distribution in the L1 ball."""
+    if p.shape != d["p_hat"].shape:
+        raise Rejected(Failure(f"p of shape {d['p_hat'].shape}", f"shape {p.shape}",
+                               "return the minimising distribution p itself"))
+    if np.any(p < -1e-9) or abs(p.sum() - 1.0) > 1e-9:
+        raise Rejected(Failure("p in the simplex (non-negative, summing to 1)",
+                               f"p = {fmt(p)} (sum {p.sum():.6g})",
+                               "cap the mass moved: delta = min(beta/2, 1 - p_hat[argmin v]); "
+                               "p(argmin v) cannot exceed 1"))
+    dist = np.abs(p - d["p_hat"]).sum()
+    if dist > d["beta"] + 1e-9:
+        raise Rejected(Failure(f"||p - p_hat||_1 <= beta = {d['beta']:g}", f"{dist:.6g}",
+                               "moving mass m onto argmin v costs 2m of L1 distance: "
+                               "delta = min(beta/2, ...)"))
+
+
+def _check_l1(ex, outs):
+    value, p = returned(outs[0], ("value", "p"))
+    d = ex.data
+    p = np.asarray(p, dtype=float).ravel()
+    _feasible(p, d)
+    msg = compare(value, d["want"], "value", atol=1e-9, rtol=1e-9)
+    if msg is None:
+        msg = compare(p @ d["v"], d["want"], "p . v", atol=1e-9, rtol=1e-9)
+    if msg is None:
+        return None
+    g = float(np.asarray(value, dtype=float).ravel()[0]) \
+        if np.size(value) == 1 else float("nan")
+    if np.isclose(g, _l1_lowest_first(d["p_hat"], d["v"], d["beta"]), atol=1e-9):
+        hint = ("take the mass from the states of LARGEST value first: removing "
+                "mass from a low-value state barely lowers p . v")
+    else:
+        hint = "value must equal p . v for the p you return, the minimum over the ball"
+    return Failure(fmt(d["want"]), f"{fmt(value)}\n          ({msg})", hint)
+
+
+_L1_PROPERTIES = (
+    ("l1_worst_case value equals theoryrl.robust.l1_worst and p is a feasible minimiser",
+     ("ball",), _check_l1),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -194,64 +205,75 @@ def mirror_descent_step(logpi, Q, t):
 '''
 
 
-@lru_cache(maxsize=1)
-def _md_properties() -> list[Property]:
+def _md_inputs(draw):
     from hypothesis import strategies as st
-    from scipy.special import logsumexp
 
-    from ..agents.mdpo import mirror_descent_step
     from ._strategies import distributions, unit_floats
 
-    @st.composite
-    def inputs(draw):
-        S = draw(st.integers(1, 4))
-        A = draw(st.integers(2, 4))
-        pi = draw(distributions((S, A), low=1))
-        Q = draw(unit_floats((S, A))) * draw(st.sampled_from([1.0, 5.0, 20.0]))
-        t = draw(st.sampled_from([0.1, 0.5, 1.0, 3.0]))
-        return np.log(pi), Q, t
+    S = draw(st.integers(1, 4))
+    A = draw(st.integers(2, 4))
+    pi = draw(distributions((S, A), low=1))
+    Q = draw(unit_floats((S, A))) * draw(st.sampled_from([1.0, 5.0, 20.0]))
+    t = draw(st.sampled_from([0.1, 0.5, 1.0, 3.0]))
+    return np.log(pi), Q, t
 
-    cases = _draw(inputs(), 40)
+
+def _md_examples() -> dict[str, list[Example]]:
+    from ..agents.mdpo import mirror_descent_step
+
+    cases = draws(_md_inputs, 40)
     # hand-written: a large step (overflows without the log-sum-exp shift), one state
     cases += [(np.log(np.array([[0.5, 0.5], [0.9, 0.1]])),
                np.array([[800.0, 0.0], [0.0, 900.0]]), 2.0),
               (np.log(np.array([[0.2, 0.3, 0.5]])), np.array([[1.0, 0.0, 2.0]]), 0.7)]
-    examples = [Example((Call("mirror_descent_step", (lp, Q, float(t))),),
-                        {"want": mirror_descent_step(lp, Q, float(t)), "logpi": lp, "Q": Q,
-                         "t": float(t)})
-                for lp, Q, t in cases]
+    return {"steps": [Example((Call("mirror_descent_step", (lp, Q, float(t))),),
+                              {"want": mirror_descent_step(lp, Q, float(t)), "logpi": lp,
+                               "Q": Q, "t": float(t)})
+                      for lp, Q, t in cases]}
 
-    def hint(got, d):
-        lp, Q, t = d["logpi"], d["Q"], d["t"]
-        flipped = lp - t * Q
-        if np.allclose(got, flipped - logsumexp(flipped, axis=1, keepdims=True), atol=1e-7):
-            return ("sign: Q are rewards to maximise, so the step is log pi + t Q "
-                    "(mass moves towards LARGE Q)")
-        raw = lp + t * Q
-        if np.allclose(got, raw, atol=1e-7):
-            return ("normalise per state: subtract log sum_b pi_k(b|s) exp(t Q(s, b)) "
-                    "from every row")
-        if np.allclose(got, raw - logsumexp(raw), atol=1e-7):
-            return ("normalise per state (each row sums to 1), not over the whole table: "
-                    "logsumexp along axis 1")
-        if not np.all(np.isfinite(got)):
-            return "subtract the row maximum before exponentiating (log-sum-exp)"
-        return "log pi_{k+1} = log pi_k + t Q - logsumexp(log pi_k + t Q) along each row"
 
-    def check(ex, outs):
-        (lp,), bad = outputs(outs[0], ("logpi_next",))
-        if bad:
-            return bad
-        d = ex.data
-        msg = compare(lp, d["want"], "logpi_next", atol=1e-8, rtol=1e-8)
-        if msg is None:
-            return None
-        got = np.asarray(lp, dtype=float)
-        h = hint(got, d) if got.shape == d["want"].shape else "return shape (S, A)"
-        return Failure(fmt(d["want"]), f"{fmt(lp)}\n          ({msg})", h)
+def _md_hint(got, d) -> str:
+    from scipy.special import logsumexp
 
-    return [Property("mirror_descent_step equals theoryrl.agents.mdpo.mirror_descent_step",
-                     examples, check)]
+    if got.shape != d["want"].shape:
+        return "return shape (S, A)"
+    lp, Q, t = d["logpi"], d["Q"], d["t"]
+    flipped = lp - t * Q
+    if np.allclose(got, flipped - logsumexp(flipped, axis=1, keepdims=True), atol=1e-7):
+        return ("sign: Q are rewards to maximise, so the step is log pi + t Q "
+                "(mass moves towards LARGE Q)")
+    raw = lp + t * Q
+    if np.allclose(got, raw, atol=1e-7):
+        return ("normalise per state: subtract log sum_b pi_k(b|s) exp(t Q(s, b)) "
+                "from every row")
+    if np.allclose(got, raw - logsumexp(raw), atol=1e-7):
+        return ("normalise per state (each row sums to 1), not over the whole table: "
+                "logsumexp along axis 1")
+    if not np.all(np.isfinite(got)):
+        return "subtract the row maximum before exponentiating (log-sum-exp)"
+    return "log pi_{k+1} = log pi_k + t Q - logsumexp(log pi_k + t Q) along each row"
+
+
+def _matches_want(ex, outs, name: str, tol: float, hint_of) -> Failure | None:
+    """The one returned array ``name`` against ``ex.data["want"]``; ``hint_of(got, data)``
+    names the mistake."""
+    (x,) = returned(outs[0], (name,))
+    d = ex.data
+    msg = compare(x, d["want"], name, atol=tol, rtol=tol)
+    if msg is None:
+        return None
+    return Failure(fmt(d["want"]), f"{fmt(x)}\n          ({msg})",
+                   hint_of(np.asarray(x, dtype=float), d))
+
+
+def _check_md(ex, outs):
+    return _matches_want(ex, outs, "logpi_next", 1e-8, _md_hint)
+
+
+_MD_PROPERTIES = (
+    ("mirror_descent_step equals theoryrl.agents.mdpo.mirror_descent_step", ("steps",),
+     _check_md),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -312,69 +334,49 @@ def _gpomdp(scores: np.ndarray, rewards: np.ndarray, gamma: float,
     return coef @ scores
 
 
-@lru_cache(maxsize=1)
-def _gpomdp_properties() -> list[Property]:
+def _gpomdp_inputs(draw):
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
 
     from ._strategies import unit_floats
 
-    @st.composite
-    def inputs(draw):
-        H = draw(st.integers(1, 8))
-        d = draw(st.integers(1, 3))
-        scores = draw(hnp.arrays(np.int64, (H, d), elements=st.integers(-5, 5))) / 5.0
-        rewards = draw(unit_floats((H,)))
-        gamma = draw(st.sampled_from([0.5, 0.8, 0.9, 0.99, 1.0]))
-        return scores, rewards, gamma
+    H = draw(st.integers(1, 8))
+    d = draw(st.integers(1, 3))
+    scores = draw(hnp.arrays(np.int64, (H, d), elements=st.integers(-5, 5))) / 5.0
+    rewards = draw(unit_floats((H,)))
+    gamma = draw(st.sampled_from([0.5, 0.8, 0.9, 0.99, 1.0]))
+    return scores, rewards, gamma
 
-    cases = _draw(inputs(), 50)
+
+def _gpomdp_model_inputs(draw):
+    from hypothesis import strategies as st
+
+    from ._strategies import mdps, seeds
+
+    P, R = draw(mdps(max_S=3, max_A=3, dense=True))
+    gamma = draw(st.sampled_from([0.5, 0.8, 0.95]))
+    H = draw(st.integers(1, 8))
+    return P, R, gamma, H, draw(seeds())
+
+
+def _gpomdp_examples() -> dict[str, list[Example]]:
+    cases = draws(_gpomdp_inputs, 50)
     # hand-written: a trajectory where every mistake changes the answer
     cases += [(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]]), np.array([1.0, 0.5, 1.0]),
                0.5)]
-    examples = [Example((Call("gpomdp", (sc, r, float(g))),),
-                        {"want": _gpomdp(sc, r, float(g)), "scores": sc, "rewards": r,
-                         "gamma": float(g)})
-                for sc, r, g in cases]
+    return {"random": [Example((Call("gpomdp", (sc, r, float(g))),),
+                               {"want": _gpomdp(sc, r, float(g)), "scores": sc, "rewards": r,
+                                "gamma": float(g)})
+                       for sc, r, g in cases]}
 
-    def hint(got, d):
-        args = (d["scores"], d["rewards"], d["gamma"])
-        if np.allclose(got, _gpomdp(*args, undiscounted=True), atol=1e-9):
-            return "discount the rewards: weight r_h by gamma^h"
-        if np.allclose(got, _gpomdp(*args, from_start=True), atol=1e-9):
-            return ("score t multiplies the rewards from t ON (h >= t), not the rewards "
-                    "before it")
-        if np.allclose(got, _gpomdp(*args, restart=True), atol=1e-9):
-            return ("keep the discount from the start of the episode: gamma^h, not "
-                    "gamma^(h - t)")
-        return "g = sum_t (sum_{h >= t} gamma^h r_h) scores[t]"
 
-    def check(ex, outs):
-        (g,), bad = outputs(outs[0], ("g",))
-        if bad:
-            return bad
-        d = ex.data
-        msg = compare(g, d["want"], "g", atol=1e-9, rtol=1e-9)
-        if msg is None:
-            return None
-        got = np.asarray(g, dtype=float)
-        h = hint(got.ravel(), d) if got.size == d["want"].size else "return shape (d,)"
-        return Failure(fmt(d["want"]), f"{fmt(g)}\n          ({msg})", h)
-
-    # trajectories of the package's own policy-gradient model: the student gets the
-    # per-step scores and the undiscounted rewards, the expectation is its gpomdp
+def _gpomdp_model_examples() -> dict[str, list[Example]]:
+    """Trajectories of the package's own policy-gradient model: the student gets the
+    per-step scores and the undiscounted rewards, the expectation is its gpomdp."""
     from ..evaluation.policy_gradient import PolicyGradientMDP
-    from ._strategies import mdps, seeds
-
-    @st.composite
-    def models(draw):
-        P, R = draw(mdps(max_S=3, max_A=3, dense=True))
-        gamma = draw(st.sampled_from([0.5, 0.8, 0.95]))
-        H = draw(st.integers(1, 8))
-        return P, R, gamma, H, draw(seeds())
 
     on_model = []
-    for P, R, gamma, H, seed in _draw(models(), 20):
+    for P, R, gamma, H, seed in draws(_gpomdp_model_inputs, 20):
         S = P.shape[0]
         m = PolicyGradientMDP(P, R, gamma, np.full(S, 1.0 / S))
         rng = np.random.default_rng(seed)
@@ -382,27 +384,53 @@ def _gpomdp_properties() -> list[Property]:
         traj = m.sample(theta, H, rng)
         sc = m.score(theta[0])[traj.states[0], traj.actions[0]]  # (H, d)
         r = R[traj.states[0], traj.actions[0]]  # undiscounted
-        want = m.gpomdp(theta, traj)[0]
         on_model.append(Example((Call("gpomdp", (sc, r, float(gamma))),),
-                                {"want": want, "scores": sc, "rewards": r,
+                                {"want": m.gpomdp(theta, traj)[0], "scores": sc, "rewards": r,
                                  "gamma": float(gamma)}))
+    return {"model": on_model}
 
-    return [Property("gpomdp equals sum_t (sum_{h>=t} gamma^h r_h) scores[t]", examples,
-                     check),
-            Property("gpomdp equals PolicyGradientMDP.gpomdp on trajectories of "
-                     "theoryrl.evaluation.policy_gradient", on_model, check)]
+
+_GPOMDP_MISTAKES = (
+    ({"undiscounted": True}, "discount the rewards: weight r_h by gamma^h"),
+    ({"from_start": True}, "score t multiplies the rewards from t ON (h >= t), not the "
+                           "rewards before it"),
+    ({"restart": True}, "keep the discount from the start of the episode: gamma^h, not "
+                        "gamma^(h - t)"),
+)
+
+
+def _gpomdp_hint(got, d) -> str:
+    if got.size != d["want"].size:
+        return "return shape (d,)"
+    args = (d["scores"], d["rewards"], d["gamma"])
+    for kw, hint in _GPOMDP_MISTAKES:
+        if np.allclose(got.ravel(), _gpomdp(*args, **kw), atol=1e-9):
+            return hint
+    return "g = sum_t (sum_{h >= t} gamma^h r_h) scores[t]"
+
+
+def _check_gpomdp(ex, outs):
+    return _matches_want(ex, outs, "g", 1e-9, _gpomdp_hint)
+
+
+_GPOMDP_PROPERTIES = (
+    ("gpomdp equals sum_t (sum_{h>=t} gamma^h r_h) scores[t]", ("random",), _check_gpomdp),
+    ("gpomdp equals PolicyGradientMDP.gpomdp on trajectories of "
+     "theoryrl.evaluation.policy_gradient", ("model",), _check_gpomdp),
+)
 
 
 EXERCISES = [
     Exercise("l1_worst_case", "The worst case over an L1 ball (robust Bellman backup)",
              L1_STATEMENT, L1_STUB, {"l1_worst_case": ("p_hat", "v", "beta")},
-             "theoryrl.robust.l1_worst", _l1_properties, "robust MDPs"),
+             "theoryrl.robust.l1_worst", properties(_L1_PROPERTIES, _l1_examples), "robust MDPs"),
     Exercise("mirror_descent_step", "One mirror-descent (KL-proximal) policy step",
              MD_STATEMENT, MD_STUB, {"mirror_descent_step": ("logpi", "Q", "t")},
-             "theoryrl.agents.mdpo.mirror_descent_step", _md_properties,
+             "theoryrl.agents.mdpo.mirror_descent_step", properties(_MD_PROPERTIES, _md_examples),
              "policy optimisation"),
     Exercise("gpomdp", "The GPOMDP policy-gradient estimator", GPOMDP_STATEMENT, GPOMDP_STUB,
              {"gpomdp": ("scores", "rewards", "gamma")},
-             "theoryrl.evaluation.policy_gradient.PolicyGradientMDP.gpomdp", _gpomdp_properties,
+             "theoryrl.evaluation.policy_gradient.PolicyGradientMDP.gpomdp",
+             properties(_GPOMDP_PROPERTIES, _gpomdp_examples, _gpomdp_model_examples),
              "policy gradient"),
 ]
