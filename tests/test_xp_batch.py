@@ -204,10 +204,9 @@ def test_counts_and_evaluation(backend):
         np.testing.assert_array_equal(to_numpy(n)[i], nw.reshape(-1))
         np.testing.assert_array_equal(to_numpy(ns)[i], nsw)
     pi = rng.integers(0, A, size=(N, H, S))
-    vals = to_numpy(kx.evaluate_xp(xp.asarray(np.asarray(mdp.P).reshape(H * S * A, S)),
-                                   xp.asarray(np.asarray(mdp.R).reshape(-1)),
-                                   xp.asarray(np.asarray(mdp.init)), xp.asarray(pi), H, H,
-                                   xp=xp))
+    PT = np.ascontiguousarray(np.asarray(mdp.P).reshape(H, S * A, S).transpose(0, 2, 1))
+    vals = to_numpy(kx.evaluate_xp(xp.asarray(PT), xp.asarray(np.asarray(mdp.R).reshape(H, -1)),
+                                   xp.asarray(np.asarray(mdp.init)), xp.asarray(pi), xp=xp))
     want = [mdp.initial_value(pi[i]) for i in range(N)]
     np.testing.assert_allclose(vals, want, rtol=1e-13)
 

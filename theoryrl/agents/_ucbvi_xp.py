@@ -123,17 +123,31 @@ def optimistic_plan_xp(C, n, nstate, R, H: int, L: float, kind: int, scale: floa
             var = xp.sum(p * d * d, axis=-1)
             b = xp.sqrt(8.0 * L * var / m) + (14.0 * Hf * L) / (3.0 * m)
             if h + 1 < H:
-                w = xp.clip(ccoef / xp.clip(nstate[:, h + 1, :], min=1.0), max=Hf * Hf)
+                w = xp.minimum(ccoef / xp.maximum(nstate[:, h + 1, :], 1.0), Hf * Hf)
                 corr = xp.reshape(xp.matmul(p, w[:, :, None]), (N, SA))
                 b = b + xp.sqrt(8.0 * corr / m)
         b = b * scale
         Rh = R[h % HR, :]
-        q = xp.clip((Rh + pv) + b, max=cap)
-        q = xp.where(seen, q, xp.full_like(q, cap) if optimistic_init else Rh)
-        q = xp.reshape(q, (N, S, A))
-        stages[h] = xp.argmax(q, axis=-1)
-        V = xp.max(q, axis=-1)
+        q = xp.minimum((Rh + pv) + b, cap)
+        q = xp.where(seen, q, cap if optimistic_init else Rh)
+        V, stages[h] = _max_argmax(xp.reshape(q, (N, S, A)), xp=xp)
     return V, xp.stack(stages, axis=1)
+
+
+def _max_argmax(q, *, xp: ModuleType):
+    """Maximum over the last axis of q (N, S, A) and its first index.
+
+    A running comparison over the A actions, ``q[..., a] > best`` strictly, so
+    ties go to the lowest action as in the compiled kernel; A element-wise
+    passes cost less than a reduction over a short last axis.
+    """
+    best = q[:, :, 0]
+    arg = xp.zeros(best.shape, dtype=xp.int64)
+    for a in range(1, q.shape[2]):
+        qa = q[:, :, a]
+        arg = xp.where(qa > best, a, arg)
+        best = xp.maximum(best, qa)
+    return best, arg
 
 
 def simulate_xp(Pcum, init_cum, pi, u, HP: int, *, xp: ModuleType):
@@ -176,14 +190,14 @@ def simulate_xp(Pcum, init_cum, pi, u, HP: int, *, xp: ModuleType):
     i64 = xp.int64
     pi_flat = xp.reshape(pi, (-1,))
     offset = xp.arange(N, dtype=i64) * (H * S)
-    s = xp.clip(xp.sum(xp.astype(init_cum[None, :] <= u[:, 0:1], i64), axis=1), max=S - 1)
+    s = xp.minimum(xp.sum(xp.astype(init_cum[None, :] <= u[:, 0:1], i64), axis=1), S - 1)
     states = [s]
     pairs = []
     for h in range(H):
         a = xp.take(pi_flat, offset + h * S + s)
         sa = s * A + a
         cdf = xp.take(Pcum, (h % HP) * SA + sa, axis=0)
-        s = xp.clip(xp.sum(xp.astype(cdf <= u[:, h + 1:h + 2], i64), axis=1), max=S - 1)
+        s = xp.minimum(xp.sum(xp.astype(cdf <= u[:, h + 1:h + 2], i64), axis=1), S - 1)
         states.append(s)
         pairs.append(sa)
     return xp.stack(states, axis=1), xp.stack(pairs, axis=1)
@@ -215,32 +229,35 @@ def add_episodes_xp(C, n, nstate, states, pairs, *, xp: ModuleType):
     """
     N, SA, S = C.shape
     f64 = xp.float64
-    X = xp.astype(pairs[:, :, None] == xp.arange(SA, dtype=xp.int64)[None, None, :], f64)
+    XT = xp.astype(xp.arange(SA, dtype=xp.int64)[None, :, None] == pairs[:, None, :], f64)
     Y = xp.astype(states[:, 1:, None] == xp.arange(S, dtype=xp.int64)[None, None, :], f64)
-    C = C + xp.matmul(xp.permute_dims(X, (0, 2, 1)), Y)
-    n = n + xp.sum(X, axis=1)
+    C = C + xp.matmul(XT, Y)
+    n = n + xp.sum(XT, axis=2)
     nstate = nstate + xp.astype(states[:, :, None] == xp.arange(S, dtype=xp.int64), f64)
     return C, n, nstate
 
 
-def evaluate_xp(P, R, init, pi, HP: int, HR: int, *, xp: ModuleType):
+def evaluate_xp(PT, R, init, pi, *, xp: ModuleType):
     r"""Exact value :math:`\sum_s \mu(s) V^{\pi}_0(s)` of each seed's policy.
 
     :math:`V^\pi_H = 0`,
     :math:`V^\pi_h(s) = r_h(s, \pi_h(s)) + P_h(\cdot \mid s, \pi_h(s)) V^\pi_{h+1}`.
+    Each stage computes :math:`r_h + P_h V^\pi_{h+1}` for every pair of every
+    seed as one product with the shared kernel, ``(N, S) @ (S, SA)``, then
+    picks each seed's action: a matrix product instead of a gather of
+    ``N * S`` rows of the kernel.
 
     Parameters
     ----------
-    P : array, shape (HP * SA, S)
-        The true kernel, row ``(h % HP) * SA + s * A + a``.
-    R : array, shape (HR * SA,)
-        The true mean rewards, entry ``(h % HR) * SA + s * A + a``.
+    PT : array, shape (HP, S, SA)
+        The true kernel, transposed: ``PT[h, s', s * A + a] = P_h(s' | s, a)``
+        (HP is 1 or H).
+    R : array, shape (HR, SA)
+        The true mean rewards (HR is 1 or H).
     init : array, shape (S,)
         Initial distribution :math:`\mu`.
     pi : array, shape (N, H, S), int64
         The policy of each seed.
-    HP, HR : int
-        Stages of the kernel and of the rewards (1 or H).
     xp : module
         Array namespace.
 
@@ -250,13 +267,13 @@ def evaluate_xp(P, R, init, pi, HP: int, HR: int, *, xp: ModuleType):
         The value of each seed's policy.
     """
     N, H, S = pi.shape
-    SA = P.shape[0] // HP
+    HP, HR = PT.shape[0], R.shape[0]
+    SA = PT.shape[2]
     A = SA // S
-    rows = xp.arange(S, dtype=xp.int64)[None, :] * A
+    rows = (xp.arange(N, dtype=xp.int64) * SA)[:, None] + xp.arange(S, dtype=xp.int64) * A
     W = xp.zeros((N, S), dtype=xp.float64)
     for h in range(H - 1, -1, -1):
-        sa = xp.reshape(rows + pi[:, h, :], (-1,))
-        Ppi = xp.reshape(xp.take(P, (h % HP) * SA + sa, axis=0), (N, S, S))
-        r = xp.reshape(xp.take(R, (h % HR) * SA + sa), (N, S))
-        W = r + xp.reshape(xp.matmul(Ppi, W[:, :, None]), (N, S))
+        Q = R[h % HR, :] + xp.matmul(W, PT[h % HP, :, :])
+        W = xp.reshape(xp.take(xp.reshape(Q, (-1,)), xp.reshape(rows + pi[:, h, :], (-1,))),
+                       (N, S))
     return xp.sum(W * init[None, :], axis=1)
