@@ -22,7 +22,7 @@ from theoryrl.backend import get_namespace, to_numpy
 from theoryrl.envs import random_mdp
 from theoryrl.experiment import _kernels as sim_kernels
 from theoryrl.experiment import xp_batch
-from theoryrl.experiment.xp_batch import run_batched
+from theoryrl.experiment.xp_batch import bytes_per_seed, run_batched
 from theoryrl.models import TabularMDP
 
 BACKENDS = ["numpy", "array_api_strict"]
@@ -260,3 +260,30 @@ def test_rejects_bad_arguments():
 def test_exported():
     assert trl.run_batched is run_batched
     assert trl.experiment.run_batched is run_batched
+
+
+@pytest.mark.parametrize("bonus", ["l1", "bernstein"])
+def test_peak_memory_within_bytes_per_seed(bonus):
+    import tracemalloc
+
+    S, A, H, K, N = 12, 3, 6, 5, 64
+    mdp = random_mdp(S, A, horizon=H, seed=0)
+    mdp.optimal_value()
+    agent = UCBVI(mdp.spec, episodes=K, bonus=bonus)
+    run_batched(agent, mdp, 1, seeds=2)  # imports and caches outside the measurement
+    tracemalloc.start()
+    try:
+        run_batched(agent, mdp, K, seeds=N)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # the update holds the counts, an episode's counts and their sum at once
+    assert 3 * 8 * S * S * A <= peak / N <= bytes_per_seed(S, A, H, K, bonus, seeds=N)
+
+
+def test_bytes_per_seed_checks_arguments():
+    with pytest.raises(ValueError, match="bonus"):
+        bytes_per_seed(4, 2, 3, 10, bonus="ucb")
+    with pytest.raises(ValueError, match="seeds"):
+        bytes_per_seed(4, 2, 3, 10, seeds=0)
+    assert bytes_per_seed(4, 2, 3, 10, "bernstein") > bytes_per_seed(4, 2, 3, 10, "l1")

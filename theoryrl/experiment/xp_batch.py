@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_choice, check_int
 from ..agents import _ucbvi_xp as kx
 from ..agents.check import check_agent_fits
 from ..agents.ucbvi import _KINDS, UCBVI, bonus_log_factor
@@ -32,7 +32,7 @@ from ..planning.episodic import as_stages
 from .result import Result
 from .seeding import resolve_base_seed, seed_sequences
 
-__all__ = ["run_batched"]
+__all__ = ["bytes_per_seed", "run_batched"]
 
 # methods whose behaviour the array kernels reproduce; a subclass overriding one
 # of them is another algorithm
@@ -49,6 +49,60 @@ def _check_agent(agent: Any) -> None:
         if getattr(type(agent), name) is not getattr(UCBVI, name):
             raise TypeError(f"agent's class {type(agent).__name__} overrides UCBVI.{name}, "
                             f"so run_batched cannot reproduce it; run it with theoryrl.run")
+
+
+def _uniforms_held(seeds: int, horizon: int, episodes: int) -> int:
+    """Episodes whose uniforms are drawn and held at once (at most 2**22 uniforms)."""
+    return max(1, min(episodes, _UNIFORMS_PER_CHUNK // (seeds * (horizon + 1))))
+
+
+def bytes_per_seed(S: int, A: int, H: int, episodes: int, bonus: str = "l1",
+                   seeds: int = 1) -> int:
+    r"""Upper bound on the peak memory one seed takes in :func:`run_batched`, in bytes.
+
+    .. math::
+
+        8 c S^2 A + 9 H S A + 128 S A + 32 (H+1) S + 48 K + 16 (H+1) K_u,
+
+    with :math:`c = 3` for the ``"l1"`` and ``"hoeffding"`` bonuses (the counts,
+    an episode's counts and their sum during the update) and :math:`c = 5`
+    for ``"bernstein"`` (the empirical kernel and the variance's temporaries
+    during planning), :math:`9 H S A` the one-hot matrix of an episode's pairs
+    (float64 and bool), :math:`128 S A` and :math:`32 (H+1) S` the per-stage
+    arrays, visit counts and policies, :math:`48 K` the recorded curves and
+    :math:`16 (H+1) K_u` the uniforms of the :math:`K_u` episodes drawn at once
+    (:math:`K_u = \min(K, \lfloor 2^{22} / (N (H+1)) \rfloor)`, so at most
+    64 MiB over all seeds). On a GPU the device holds all of it but the
+    host's copy of the uniforms.
+
+    Parameters
+    ----------
+    S, A, H : int
+        States, actions, horizon.
+    episodes : int
+        Episodes K.
+    bonus : {"l1", "hoeffding", "bernstein"}
+        The agent's bonus.
+    seeds : int
+        Number of seeds N run together (it sets :math:`K_u`).
+
+    Returns
+    -------
+    int
+        Bytes per seed; a run takes about ``seeds`` times this.
+
+    Examples
+    --------
+    >>> bytes_per_seed(25, 5, 20, 500, seeds=4096)
+    170428
+    """
+    for v, name in ((S, "S"), (A, "A"), (H, "H"), (episodes, "episodes"), (seeds, "seeds")):
+        check_int(v, name, 1)
+    check_choice(bonus, "bonus", _KINDS)
+    c = 5 if bonus == "bernstein" else 3
+    Ku = _uniforms_held(seeds, H, episodes)
+    return (8 * c * S * S * A + 9 * H * S * A + 128 * S * A + 32 * (H + 1) * S
+            + 48 * episodes + 16 * (H + 1) * Ku)
 
 
 def run_batched(agent: Any, mdp: Any, episodes: int, seeds: int | Sequence[int] = 1, *,
@@ -161,7 +215,7 @@ def run_batched(agent: Any, mdp: Any, episodes: int, seeds: int | Sequence[int] 
         agent.optimistic_init)
 
     envs = [np.random.default_rng(q.spawn(2)[0]) for q in seqs]
-    chunk = max(1, min(K, _UNIFORMS_PER_CHUNK // (N * (H + 1))))
+    chunk = _uniforms_held(N, H, K)
     C = xp.zeros((N, SA, S), dtype=f64)
     n = xp.zeros((N, SA), dtype=f64)
     nstate = xp.zeros((N, H + 1, S), dtype=f64)
