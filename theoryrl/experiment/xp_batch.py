@@ -73,7 +73,11 @@ def bytes_per_seed(S: int, A: int, H: int, episodes: int, bonus: str = "l1",
     :math:`16 (H+1) K_u` the uniforms of the :math:`K_u` episodes drawn at once
     (:math:`K_u = \min(K, \lfloor 2^{22} / (N (H+1)) \rfloor)`, so at most
     64 MiB over all seeds). On a GPU the device holds all of it but the
-    host's copy of the uniforms.
+    host's copy of the uniforms. The model's arrays, shared by all seeds, add
+    :math:`16 H_P S^2 A + 8 H_R S A + 16 S` bytes (the kernel transposed and
+    its cumulative sums, the rewards, the initial distribution and its
+    cumulative sums; :math:`H_P, H_R` are 1 for a stationary kernel and
+    rewards, H otherwise).
 
     Parameters
     ----------
