@@ -4,8 +4,8 @@ The array-API twin of :mod:`theoryrl.agents._ucbvi_kernels` and of the
 episode simulation and exact evaluation of :mod:`theoryrl.experiment`: every
 function works on a leading seed axis of length ``N``, takes the namespace
 ``xp`` keyword-only and uses only functions of the array-API standard
-(2023.12: ``matmul``, ``take`` on flat arrays, ``argmax``, ``max``, ``where``,
-``clip``, ``sum``, comparisons), so the same code runs on NumPy, on CuPy
+(2024.12: ``matmul``, ``take``, ``where``, ``minimum``, ``maximum``, ``sum``,
+``astype``, comparisons, Python scalars as operands), so the same code runs on NumPy, on CuPy
 through array-api-compat (a GPU), and on ``array_api_strict``, which proves
 nothing outside the standard is touched.
 
