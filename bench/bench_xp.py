@@ -40,7 +40,6 @@ from theoryrl.envs import random_mdp  # noqa: E402
 from theoryrl.experiment import bytes_per_seed, run_batched  # noqa: E402
 
 S, A, H = 25, 5, 20
-WORK = 40_000  # seed-episodes per timed batched call (at least 2 episodes)
 
 
 def _best_s(fn, repeats: int) -> float:
@@ -60,8 +59,9 @@ def bench_reference(mdp, K: int, repeats: int) -> float:
     return _best_s(lambda: trl.run(agent, mdp, K, seeds=1, progress=False), repeats) / K
 
 
-def bench_batched(mdp, N: int, backend: str, repeats: int, t_ref: float) -> dict:
-    K = max(2, min(200, WORK // N))
+def bench_batched(mdp, N: int, backend: str, repeats: int, t_ref: float, work: int) -> dict:
+    """One row: ``work`` seed-episodes (at least 2 episodes) of N seeds, timed."""
+    K = max(2, min(200, work // N))
     agent = UCBVI(mdp.spec, episodes=K)
     t = _best_s(lambda: run_batched(agent, mdp, K, seeds=N, backend=backend),
                 repeats if N < 4096 else 1)
@@ -99,7 +99,8 @@ def main(quick: bool = False, backend: str = "numpy", json_path: str | None = No
     mdp = random_mdp(S, A, horizon=H, seed=0)
     mdp.optimal_value()  # solved once, cached, as in any experiment
     t_ref = bench_reference(mdp, 200 if quick else 1000, reps)
-    rows = [bench_batched(mdp, N, backend, reps, t_ref)
+    work = 8_000 if quick else 40_000  # seed-episodes per timed batched call
+    rows = [bench_batched(mdp, N, backend, reps, t_ref, work)
             for N in ((1, 16, 256, 1024) if quick else (1, 16, 256, 4096))]
     diff = agreement(mdp, backend)
     for r in rows:
