@@ -139,9 +139,9 @@ def run_batched(agent: Any, mdp: Any, episodes: int, seeds: int | Sequence[int] 
     Parameters
     ----------
     agent : UCBVI
-        A :class:`~theoryrl.agents.UCBVI` (any bonus, any ``bonus_scale``,
-        either ``optimistic_init``), :class:`~theoryrl.agents.UCBVIHoeffding`
-        or :class:`~theoryrl.agents.UCBVIBernstein`, built for ``mdp``. It is
+        A :class:`~theoryrl.agents.ucbvi.UCBVI` (any bonus, any ``bonus_scale``,
+        either ``optimistic_init``), :class:`~theoryrl.agents.ucbvi.UCBVIHoeffding`
+        or :class:`~theoryrl.agents.ucbvi.UCBVIBernstein`, built for ``mdp``. It is
         not modified.
     mdp : TabularMDP or LinearMixtureMDP
         The true episodic model (stationary or stage-dependent ``P`` and ``R``).
