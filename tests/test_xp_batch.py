@@ -318,3 +318,18 @@ def test_cupy_on_a_gpu_agrees_with_run():
     ref = trl.run(agent, mdp, 60, seeds=16)
     # cuBLAS sums in its own order (and may fuse multiply-adds): agreement to rounding
     np.testing.assert_allclose(got.values, ref.values, rtol=1e-10, atol=1e-10)
+
+
+def test_linear_mixture_model_runs_as_its_tabular_kernel():
+    from theoryrl.models import LinearMixtureMDP
+
+    rng = np.random.default_rng(0)
+    S, A, d = 4, 2, 3
+    phi = rng.dirichlet(np.ones(S), size=(S, A, d)).transpose(0, 1, 3, 2)
+    lm = LinearMixtureMDP(phi, [0.2, 0.3, 0.5], R=rng.uniform(size=(S, A)), horizon=3)
+    agent = UCBVI(lm.spec, episodes=20, bonus_scale=0.1)
+    got = run_batched(agent, lm, 20, seeds=3)
+    tab = lm.to_tabular()
+    ref = trl.run(UCBVI(tab.spec, episodes=20, bonus_scale=0.1), tab, 20, seeds=3)
+    np.testing.assert_allclose(got.values, ref.values, rtol=1e-12, atol=1e-12)
+    assert got.optimal_value == ref.optimal_value

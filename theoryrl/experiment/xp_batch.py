@@ -27,6 +27,7 @@ from ..agents import _ucbvi_xp as kx
 from ..agents.check import check_agent_fits
 from ..agents.ucbvi import _KINDS, UCBVI, bonus_log_factor
 from ..backend import get_namespace, to_numpy
+from ..models.linear_mixture import LinearMixtureMDP
 from ..models.tabular import MDPSpec
 from ..planning.episodic import as_stages
 from .result import Result
@@ -159,7 +160,7 @@ def run_batched(agent: Any, mdp: Any, episodes: int, seeds: int | Sequence[int] 
     Returns
     -------
     Result
-        ``values`` (N, K), cumulative ``regret`` against ``mdp.optimal_value()``,
+        ``values`` (N, K), cumulative ``regret`` against the optimal value,
         ``extras["optimistic_value"]`` (N, K) (:math:`\mu^\top \bar V^k_0`), and
         ``meta`` as :func:`theoryrl.run` writes it, plus ``"backend"``.
 
@@ -236,7 +237,9 @@ def run_batched(agent: Any, mdp: Any, episodes: int, seeds: int | Sequence[int] 
             C, n, nstate = kx.add_episodes_xp(C, n, nstate, states, pairs, xp=xp)
     vals = np.ascontiguousarray(to_numpy(xp.stack(values, axis=1)), dtype=np.float64)
     opt = np.ascontiguousarray(to_numpy(xp.stack(optimistic, axis=1)), dtype=np.float64)
-    v_star = mdp.optimal_value()
+    # a linear mixture model's optimum is that of the tabular model of its kernel
+    exact = mdp.to_tabular() if isinstance(mdp, LinearMixtureMDP) else mdp
+    v_star = exact.optimal_value()
     meta = {"agent": agent.name, "params": agent.params(), "env": repr(mdp), "episodes": K,
             "seeds": N, "base_seed": base_seed,
             "seed_ids": [int(q.spawn_key[0]) for q in seqs],
