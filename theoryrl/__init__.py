@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = ("models", "planning", "robust", "envs", "agents", "evaluation", "experiment",
                "claims", "backend", "exercises")
-__all__ = [*_SUBMODULES, "run", "sweep", "__version__"]
+__all__ = [*_SUBMODULES, "run", "run_batched", "sweep", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -23,6 +23,10 @@ def __getattr__(name: str) -> Any:
         from .experiment import run
 
         return run
+    if name == "run_batched":
+        from .experiment import run_batched
+
+        return run_batched
     if name == "sweep":
         from .experiment.sweep import sweep
 
