@@ -56,7 +56,9 @@ def _python(agent, mdp, K, seeds, **kw):
 MDPS = {"random": lambda: random_mdp(6, 3, horizon=5, seed=4),
         "stage-dependent": lambda: random_mdp(5, 2, horizon=4, stage_dependent=True, seed=2),
         "sparse": lambda: random_mdp(9, 2, horizon=6, branching=2, reward="sparse", seed=7),
-        "chain": lambda: chain(3, horizon=5)}
+        "chain": lambda: chain(3, horizon=5),
+        # S past BLAS's unrolled blocks: the products with the initial law take its SIMD path
+        "wide": lambda: random_mdp(70, 2, horizon=3, seed=3)}
 
 
 def test_uniforms_drawn_at_once_are_the_episode_stream():

@@ -151,8 +151,9 @@ def run_compiled(agent: Any, mdp: TabularMDP, episodes: int,
     n_seeds = len(seed_seqs)
     threads = thread_count(n_jobs, n_seeds)
     hook = _progress_hook.get()
-    # one launch for all seeds unless someone watches: then one per group of `threads`
-    step = threads if progress or hook is not None else n_seeds
+    # one launch per group of `threads` seeds, one seed per thread: the per-episode
+    # outputs (K, S) of a group are all that is held at once, and progress is per group
+    step = threads
 
     def chunks() -> Iterator[dict[str, np.ndarray]]:
         for lo in range(0, n_seeds, step):
