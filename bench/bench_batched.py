@@ -123,6 +123,8 @@ def bench_episode(S: int, K: int, repeats: int) -> dict:
          lambda: a.plan()], repeats)
     return dict(section="episode", name=f"S={S}, A={A}, H={H}", K=K,
                 plain_loop_us=1e6 * t_loop, episode_us=1e6 * t_run / K, planner_us=1e6 * t_plan,
+                plain_loop_cpu_us=1e6 * c_loop, episode_cpu_us=1e6 * c_run / K,
+                planner_cpu_us=1e6 * c_plan,
                 episode_ratio=t_run / K / t_loop, planner_ratio=t_plan / t_loop,
                 episode_cpu_ratio=c_run / K / c_loop, planner_cpu_ratio=c_plan / c_loop)
 
