@@ -18,7 +18,8 @@
 
 Timings are the best of several repeats (on a shared machine the best sample is the
 one least disturbed by other work), the compared functions alternating within each
-repeat, after a warm-up that compiles or loads the numba kernels; CPU times
+repeat and each sample lasting about as long as the slowest single call, after a
+warm-up that compiles or loads the numba kernels; CPU times
 (``time.process_time``, all threads) are reported next to wall-clock times. BLAS is
 asked for one thread before NumPy loads. The machine's core count is printed, and
 ``--json PATH`` stores every row.
@@ -74,14 +75,20 @@ def plain_bonus_loop(P, R, B, H, V, pi):
 
 def _best(fns: list, repeats: int) -> list[tuple[float, float]]:
     """Best (wall, CPU) seconds per call of each function over ``repeats`` samples, the
-    functions timed in turn within every repeat; each sample is a batch of calls of
-    about 5 ms."""
-    numbers = []
+    functions timed in turn within every repeat.
+
+    Every sample is a batch of calls lasting about as long as the slowest single call
+    (at least 5 ms), so a short reference and a long run are equally exposed to the
+    interruptions of a shared machine (best-of-N would otherwise favour the short one).
+    """
+    once = []
     for fn in fns:
         fn()  # warm-up: JIT compile or cache load, page faults
         t0 = time.perf_counter()
         fn()
-        numbers.append(max(1, int(5e-3 / max(time.perf_counter() - t0, 1e-7))))
+        once.append(max(time.perf_counter() - t0, 1e-7))
+    target = max(5e-3, max(once))
+    numbers = [max(1, round(target / t)) for t in once]
     wall: list[list[float]] = [[] for _ in fns]
     cpu: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
@@ -155,7 +162,7 @@ def bench_throughput(S: int, K: int, seeds: int, repeats: int) -> dict:
 
 def main(quick: bool = False, json_path: str | None = None) -> dict:
     """Run every benchmark, print a table of ratios, and return (and optionally store) it."""
-    reps = 3 if quick else 9
+    reps = 3 if quick else 7
     cores = os.cpu_count()
     print(f"cores: {cores}, numba threads: {numba.config.NUMBA_NUM_THREADS}, "
           f"BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}")
