@@ -2,6 +2,9 @@
 episode loop in Python for every seed, any thread count, and only for agents whose
 methods the kernel mirrors."""
 
+import multiprocessing
+import os
+
 import numba
 import numpy as np
 import pytest
@@ -178,3 +181,19 @@ def test_the_callers_agent_is_untouched():
     state = dict(vars(agent))
     run(agent, mdp, episodes=20, seeds=2, progress=False)
     assert vars(agent).keys() == state.keys()  # never reset: no learning state
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_after_a_threaded_run_still_runs():
+    mdp = random_mdp(6, 3, horizon=5, seed=4)
+    agent = UCBVI(mdp.spec, 20)
+    ref = run(agent, mdp, episodes=20, seeds=4, n_jobs=2, progress=False)  # starts the pool
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        # a child that entered GNU OpenMP again would die and leave this waiting
+        values = pool.apply_async(_child_run, (mdp, agent)).get(timeout=120)
+    np.testing.assert_array_equal(values, ref.values)
+
+
+def _child_run(mdp, agent):
+    return run(agent, mdp, episodes=20, seeds=4, n_jobs=2, progress=False).values

@@ -18,6 +18,7 @@ are taken by NumPy as there.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
@@ -47,8 +48,19 @@ class _Kernel(NamedTuple):
 KERNELS = {"ucbvi": _Kernel(_ucbvi_kernels.run_seeds, _ucbvi_kernels.run_seeds_parallel,
                             "optimistic_value")}
 
-# numba's default threading layer (workqueue) must not be entered by two threads at once
+# numba's workqueue threading layer must not be entered by two threads at once
 _LAUNCH = threading.Lock()
+# GNU OpenMP (numba's omp layer) cannot run in a child forked after it started, nor can
+# workqueue be trusted there: such a child runs its seeds on one thread (same numbers)
+_POOL = {"started": False, "inherited": False}
+
+
+def _after_fork_in_child() -> None:
+    _POOL["inherited"] = _POOL["inherited"] or _POOL["started"]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def compiled_run_of(agent: Any) -> CompiledRun | None:
@@ -165,10 +177,11 @@ def run_compiled(agent: Any, mdp: TabularMDP, episodes: int,
             plan_v0 = np.empty((len(group), K, S))
             played_v0 = np.empty((len(group), K, S))
             args = (sim.Pcum, sim.P4, sim.R3, sim.init_cum, U, *spec.args, plan_v0, played_v0)
-            if threads == 1 or len(group) == 1:
+            if threads == 1 or len(group) == 1 or _POOL["inherited"]:
                 kernel.serial(*args)
             else:
                 with _LAUNCH:
+                    _POOL["started"] = True
                     before = numba.get_num_threads()
                     numba.set_num_threads(min(threads, len(group)))
                     try:
