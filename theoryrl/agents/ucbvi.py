@@ -153,8 +153,8 @@ class UCBVI(Agent):
         return {"optimistic_value": float(self.spec.init @ self._V[0])}
 
     def compiled_run(self) -> CompiledRun:
-        """Inputs of :func:`~theoryrl.agents._ucbvi_kernels.run_seed`, which plays whole
-        runs of this agent bit for bit (see :mod:`theoryrl.experiment.batched`).
+        """Inputs of the compiled whole-run kernel ``"ucbvi"``, which plays whole runs of
+        this agent bit for bit (see :mod:`theoryrl.experiment.batched`).
 
         Returns
         -------
