@@ -44,7 +44,7 @@ import numpy as np
 from theoryrl.agents.ucbvi import UCBVI, regret_bound_l1
 from theoryrl.claims import Binomial, CIWithin, clopper_pearson, fit_loglog_slope
 from theoryrl.envs import chain, riverswim
-from theoryrl.experiment import EpisodeSimulator, map_seeds, run, seed_sequences
+from theoryrl.experiment import run
 
 from ._harness import Check, Measured
 
@@ -55,31 +55,18 @@ def _agent(setting: dict, mdp, K: int) -> UCBVI:
     return setting.get("agent", UCBVI)(mdp.spec, episodes=K, delta=setting["delta"], bonus="l1")
 
 
-def _measure_seed(setting: dict, seed_seq: np.random.SeedSequence) -> dict[str, np.ndarray]:
-    """One seed: per-episode exact V^{pi_k}(s0) and the optimistic value."""
+def measure_riverswim(setting: dict, base_seed: int, n_jobs: int = 1) -> dict:
+    """Every seed on RiverSwim: arrays (seeds, K) of the exact values of the played
+    policies and of the optimistic values ``init @ V_bar_0`` of their plans, and V*.
+
+    ``run`` plays UCBVI (and a variant that keeps its methods) in its compiled whole-run
+    kernel, the seeds over ``n_jobs`` threads."""
     mdp = riverswim(setting["n_states"], horizon=setting["horizon"])
     K = int(max(np.atleast_1d(setting["K"])))
-    agent = _agent(setting, mdp, K)
-    env_seq, agent_seq = seed_seq.spawn(2)
-    rng = np.random.default_rng(env_seq)
-    agent.reset(np.random.default_rng(agent_seq))
-    sim = EpisodeSimulator(mdp)
-    values, upper = np.empty(K), np.empty(K)
-    for k in range(K):
-        pi = agent.policy()
-        upper[k] = agent.optimistic_value()
-        values[k] = sim.value(pi)
-        agent.update(sim.sample(pi, rng))
-    return {"values": values, "upper": upper}
-
-
-def measure_riverswim(setting: dict, base_seed: int, n_jobs: int = 1) -> dict:
-    """Every seed on RiverSwim: arrays (seeds, K) of values and optimistic values, and V*."""
-    seqs = seed_sequences(setting["seeds"], base_seed=base_seed)
-    runs = map_seeds(_measure_seed, [(setting, s) for s in seqs], n_jobs=n_jobs,
-                     progress=False)
-    v_star = riverswim(setting["n_states"], horizon=setting["horizon"]).optimal_value()
-    return {k: np.stack([r[k] for r in runs]) for k in runs[0]} | {"v_star": v_star}
+    res = run(_agent(setting, mdp, K), mdp, episodes=K, seeds=setting["seeds"], n_jobs=n_jobs,
+              base_seed=base_seed, progress=False)
+    return {"values": res.values, "upper": res.extras["optimistic_value"],
+            "v_star": res.optimal_value}
 
 
 def judge_optimism(data: dict, setting: dict) -> Measured:

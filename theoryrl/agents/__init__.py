@@ -8,7 +8,7 @@ Every agent follows one contract (:mod:`theoryrl.agents.base`): ``reset(rng)``,
 """
 
 from .average import AverageAgent, Segment, StepSim
-from .base import Agent, Mixture, TaskBatch, TaskPlays, Trajectory
+from .base import Agent, CompiledRun, Mixture, TaskBatch, TaskPlays, Trajectory
 from .check import AgentCheckError, check_agent
 from .conservative import CUCBVI, BaselineOnly, BudgetConservative, DOPESwitch
 from .dope import DOPE
@@ -27,8 +27,8 @@ from .ucrl2_vtr import UCRL2VTR
 from .umt_psr import UMTPSR, DownstreamOMLE, IndependentPSR, MultiTaskAgent
 
 __all__ = [
-    "Agent", "AverageAgent", "MultiTaskAgent", "Mixture", "Segment", "StepSim", "TaskBatch",
-    "TaskPlays", "Trajectory", "AgentCheckError", "check_agent",
+    "Agent", "AverageAgent", "CompiledRun", "MultiTaskAgent", "Mixture", "Segment", "StepSim",
+    "TaskBatch", "TaskPlays", "Trajectory", "AgentCheckError", "check_agent",
     "BaselineOnly", "BudgetConservative", "CUCBVI", "DOPE", "DOPESwitch", "DownstreamOMLE",
     "EpsMix",
     "HFUCRLRFEpp", "IndependentPSR", "LOOP", "OptimisticQ", "RFExpress", "RFUCRL", "StepMix",

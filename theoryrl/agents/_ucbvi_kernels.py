@@ -1,7 +1,7 @@
 """Compiled optimistic backward induction on empirical counts (UCBVI family)."""
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 HOEFFDING = 0
 BERNSTEIN = 1
@@ -224,3 +224,169 @@ def add_episode_t(N, NT, n, nstate, states, actions):
         n[s, a] += 1
         nstate[h, s] += 1.0
     nstate[H, states[H]] += 1.0
+
+
+# -- whole runs: every episode of one seed in one call ------------------------------------
+# The helpers below copy the arithmetic of the episode driver's kernels
+# (theoryrl.models._sampling_kernels.draw, theoryrl.experiment._kernels.simulate_deterministic,
+# theoryrl.planning._kernels.evaluate_deterministic_update): numba's on-disk cache does not
+# see changes to functions of other modules (see _matvec). tests/test_batched.py checks the
+# whole run against the Python episode loop bit for bit.
+
+@njit(cache=True)
+def _draw(cdf, u):
+    # first index whose cumulative mass exceeds u; the last index absorbs rounding
+    n = cdf.shape[0]
+    for i in range(n):
+        if u < cdf[i]:
+            return i
+    return n - 1
+
+
+@njit(cache=True)
+def _simulate(Pcum, R, init_cum, pi, u, states, actions):
+    """Roll out pi (H, S) from s0 ~ init with the uniforms u (H+1,)."""
+    H = pi.shape[0]
+    HP = Pcum.shape[0]
+    s = _draw(init_cum, u[0])
+    states[0] = s
+    for h in range(H):
+        a = pi[h, s]
+        actions[h] = a
+        s = _draw(Pcum[h % HP, s, a], u[h + 1])
+        states[h + 1] = s
+
+
+@njit(cache=True)
+def _matvec_policy(M, pi, v, out):
+    """out[s] = M[s, pi[s]] @ v for M (S, A, n); each row summed left to right from 0.0,
+    eight rows at once so their addition chains overlap."""
+    S = M.shape[0]
+    n = M.shape[2]
+    s = 0
+    while s + 8 <= S:
+        x0 = M[s, pi[s]]
+        x1 = M[s + 1, pi[s + 1]]
+        x2 = M[s + 2, pi[s + 2]]
+        x3 = M[s + 3, pi[s + 3]]
+        x4 = M[s + 4, pi[s + 4]]
+        x5 = M[s + 5, pi[s + 5]]
+        x6 = M[s + 6, pi[s + 6]]
+        x7 = M[s + 7, pi[s + 7]]
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        a4 = 0.0
+        a5 = 0.0
+        a6 = 0.0
+        a7 = 0.0
+        for t in range(n):
+            vt = v[t]
+            a0 += x0[t] * vt
+            a1 += x1[t] * vt
+            a2 += x2[t] * vt
+            a3 += x3[t] * vt
+            a4 += x4[t] * vt
+            a5 += x5[t] * vt
+            a6 += x6[t] * vt
+            a7 += x7[t] * vt
+        out[s] = a0
+        out[s + 1] = a1
+        out[s + 2] = a2
+        out[s + 3] = a3
+        out[s + 4] = a4
+        out[s + 5] = a5
+        out[s + 6] = a6
+        out[s + 7] = a7
+        s += 8
+    while s < S:
+        x0 = M[s, pi[s]]
+        a0 = 0.0
+        for t in range(n):
+            a0 += x0[t] * v[t]
+        out[s] = a0
+        s += 1
+
+
+@njit(cache=True)
+def _evaluate_update(P, R, pi, prev, W, pv):
+    """Turn W (H+1, S), the values of the policy ``prev``, into those of pi (H, S):
+    only the stages at or before the last one where pi and prev differ are recomputed
+    (W_h depends on pi_h, ..., pi_{H-1} only); copies pi into prev."""
+    H = pi.shape[0]
+    S = pi.shape[1]
+    HP = P.shape[0]
+    HR = R.shape[0]
+    top = -1
+    for h in range(H - 1, -1, -1):
+        for s in range(S):
+            if pi[h, s] != prev[h, s]:
+                top = h
+                break
+        if top >= 0:
+            break
+    for h in range(top, -1, -1):
+        Rh = R[h % HR]
+        _matvec_policy(P[h % HP], pi[h], W[h + 1], pv)
+        for s in range(S):
+            W[h, s] = Rh[s, pi[h, s]] + pv[s]
+            prev[h, s] = pi[h, s]
+
+
+@njit(cache=True)
+def run_seed(Pcum, P, R, init_cum, u, Rk, L, kind, scale, optimistic_init, plan_v0, played_v0):
+    """Every episode of one UCBVI run, in order: plan from the counts, roll out the
+    greedy policy with the uniforms ``u[k]`` (K, H+1), evaluate it exactly, add the
+    episode to the counts.
+
+    Pcum (HP, S, A, S) cumulative true kernel, P (HP, S, A, S) true kernel, R (HR, S, A)
+    true rewards, init_cum (S,) cumulative initial law; Rk (HK, S, A) the rewards the
+    agent knows; L, kind, scale, optimistic_init as in :func:`_plan`. Fills
+    ``plan_v0[k]`` (K, S) with the optimistic values V_bar_0 of episode k's plan and
+    ``played_v0[k]`` (K, S) with the exact values V^pi_0 of the policy played (the
+    caller takes their products with the initial law).
+    """
+    K = u.shape[0]
+    H = u.shape[1] - 1
+    S = P.shape[1]
+    A = P.shape[2]
+    N = np.zeros((S, A, S))
+    NT = np.zeros((S, S * A))
+    n = np.zeros((S, A), dtype=np.int64)
+    nstate = np.zeros((H + 1, S))
+    V = np.zeros((H + 1, S))
+    Q = np.empty((H, S, A))
+    pi = np.empty((H, S), dtype=np.int64)
+    b = np.empty((H, S, A))
+    W = np.zeros((H + 1, S))
+    prev = np.full((H, S), -1, dtype=np.int64)
+    pv = np.empty(S)
+    states = np.empty(H + 1, dtype=np.int64)
+    actions = np.empty(H, dtype=np.int64)
+    for k in range(K):
+        _plan(N, NT, True, n, nstate, Rk, H, L, kind, scale, optimistic_init, V, Q, pi, b)
+        _simulate(Pcum, R, init_cum, pi, u[k], states, actions)
+        _evaluate_update(P, R, pi, prev, W, pv)
+        add_episode_t(N, NT, n, nstate, states, actions)
+        for s in range(S):
+            plan_v0[k, s] = V[0, s]
+            played_v0[k, s] = W[0, s]
+
+
+@njit(cache=True)
+def run_seeds(Pcum, P, R, init_cum, U, Rk, L, kind, scale, optimistic_init, plan_v0, played_v0):
+    """:func:`run_seed` for each seed i (``U[i]``, ``plan_v0[i]``, ``played_v0[i]``), in turn."""
+    for i in range(U.shape[0]):
+        run_seed(Pcum, P, R, init_cum, U[i], Rk, L, kind, scale, optimistic_init, plan_v0[i],
+                 played_v0[i])
+
+
+@njit(cache=True, parallel=True)
+def run_seeds_parallel(Pcum, P, R, init_cum, U, Rk, L, kind, scale, optimistic_init, plan_v0,
+                       played_v0):
+    """:func:`run_seeds` with the seeds spread over numba's threads; each seed's
+    numbers do not depend on the thread that runs it."""
+    for i in prange(U.shape[0]):
+        run_seed(Pcum, P, R, init_cum, U[i], Rk, L, kind, scale, optimistic_init, plan_v0[i],
+                 played_v0[i])

@@ -19,6 +19,12 @@ Rules for implementers
 4. ``info()`` may return scalar per-episode diagnostics (certified lower
    bounds, optimistic values...) recorded by the driver in ``Result.extras``.
 5. Randomised agents draw only from the generator handed to ``reset``.
+6. Optionally, ``compiled_run()`` returns a :class:`CompiledRun`: the inputs of a
+   compiled kernel that plays whole runs exactly as ``reset``, ``policy``,
+   ``update`` and ``info`` would, bit for bit. The driver then runs every seed
+   in that kernel, seeds spread over threads
+   (:mod:`theoryrl.experiment.batched`); a subclass that overrides any of those
+   methods is run in Python, episode by episode.
 
 Variants
 --------
@@ -47,7 +53,7 @@ import numpy as np
 from ..models.rewards import check_reward_range
 from ..models.tabular import MDPSpec
 
-__all__ = ["Agent", "Mixture", "TaskBatch", "TaskPlays", "Trajectory"]
+__all__ = ["Agent", "CompiledRun", "Mixture", "TaskBatch", "TaskPlays", "Trajectory"]
 
 
 class Trajectory(NamedTuple):
@@ -122,6 +128,29 @@ class Mixture:
             raise ValueError(f"weights must be a distribution, got {w}")
 
 
+@dataclass(frozen=True)
+class CompiledRun:
+    """What a compiled whole-run kernel needs to reproduce an agent (rule 6 of the contract).
+
+    Attributes
+    ----------
+    kernel : str
+        Name of the kernel (:data:`theoryrl.experiment.batched.KERNELS` lists them).
+    mirrors : type
+        The class whose ``reset``, ``plan``, ``policy``, ``update`` and ``info`` the
+        kernel reproduces. An agent whose class resolves any of these names to other
+        code (a subclass overriding one), or whose instance shadows one, is run in
+        Python instead.
+    args : tuple
+        The kernel's arguments after the model's arrays: the agent's known rewards
+        and hyper-parameters (arrays and scalars, no Python objects).
+    """
+
+    kernel: str
+    mirrors: type
+    args: tuple
+
+
 class Agent:
     """Base class of episodic agents (see the module docstring for the contract).
 
@@ -154,6 +183,17 @@ class Agent:
     def info(self) -> dict[str, float]:
         """Per-episode scalar diagnostics (none by default)."""
         return {}
+
+    def compiled_run(self) -> CompiledRun | None:
+        """The inputs of a compiled kernel that runs this agent's whole episodes.
+
+        Returns
+        -------
+        CompiledRun or None
+            ``None`` (the default): the driver calls ``policy`` and ``update`` once
+            per episode.
+        """
+        return None
 
     def params(self) -> dict:
         """Hyper-parameters for result metadata (public scalar attributes)."""

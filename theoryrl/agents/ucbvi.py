@@ -53,7 +53,7 @@ from .._validation import (
 )
 from ..models.tabular import MDPSpec
 from . import _ucbvi_kernels as _k
-from .base import Agent, Trajectory
+from .base import Agent, CompiledRun, Trajectory
 
 __all__ = ["UCBVI", "UCBVIBernstein", "UCBVIHoeffding", "regret_bound_ch", "regret_bound_bf",
            "regret_bound_l1", "bonus_log_factor", "OptimisticPlan", "optimistic_plan"]
@@ -158,6 +158,19 @@ class UCBVI(Agent):
 
     def info(self) -> dict[str, float]:
         return {"optimistic_value": float(self.spec.init @ self._V[0])}
+
+    def compiled_run(self) -> CompiledRun:
+        """Inputs of the compiled whole-run kernel ``"ucbvi"``, which plays whole runs of
+        this agent bit for bit (see :mod:`theoryrl.experiment.batched`).
+
+        Returns
+        -------
+        CompiledRun
+            Kernel ``"ucbvi"``; arguments: the known rewards (HR, S, A), the log
+            factor, the bonus kind, ``bonus_scale`` and ``optimistic_init``.
+        """
+        return CompiledRun("ucbvi", UCBVI, (self._R, float(self._L), _KINDS[self.bonus],
+                                            float(self.bonus_scale), bool(self.optimistic_init)))
 
 
 class OptimisticPlan(NamedTuple):

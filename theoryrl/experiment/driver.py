@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from ..agents.umt_psr import MultiTaskAgent
 from ..models.shared_specific import TaskLaws
 from ..models.tabular import MDPSpec
 from .average import run_steps
+from .batched import compiled_run_of, run_compiled
 from .episodes import run_episodes
 from .pomdp_driver import run_pomdp
 from .result import Result
@@ -43,10 +45,13 @@ def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence
         Steps per seed, for average-reward agents (see
         :mod:`theoryrl.experiment.average`).
     n_jobs : int
-        joblib workers; results are bit-identical for any value.
+        Parallel workers; results are bit-identical for any value. Threads of one
+        compiled loop for an agent with a compiled run (UCBVI) and no ``backend``
+        (:mod:`theoryrl.experiment.batched`); joblib workers otherwise.
     backend : str, optional
         joblib backend (``"loky"`` default, ``"threading"``, ``"dask"`` inside a
-        ``dask.distributed.Client``, ``"ray"``...).
+        ``dask.distributed.Client``, ``"ray"``...); giving one always runs the
+        seeds through joblib, episode by episode in Python.
     base_seed : int or None
         Root of every run's ``SeedSequence``; ``None`` draws fresh entropy, recorded
         in ``meta["base_seed"]`` so the run can be reproduced.
@@ -102,8 +107,15 @@ def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence
         raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")
     K = check_int(episodes, "episodes", 1)
     t0 = time.perf_counter()
-    runs = map_seeds(run_episodes, [(agent, mdp, K, s) for s in seqs], n_jobs=n_jobs,
-                     backend=backend, progress=progress, desc=getattr(agent, "name", "run"))
+    desc = getattr(agent, "name", "run")
+    if backend is None and compiled_run_of(agent) is not None:
+        # whole runs in one compiled loop, seeds over n_jobs threads: no process start-up
+        runs = run_compiled(agent, mdp, K, seqs, n_jobs=n_jobs,
+                            progress=sys.stderr.isatty() if progress is None else progress,
+                            desc=desc)
+    else:
+        runs = map_seeds(run_episodes, [(agent, mdp, K, s) for s in seqs], n_jobs=n_jobs,
+                         backend=backend, progress=progress, desc=desc)
     v_star = mdp.optimal_value()
     mix = np.stack([r.pop("mixture_values") for r in runs])
     comp = np.stack([r.pop("values") for r in runs])
