@@ -258,3 +258,16 @@ def test_driver_check_of_stochastic_policies(mdp, bad, match):
     bad(pi)
     with pytest.raises(ValueError, match=match):
         sim.check(pi)
+
+
+def test_run_on_an_episodic_linear_mixture_matches_its_tabular_model():
+    # run() simulates and solves a linear mixture model through the tabular model of its
+    # kernel: the same numbers as running on that tabular model
+    from theoryrl.envs import random_linear_mixture
+
+    lm = random_linear_mixture(5, 2, 3, horizon=4, seed=0).mdp
+    agent = UCBVI(lm.spec, episodes=20)
+    a = run(agent, lm, episodes=20, seeds=2)
+    b = run(agent, lm.to_tabular(), episodes=20, seeds=2)
+    np.testing.assert_array_equal(a.values, b.values)
+    assert a.optimal_value == b.optimal_value

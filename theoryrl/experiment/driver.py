@@ -13,6 +13,7 @@ import numpy as np
 from .._validation import check_int
 from ..agents.check import check_agent_fits
 from ..agents.umt_psr import MultiTaskAgent
+from ..models.linear_mixture import LinearMixtureMDP
 from ..models.shared_specific import TaskLaws
 from ..models.tabular import MDPSpec
 from .average import run_steps
@@ -106,17 +107,19 @@ def run(agent: Any, mdp: Any, episodes: int | None = None, seeds: int | Sequence
     if kwargs:
         raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")
     K = check_int(episodes, "episodes", 1)
+    # a linear mixture model is simulated and solved through the tabular model of its kernel
+    exact = mdp.to_tabular() if isinstance(mdp, LinearMixtureMDP) else mdp
     t0 = time.perf_counter()
     desc = getattr(agent, "name", "run")
     if backend is None and compiled_run_of(agent) is not None:
         # whole runs in one compiled loop, seeds over n_jobs threads: no process start-up
-        runs = run_compiled(agent, mdp, K, seqs, n_jobs=n_jobs,
+        runs = run_compiled(agent, exact, K, seqs, n_jobs=n_jobs,
                             progress=sys.stderr.isatty() if progress is None else progress,
                             desc=desc)
     else:
-        runs = map_seeds(run_episodes, [(agent, mdp, K, s) for s in seqs], n_jobs=n_jobs,
+        runs = map_seeds(run_episodes, [(agent, exact, K, s) for s in seqs], n_jobs=n_jobs,
                          backend=backend, progress=progress, desc=desc)
-    v_star = mdp.optimal_value()
+    v_star = exact.optimal_value()
     mix = np.stack([r.pop("mixture_values") for r in runs])
     comp = np.stack([r.pop("values") for r in runs])
     extras = {k: np.stack([r[k] for r in runs]) for k in runs[0]}
