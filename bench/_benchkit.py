@@ -1,6 +1,6 @@
 """Shared timing, machine description and output of the benchmarks in ``bench/``.
 
-Importing this module asks BLAS (and numba's thread pool) for one thread unless
+Importing this module asks BLAS for one thread unless
 the caller's environment already says otherwise, so every benchmark compares
 one core against one core; import it before NumPy. ``bench/`` is on
 ``sys.path`` both when a benchmark runs as a script (``python bench/bench_x.py``)
@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                    "NUMBA_NUM_THREADS")
+# numba's own thread count is left alone: the batched benchmark measures threads
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 for _v in THREAD_VARIABLES:
     os.environ.setdefault(_v, "1")

@@ -27,25 +27,22 @@ asked for one thread before NumPy loads. The machine's core count is printed, an
 
 from __future__ import annotations
 
-import os
+# _benchkit sets one BLAS thread: it is imported before NumPy loads
+from _benchkit import header, script, write_json
 
-for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+# isort: split
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
+import time
 
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-from numba import njit  # noqa: E402
+import numba
+import numpy as np
+from numba import njit
 
-import theoryrl as trl  # noqa: E402
-from theoryrl.agents import UCBVI  # noqa: E402
-from theoryrl.agents import _ucbvi_kernels as uk  # noqa: E402
-from theoryrl.envs import random_mdp  # noqa: E402
-from theoryrl.experiment.episodes import EpisodeSimulator  # noqa: E402
+import theoryrl as trl
+from theoryrl.agents import UCBVI
+from theoryrl.agents import _ucbvi_kernels as uk
+from theoryrl.envs import random_mdp
+from theoryrl.experiment.episodes import EpisodeSimulator
 
 A, H = 5, 20
 
@@ -160,12 +157,10 @@ def bench_throughput(S: int, K: int, seeds: int, repeats: int) -> dict:
                 cpu_episodes_per_loop_2=n * c_loop / (c2 / 2))
 
 
-def main(quick: bool = False, json_path: str | None = None) -> dict:
+def main(quick: bool = False, json_path: str | None = None) -> list[dict]:
     """Run every benchmark, print a table of ratios, and return (and optionally store) it."""
     reps = 3 if quick else 7
-    cores = os.cpu_count()
-    print(f"cores: {cores}, numba threads: {numba.config.NUMBA_NUM_THREADS}, "
-          f"BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}")
+    print(header(numba_threads=numba.config.NUMBA_NUM_THREADS))
     rows = [bench_episode(S, 500 if quick else 1000, reps) for S in (25, 50, 100, 200)]
     for r in rows:
         print(f"UCBVI-L1 {r['name']:>18}: plain loop {r['plain_loop_us']:8.1f} us  episode "
@@ -182,18 +177,10 @@ def main(quick: bool = False, json_path: str | None = None) -> dict:
               f"{r['cpu_s_2']:.2f} s "
               f"({r['cpu_episodes_per_loop_1']:.2f} and {r['cpu_episodes_per_loop_2']:.2f} "
               f"episodes per plain loop with whole cores)")
-    out = dict(cores=cores, machine=platform.machine(), python=platform.python_version(),
-               numpy=np.__version__, numba=numba.__version__,
-               blas_threads=os.environ["OPENBLAS_NUM_THREADS"], rows=rows)
-    if json_path:
-        with open(json_path, "w") as f:
-            json.dump(out, f, indent=1)
-    return out
+    write_json(json_path, rows, numba=numba.__version__,
+               numba_threads=numba.config.NUMBA_NUM_THREADS)
+    return rows
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="fewer episodes and repeats")
-    p.add_argument("--json", help="store the results here as JSON")
-    a = p.parse_args()
-    main(quick=a.quick, json_path=a.json)
+    script(main, __doc__)

@@ -22,21 +22,20 @@ theoryrl time (> 1: theoryrl faster).
 
 from __future__ import annotations
 
-import os
+# _benchkit sets one BLAS thread: it is imported before NumPy loads
+from _benchkit import header, script, write_json
 
-for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+# isort: split
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
+import statistics
+import time
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import theoryrl as trl  # noqa: E402
-from theoryrl.agents import UCBVI  # noqa: E402
-from theoryrl.envs import random_mdp  # noqa: E402
-from theoryrl.planning import _kernels as plan_kernels  # noqa: E402
+import theoryrl as trl
+from theoryrl.agents import UCBVI
+from theoryrl.envs import random_mdp
+from theoryrl.planning import _kernels as plan_kernels
 
 
 def _median_time(fn, repeats: int, cpu: list | None = None) -> float:
@@ -151,9 +150,10 @@ def bench_episode_loop(S: int, A: int, H: int, K: int, K_numpy: int, repeats: in
                 theoryrl_cpu_episodes_per_s=K / cpu[0], numpy_cpu_episodes_per_s=K_numpy / cpu[1])
 
 
-def main(quick: bool = False) -> list[dict]:
+def main(quick: bool = False, json_path: str | None = None) -> list[dict]:
     """Run the benchmarks, print one line each, and return them as dicts."""
     reps = 3 if quick else 7
+    print(header())
     rows = [bench_backward_induction(100, 4, 20, reps),
             bench_backward_induction(500, 10, 50, reps if not quick else 2)]
     K = 400 if quick else 2000
@@ -170,10 +170,9 @@ def main(quick: bool = False) -> list[dict]:
                   f"{r['numpy_episodes_per_s']:9.0f} ep/s   ratio {r['ratio']:6.2f}x   "
                   f"(K={r['episodes']}; CPU time: {r['theoryrl_cpu_episodes_per_s']:.0f} vs "
                   f"{r['numpy_cpu_episodes_per_s']:.0f} ep/s)")
+    write_json(json_path, rows)
     return rows
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="fewer episodes and repeats")
-    main(quick=p.parse_args().quick)
+    script(main, __doc__)

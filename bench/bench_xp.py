@@ -21,23 +21,21 @@ printed and ``--json PATH`` stores every row.
 
 from __future__ import annotations
 
-import os
+# _benchkit sets one BLAS thread: it is imported before NumPy loads
+from _benchkit import header, write_json
 
-for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+# isort: split
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
+import argparse
+import time
+import tracemalloc
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import theoryrl as trl  # noqa: E402
-from theoryrl.agents import UCBVI  # noqa: E402
-from theoryrl.envs import random_mdp  # noqa: E402
-from theoryrl.experiment import bytes_per_seed, run_batched  # noqa: E402
+import theoryrl as trl
+from theoryrl.agents import UCBVI
+from theoryrl.envs import random_mdp
+from theoryrl.experiment import bytes_per_seed, run_batched
 
 S, A, H = 25, 5, 20
 
@@ -93,9 +91,7 @@ def main(quick: bool = False, backend: str = "numpy", json_path: str | None = No
          ) -> list[dict]:
     """Run every case, print a table of ratios, and return (and optionally store) it."""
     reps = 2 if quick else 3
-    cores = os.cpu_count()
-    print(f"cores: {cores}, BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}, "
-          f"backend: {backend}")
+    print(header(backend=backend))
     mdp = random_mdp(S, A, horizon=H, seed=0)
     mdp.optimal_value()  # solved once, cached, as in any experiment
     t_ref = bench_reference(mdp, 200 if quick else 1000, reps)
@@ -111,12 +107,7 @@ def main(quick: bool = False, backend: str = "numpy", json_path: str | None = No
               f"ratio {r['ratio']:6.3f}x  (bound {r['bytes_per_seed_bound'] / 1e3:.1f} "
               f"kB/seed{mem})")
     print(f"largest relative difference of the values, batched vs theoryrl.run: {diff:.1e}")
-    if json_path:
-        with open(json_path, "w") as f:
-            json.dump(dict(cores=cores, machine=platform.machine(),
-                           python=platform.python_version(), numpy=np.__version__,
-                           blas_threads=os.environ["OPENBLAS_NUM_THREADS"], backend=backend,
-                           max_relative_difference=diff, rows=rows), f, indent=1)
+    write_json(json_path, rows, backend=backend, max_relative_difference=diff)
     return rows
 
 
