@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..models._sampling_kernels import draw as _draw
+
 
 @njit(cache=True)
 def phi_v(Phi, s, a, V, out):
@@ -287,3 +289,122 @@ def select_gram(Kmat, pmean, s1, beta, Rc, pi, Vh, Vt, pi_best, V_best):
                     V_best[0, h, s] = Vh[h, s]
                     V_best[1, h, s] = Vt[h, s]
     return best_c
+
+
+@njit(cache=True)
+def estimators(Sinv, b, th):
+    """th[c, m] = Sinv[c, m] @ b[c, m] (2.6.3), each entry summed in two interleaved
+    partial sums (even and odd indices, in blocks of 8 from the end of each block),
+    the order of NumPy's einsum for this contraction with 128-bit vectors, so that
+    the numbers do not depend on whether the per-episode or the compiled path ran."""
+    C, M, d = b.shape
+    for c in range(C):
+        for m in range(M):
+            for i in range(d):
+                row = Sinv[c, m, i]
+                x = b[c, m]
+                l0 = 0.0
+                l1 = 0.0
+                j = 0
+                while d - j >= 8:
+                    t0 = row[j + 6] * x[j + 6] + l0
+                    t1 = row[j + 7] * x[j + 7] + l1
+                    t0 = row[j + 4] * x[j + 4] + t0
+                    t1 = row[j + 5] * x[j + 5] + t1
+                    t0 = row[j + 2] * x[j + 2] + t0
+                    t1 = row[j + 3] * x[j + 3] + t1
+                    l0 = row[j] * x[j] + t0
+                    l1 = row[j + 1] * x[j + 1] + t1
+                    j += 8
+                while j < d:
+                    l0 = row[j] * x[j] + l0
+                    if j + 1 < d:
+                        l1 = row[j + 1] * x[j + 1] + l1
+                    else:
+                        l1 = 0.0 + l1
+                    j += 2
+                th[c, m, i] = 0.0 + (l0 + l1)
+
+
+@njit(cache=True)
+def max_coverage_ratio(th, Gdot, theta_star, beta_k):
+    r"""max over (c, m) of :math:`\|\theta_{c,m} - \theta^*\|_{\dot G_{c,m}} / \beta_k`
+    (the quadratic form summed row-major, as ``coverage_ratios``)."""
+    C, M, d = th.shape
+    worst = -np.inf
+    for c in range(C):
+        for m in range(M):
+            q = 0.0
+            for i in range(d):
+                di = th[c, m, i] - theta_star[i]
+                for j in range(d):
+                    q = di * Gdot[c, m, i, j] * (th[c, m, j] - theta_star[j]) + q
+            r = np.sqrt(q if q > 0.0 else 0.0) / beta_k
+            if r > worst:
+                worst = r
+    return worst
+
+
+@njit(cache=True)
+def explore(Phi, s1, gram, beta_sel, radii, Rc, Pcum, init_cum, U, alpha, gamma, weighted,
+            error_bar, reinvert_every, k0, theta_star, monitor, th, Sdot_inv, Srun_inv, G, Gdot,
+            b, th0, Sd0, Kmat, pmean, gwork, pi_work, Vh_work, Vt_work, pi, V, pt, ph, rec_phi,
+            rec, vtmp, tmp, states, actions, vhat, out):
+    """Whole episodes of HF-UCRL-RFE++ in one call: the per-episode sequence
+    ``policy`` (selection), rollout, ``update`` of :class:`HFUCRLRFEpp`, with the
+    same arithmetic, for episodes ``k0, k0 + 1, ...`` (1-based), one row of ``U``
+    (H + 1 uniforms: initial state, then each transition) per episode.
+
+    ``beta_sel[i]`` / ``radii[i]``: the selection radius and :math:`\\beta_k` of
+    episode ``k0 + i``. Stops after the episode that completes a multiple of
+    ``reinvert_every`` (the caller re-inverts the Gram matrices and finishes that
+    episode's end-of-episode step) or after ``len(U)`` episodes; returns the
+    number of episodes run. ``monitor``: record into ``out[1]`` the largest
+    coverage ratio of the frozen estimators of each episode (``theta_star``);
+    ``out[0]`` receives the last selected candidate.
+    """
+    n = U.shape[0]
+    H = pi.shape[0]
+    M = th.shape[1]
+    d = th.shape[2]
+    for i in range(n):
+        k = k0 + i
+        for c in range(2):
+            for p in range(d):
+                th0[c, p] = th[c, 0, p]
+                for q in range(d):
+                    Sd0[c, p, q] = Sdot_inv[c, 0, p, q]
+        if gram:
+            precompute_gram(Phi, th0, Sd0, Kmat, pmean, gwork)
+            cand = select_gram(Kmat, pmean, s1, beta_sel[i], Rc, pi_work, Vh_work, Vt_work,
+                               pi, V)
+        else:
+            cand = select(Phi, s1, beta_sel[i], th0, Sd0, Rc, pi_work, Vh_work, Vt_work, pi,
+                          V, pt, ph)
+        out[0] = cand
+        vhat[i] = V[0, 0, s1]
+        u = U[i]
+        s = _draw(init_cum, u[0])
+        states[0] = s
+        HP = Pcum.shape[0]
+        for h in range(H):
+            a = pi[h, s]
+            actions[h] = a
+            s = _draw(Pcum[h % HP, s, a], u[h + 1])
+            states[h + 1] = s
+        if monitor:
+            r = max_coverage_ratio(th, Gdot, theta_star, radii[i])
+            if r > out[1]:
+                out[1] = r
+        update(Phi, states, actions, V, alpha, gamma, radii[i], weighted, error_bar, th,
+               Sdot_inv, Srun_inv, G, b, rec_phi, rec[0], rec[1], rec[2], rec[3], vtmp, tmp)
+        if k % reinvert_every == 0:
+            return i + 1
+        for c in range(2):
+            for m in range(M):
+                for p in range(d):
+                    for q in range(d):
+                        Sdot_inv[c, m, p, q] = Srun_inv[c, m, p, q]
+                        Gdot[c, m, p, q] = G[c, m, p, q]
+        estimators(Srun_inv, b, th)
+    return n
