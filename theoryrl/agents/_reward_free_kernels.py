@@ -72,33 +72,73 @@ def sherman_morrison(Ainv, x, w, v):
             Ainv[i, j] -= c * v[i] * v[j]
 
 
+@njit(cache=True, inline="always")
+def _quad_at(Minv, c, m, X, h, mx):
+    """X[c, h, mx]^T Minv[c, m] X[c, h, mx] as :func:`quad` (indices, no slices)."""
+    d = X.shape[3]
+    acc = 0.0
+    for i in range(d):
+        xi = X[c, h, mx, i]
+        if xi != 0.0:
+            row = 0.0
+            for j in range(d):
+                row += Minv[c, m, i, j] * X[c, h, mx, j]
+            acc += xi * row
+    return acc if acc > 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def _mean_at(X, c, h, m, th):
+    """clip01(<X[c, h, m], th[c, m]>)."""
+    acc = 0.0
+    for i in range(X.shape[3]):
+        acc += X[c, h, m, i] * th[c, m, i]
+    return clip01(acc)
+
+
+@njit(cache=True, inline="always")
+def _home_at(phis, c, h, th, Sdot_inv, Srun_inv, beta_k, alpha, gamma, error_bar, sig2, vbar,
+             ebar):
+    # HOME for chain c at step h, on (2, H, M, ...) records; see :func:`home`
+    M = phis.shape[2]
+    a2 = alpha * alpha
+    g2 = gamma * gamma
+    # the level-(m+1) mean and norm at level m are the level-m ones at level m+1
+    p1 = _mean_at(phis, c, h, 0, th)
+    q1 = _quad_at(Sdot_inv, c, 0, phis, h, 0) if error_bar else 0.0
+    for m in range(M - 1):
+        p0 = p1
+        q0 = q1
+        p1 = _mean_at(phis, c, h, m + 1, th)
+        vb = p1 - p0 * p0
+        e = 0.0
+        if error_bar:
+            q1 = _quad_at(Sdot_inv, c, m + 1, phis, h, m + 1)
+            e = min(1.0, 2.0 * beta_k * np.sqrt(q0)) + min(1.0, beta_k * np.sqrt(q1))
+        epi = g2 * np.sqrt(_quad_at(Srun_inv, c, m, phis, h, m))
+        vbar[c, h, m] = vb
+        ebar[c, h, m] = e
+        sig2[c, h, m] = max(epi, max(vb + e, a2))
+    m = M - 1
+    vbar[c, h, m] = 1.0
+    ebar[c, h, m] = 0.0
+    sig2[c, h, m] = max(g2 * np.sqrt(_quad_at(Srun_inv, c, m, phis, h, m)), max(1.0, a2))
+
+
 @njit(cache=True)
 def home(phis, th, Sdot_inv, Srun_inv, beta_k, alpha, gamma, error_bar, sig2, vbar, ebar):
     """HOME, Algorithm 5: fill sig2, vbar, ebar (M,) for one chain at one step.
 
     sig2[m] = max(gamma^2 ||phi_m||_{Srun_m^-1}, Vbar_m + E_m, alpha^2), m <= M-2;
     sig2[M-1] = max(gamma^2 ||phi_{M-1}||_{Srun^-1}, 1, alpha^2).
-    error_bar = 0 sets E_m = 0 (broken variant).
+    error_bar = 0 sets E_m = 0 (broken variant). The code :func:`update` runs.
     """
-    M = phis.shape[0]
-    a2 = alpha * alpha
-    g2 = gamma * gamma
-    for m in range(M - 1):
-        p0 = clip01(dot(phis[m], th[m]))
-        p1 = clip01(dot(phis[m + 1], th[m + 1]))
-        vb = p1 - p0 * p0
-        e = 0.0
-        if error_bar:
-            e = min(1.0, 2.0 * beta_k * np.sqrt(quad(Sdot_inv[m], phis[m]))) \
-                + min(1.0, beta_k * np.sqrt(quad(Sdot_inv[m + 1], phis[m + 1])))
-        epi = g2 * np.sqrt(quad(Srun_inv[m], phis[m]))
-        vbar[m] = vb
-        ebar[m] = e
-        sig2[m] = max(epi, max(vb + e, a2))
-    m = M - 1
-    vbar[m] = 1.0
-    ebar[m] = 0.0
-    sig2[m] = max(g2 * np.sqrt(quad(Srun_inv[m], phis[m])), max(1.0, a2))
+    M, d = phis.shape
+    _home_at(np.ascontiguousarray(phis).reshape(1, 1, M, d), 0, 0,
+             np.ascontiguousarray(th).reshape(1, M, d),
+             np.ascontiguousarray(Sdot_inv).reshape(1, M, d, d),
+             np.ascontiguousarray(Srun_inv).reshape(1, M, d, d), beta_k, alpha, gamma,
+             error_bar, sig2.reshape(1, 1, M), vbar.reshape(1, 1, M), ebar.reshape(1, 1, M))
 
 
 @njit(cache=True)
@@ -163,6 +203,9 @@ def update(Phi, states, actions, V, alpha, gamma, beta_k, weighted, error_bar,
     updated in place (Sherman-Morrison on Srun_inv, G += w phi phi^T, b += w phi y).
     rec_* (2, H, M[, d]) record features, targets, sigma^2, Vbar, E.
     weighted = 0: sigma^2 = 1 (unweighted VTR, broken variant).
+    Written with indices rather than sub-array arguments (each slice costs a
+    reference-count update); the arithmetic is that of :func:`phi_v`,
+    :func:`home` and :func:`sherman_morrison`.
     """
     H = actions.shape[0]
     M = th.shape[1]
@@ -176,27 +219,51 @@ def update(Phi, states, actions, V, alpha, gamma, beta_k, weighted, error_bar,
             for t in range(S):
                 vtmp[t] = V[c, h + 1, t]
             for m in range(M):
-                phi_v(Phi, s, a, vtmp, rec_phi[c, h, m])
+                for i in range(d):
+                    rec_phi[c, h, m, i] = 0.0
+                for t in range(S):
+                    v = vtmp[t]
+                    if v != 0.0:
+                        for i in range(d):
+                            rec_phi[c, h, m, i] += Phi[s, a, t, i] * v
                 rec_y[c, h, m] = vtmp[s2]
                 for t in range(S):
                     vtmp[t] = vtmp[t] * vtmp[t]
             if weighted:
-                home(rec_phi[c, h], th[c], Sdot_inv[c], Srun_inv[c], beta_k, alpha, gamma,
-                     error_bar, rec_sig[c, h], rec_vbar[c, h], rec_e[c, h])
+                _home_at(rec_phi, c, h, th, Sdot_inv, Srun_inv, beta_k, alpha, gamma, error_bar,
+                         rec_sig, rec_vbar, rec_e)
             else:
                 for m in range(M):
                     rec_sig[c, h, m] = 1.0
                     rec_vbar[c, h, m] = 0.0
                     rec_e[c, h, m] = 0.0
             for m in range(M):
+                nonzero = False
+                for i in range(d):
+                    if rec_phi[c, h, m, i] != 0.0:
+                        nonzero = True
+                if not nonzero:
+                    continue  # a zero feature leaves Sigma^-1, G and b exactly as they are
                 w = 1.0 / rec_sig[c, h, m]
-                x = rec_phi[c, h, m]
-                sherman_morrison(Srun_inv[c, m], x, w, tmp)
+                # Sherman-Morrison, as sherman_morrison()
+                for i in range(d):
+                    acc = 0.0
+                    for j in range(d):
+                        acc += Srun_inv[c, m, i, j] * rec_phi[c, h, m, j]
+                    tmp[i] = acc
+                xv = 0.0
+                for i in range(d):
+                    xv += rec_phi[c, h, m, i] * tmp[i]
+                cw = w / (1.0 + w * xv)
+                for i in range(d):
+                    for j in range(d):
+                        Srun_inv[c, m, i, j] -= cw * tmp[i] * tmp[j]
                 y = rec_y[c, h, m]
                 for i in range(d):
-                    b[c, m, i] += w * x[i] * y
+                    xi = rec_phi[c, h, m, i]
+                    b[c, m, i] += w * xi * y
                     for j in range(d):
-                        G[c, m, i, j] += w * x[i] * x[j]
+                        G[c, m, i, j] += w * xi * rec_phi[c, h, m, j]
 
 
 @njit(cache=True)
