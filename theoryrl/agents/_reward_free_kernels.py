@@ -298,63 +298,84 @@ def precompute_gram(Phi, th0, Sdot_inv0, Kmat, pmean, work):
 def select_gram(Kmat, pmean, s1, beta, Rc, pi, Vh, Vt, pi_best, V_best):
     """Same as :func:`select`, with the quadratic forms and means read from
     :func:`precompute_gram` (cost S^2 instead of S d + d^2 per (s, a); used
-    when S^2 <= S d + d^2)."""
-    C, H, S, A = Rc.shape
+    when S^2 <= S d + d^2). All candidates run side by side (the candidate
+    index innermost, padded to a multiple of 16 lanes so that the compiler's
+    vector loops apply); each candidate's arithmetic is the sequential one of
+    :func:`select`'s score, so the result does not depend on the layout."""
+    C0, H, S, A = Rc.shape
+    C = (C0 + 15) // 16 * 16
+    VhC = np.zeros((H + 1, S, C))
+    VtC = np.zeros((H + 1, S, C))
+    piC = np.zeros((H, S, C), dtype=np.int64)
+    rt = np.empty(C)
+    rh = np.empty(C)
+    qt = np.empty(C)
+    qh = np.empty(C)
+    mh = np.empty(C)
+    sc = np.empty(C)
+    bs = np.empty(C)
+    ba = np.empty(C, dtype=np.int64)
+    raw0 = np.zeros(C)
+    b3 = 3.0 * beta
+    for h in range(H - 1, -1, -1):
+        vt = VtC[h + 1]
+        vh = VhC[h + 1]
+        for s in range(S):
+            for c in range(C):
+                bs[c] = -np.inf
+                ba[c] = 0
+            for a in range(A):
+                for c in range(C):
+                    qt[c] = 0.0
+                    qh[c] = 0.0
+                    mh[c] = 0.0
+                for t in range(S):
+                    for c in range(C):
+                        rt[c] = 0.0
+                        rh[c] = 0.0
+                    for u in range(S):
+                        kt = Kmat[1, s, a, t, u]
+                        kh = Kmat[0, s, a, t, u]
+                        for c in range(C):
+                            rt[c] += kt * vt[u, c]
+                            rh[c] += kh * vh[u, c]
+                    pm = pmean[0, s, a, t]
+                    for c in range(C):
+                        qt[c] += vt[t, c] * rt[c]
+                        qh[c] += vh[t, c] * rh[c]
+                        mh[c] += pm * vh[t, c]
+                for c in range(C):
+                    q1 = qt[c] if qt[c] > 0.0 else 0.0
+                    q2 = qh[c] if qh[c] > 0.0 else 0.0
+                    sc[c] = min(1.0, beta * np.sqrt(q1)) + b3 * np.sqrt(q2) + mh[c]
+                for c in range(C):
+                    if sc[c] > bs[c]:
+                        bs[c] = sc[c]
+                        ba[c] = a
+            for c in range(C0):
+                b_ = ba[c]
+                piC[h, s, c] = b_
+                VhC[h, s, c] = clip01(bs[c])
+                acc = 0.0
+                for t in range(S):
+                    acc += pmean[1, s, b_, t] * vt[t, c]
+                VtC[h, s, c] = clip01(Rc[c, h, s, b_] + acc)
+                if h == 0 and s == s1:
+                    raw0[c] = bs[c]
     best = -np.inf
     best_c = -1
-    for c in range(C):
-        for s in range(S):
-            Vh[H, s] = 0.0
-            Vt[H, s] = 0.0
-        raw0 = 0.0
-        for h in range(H - 1, -1, -1):
-            vt = Vt[h + 1]
-            vh = Vh[h + 1]
-            for s in range(S):
-                bs = -np.inf
-                ba = 0
-                for a in range(A):
-                    Kt = Kmat[1, s, a]
-                    Kh = Kmat[0, s, a]
-                    pm = pmean[0, s, a]
-                    qt = 0.0
-                    qh = 0.0
-                    mh = 0.0
-                    for t in range(S):
-                        rt = 0.0
-                        rh = 0.0
-                        for u in range(S):
-                            rt += Kt[t, u] * vt[u]
-                            rh += Kh[t, u] * vh[u]
-                        qt += vt[t] * rt
-                        qh += vh[t] * rh
-                        mh += pm[t] * vh[t]
-                    qt = qt if qt > 0.0 else 0.0
-                    qh = qh if qh > 0.0 else 0.0
-                    u_ = min(1.0, beta * np.sqrt(qt))
-                    sc = u_ + 3.0 * beta * np.sqrt(qh) + mh
-                    if sc > bs:
-                        bs = sc
-                        ba = a
-                pi[h, s] = ba
-                Vh[h, s] = clip01(bs)
-                acc = 0.0
-                pt = pmean[1, s, ba]
-                for t in range(S):
-                    acc += pt[t] * vt[t]
-                Vt[h, s] = clip01(Rc[c, h, s, ba] + acc)
-                if h == 0 and s == s1:
-                    raw0 = bs
-        if raw0 > best:
-            best = raw0
+    for c in range(C0):
+        if raw0[c] > best:
+            best = raw0[c]
             best_c = c
-            for h in range(H):
-                for s in range(S):
-                    pi_best[h, s] = pi[h, s]
-            for h in range(H + 1):
-                for s in range(S):
-                    V_best[0, h, s] = Vh[h, s]
-                    V_best[1, h, s] = Vt[h, s]
+    c = best_c
+    for h in range(H):
+        for s in range(S):
+            pi_best[h, s] = piC[h, s, c]
+    for h in range(H + 1):
+        for s in range(S):
+            V_best[0, h, s] = VhC[h, s, c]
+            V_best[1, h, s] = VtC[h, s, c]
     return best_c
 
 
