@@ -35,7 +35,7 @@ SET = settings(derandomize=True, deadline=None, max_examples=30)
 
 def test_kernels_are_compiled():
     for f in (K.phi_v, K.quad, K.sherman_morrison, K.home, K.select, K.select_gram,
-              K.precompute_gram, K.update):
+              K.precompute_gram, K.update, K.estimators, K.max_coverage_ratio, K.explore):
         assert isinstance(f, CPUDispatcher)
 
 
@@ -106,6 +106,97 @@ def test_select_forms_agree_and_are_deterministic():
     c = _run(inst, 60, select_form="gram")
     np.testing.assert_allclose(a._th, b._th, rtol=1e-9, atol=1e-12)  # round-off only
     assert np.array_equal(b._th, c._th)  # same seed, same numbers
+
+
+_STATE = ("_th", "_Sdot_inv", "_Srun_inv", "_G", "_Gdot", "_b", "_pi", "_V", "_rec", "_rec_phi")
+
+
+def _loop(ag, sim, n, rng, theta):
+    """The per-episode reference: policy, info, sample, coverage, update."""
+    v, worst = np.empty(n), -np.inf
+    for i in range(n):
+        pi = ag.policy()
+        v[i] = ag.info()["vhat"]
+        traj = sim.sample(pi, rng)
+        worst = max(worst, float(ag.coverage_ratios(theta).max()))
+        ag.update(traj)
+    return v, worst
+
+
+class _NoBar(HFUCRLRFEpp):
+    _home_error_bar = False
+
+
+@pytest.mark.parametrize("desc, kw, cls", [
+    (("hard", 3, 4, 0.05), dict(reinvert_every=7), HFUCRLRFEpp),
+    (("hard", 4, 5, 0.03), dict(anytime=True, c_beta=0.3, reinvert_every=11), HFUCRLRFEpp),
+    (("random", 5, 3, 4, 6), dict(select_form="features", beta_mode="theory"), HFUCRLRFEpp),
+    (("random", 3, 2, 3, 4), dict(M=3, select_form="gram"), _NoBar),
+])
+def test_compiled_explore_is_the_per_episode_loop_bit_for_bit(desc, kw, cls):
+    inst = make_instance(desc, seed=3)
+    sim = EpisodeSimulator(inst.mdp.to_tabular())
+    a = cls(inst.mdp.spec, inst.phi, inst.B, 40, **kw)
+    b = cls(inst.mdp.spec, inst.phi, inst.B, 40, **kw)
+    a.reset(np.random.default_rng(5))
+    b.reset(np.random.default_rng(5))
+    ra, rb = np.random.default_rng(9), np.random.default_rng(9)
+    va, wa = _loop(a, sim, 33, ra, inst.theta)
+    # two calls (the second starts mid re-inversion period) = one loop
+    vb1, wb1 = b.explore(inst.mdp.to_tabular(), 12, rb, theta_star=inst.theta)
+    vb2, wb2 = b.explore(sim, 21, rb, theta_star=inst.theta)
+    assert np.array_equal(va, np.concatenate([vb1, vb2]))
+    assert wa == max(wb1, wb2)
+    assert a.episode == b.episode == 34
+    for name in _STATE:
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert ra.random() == rb.random()  # the same uniforms were drawn
+    assert np.array_equal(a.policy(), b.policy()) and a.info() == b.info()
+    assert a.certificate() == b.certificate()
+
+
+def test_explore_runs_an_overridden_update_per_episode():
+    class Counting(HFUCRLRFEpp):
+        calls = 0
+
+        def update(self, traj):
+            Counting.calls += 1
+            super().update(traj)
+
+    inst = hard_linear_mixture(3, 4, 0.05)
+    ag = Counting(inst.mdp.spec, inst.phi, inst.B, 20)
+    ag.reset(np.random.default_rng(0))
+    v, worst = ag.explore(inst.mdp.to_tabular(), 9, np.random.default_rng(1))
+    assert Counting.calls == 9 and v.shape == (9,) and math.isnan(worst)
+    ref = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, 20)
+    ref.reset(np.random.default_rng(0))
+    assert np.array_equal(ref.explore(inst.mdp.to_tabular(), 9, np.random.default_rng(1))[0], v)
+
+
+def test_explore_validation_names_the_argument():
+    inst = hard_linear_mixture(3, 4, 0.05)
+    ag = HFUCRLRFEpp(inst.mdp.spec, inst.phi, inst.B, 20)
+    ag.reset(np.random.default_rng(0))
+    env = inst.mdp.to_tabular()
+    with pytest.raises(ValueError, match="episodes"):
+        ag.explore(env, -1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="theta_star"):
+        ag.explore(env, 2, np.random.default_rng(0), theta_star=np.zeros(2))
+    with pytest.raises(ValueError, match="env must have"):
+        ag.explore(hard_linear_mixture(3, 5, 0.05).mdp.to_tabular(), 2, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng"):
+        ag.explore(env, 2, 0)
+    assert ag.explore(env, 0, np.random.default_rng(0))[0].shape == (0,)
+
+
+@SET
+@given(seed=st.integers(0, 10_000), M=st.integers(1, 4), d=st.integers(1, 11))
+def test_estimators_are_sigma_inverse_times_b(seed, M, d):
+    rng = np.random.default_rng(seed)
+    Sinv, b = rng.normal(size=(2, M, d, d)), rng.normal(size=(2, M, d))
+    th = np.zeros((2, M, d))
+    K.estimators(Sinv, b, th)
+    np.testing.assert_allclose(th, np.einsum("cmij,cmj->cmi", Sinv, b), rtol=1e-12, atol=1e-12)
 
 
 def test_running_inverse_matches_gram():
