@@ -128,6 +128,16 @@ class Unweighted(HFUCRLRFEpp):
     _home_weights = False
 
 
+class HorizonRadius(HFUCRLRFEpp):
+    r"""Broken (baselines): a Hoeffding-type radius that grows like ``H``, as UCRL-RFE's
+    :math:`\beta \propto H\sqrt d` (the whole radius times :math:`H/4`, equal to the
+    valid one at ``H = 4``): the variance-aware scale that makes the algorithm
+    horizon-free is lost, and its selection value grows with ``H``."""
+
+    def radius(self, k) -> np.ndarray:
+        return super().radius(k) * (self.spec.horizon / 4.0)
+
+
 class Frozen(HFUCRLRFEpp):
     """Broken (rate in K): no Gram-matrix or estimator update after episode 250."""
 

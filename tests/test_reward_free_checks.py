@@ -103,6 +103,14 @@ def test_lower_bound_reports_the_registered_20_seed_verdict():
     assert m.details["registered_seeds"] == 20
 
 
+def test_baselines_check_fails_with_a_radius_growing_like_h():
+    # HF-UCRL-RFE++'s selection value then grows with H as fast as the baselines'
+    # certificates (slope about 1.5 over H = 4..16): the gap of 0.5 is lost
+    r = _run("baselines", "full", H=[4, 8, 16], seeds=1, K_tab=20_000,
+             agent=rf.HorizonRadius)
+    assert r.verdict == "fail" and r.details["slope_hf"] > 1.0
+
+
 def test_baselines_judge_reports_saturation_as_its_bite():
     st = rf.SWEEP["baselines"]
     H_ = np.array(st["H"], dtype=float)
