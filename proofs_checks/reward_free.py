@@ -618,11 +618,16 @@ def measure_k_rate(setting: dict, base_seed: int, n_jobs: int = 1) -> np.ndarray
 
 
 def _rate_measured(x, data, setting, headroom_of) -> Measured:
+    """Slope statistics; bite statistics ``saturation_headroom`` (distance of the values
+    from the cap) and ``interior_margin`` (the smaller of that and the smallest value:
+    the fitted values lie away from both the cap and 0, where a slope says nothing)."""
     Y, cov = _split(data, len(x))
     slope, ci = _slope_stats(x, Y)
+    head = headroom_of(Y)
     return Measured(slope, ci, {"slope_ci": ci, "max_cov_ratio": cov,
                                 "c_beta": float(setting["c_beta"]),
-                                "saturation_headroom": headroom_of(Y)},
+                                "saturation_headroom": head,
+                                "interior_margin": min(float(Y.min()), head)},
                     {"x": list(x), "mean": np.mean(Y, axis=0).tolist()})
 
 
