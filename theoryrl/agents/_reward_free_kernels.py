@@ -267,15 +267,45 @@ def update(Phi, states, actions, V, alpha, gamma, beta_k, weighted, error_bar,
 
 
 @njit(cache=True)
-def precompute_gram(Phi, th0, Sdot_inv0, Kmat, pmean, work):
+def distinct_actions(Phi, acts, n_acts):
+    """acts[s, :n_acts[s]]: the actions a (ascending) whose features Phi[s, a] differ
+    from those of every smaller action (bitwise; ``-0.0`` and ``0.0`` count as
+    different, NaN as different from itself: both only keep more actions)."""
+    S, A, T, d = Phi.shape
+    for s in range(S):
+        n = 0
+        for a in range(A):
+            new = True
+            for j in range(n):
+                b = acts[s, j]
+                same = True
+                for t in range(T):
+                    for i in range(d):
+                        x = Phi[s, a, t, i]
+                        y = Phi[s, b, t, i]
+                        if not (x == y and np.signbit(x) == np.signbit(y)):
+                            same = False
+                if same:
+                    new = False
+                    break
+            if new:
+                acts[s, n] = a
+                n += 1
+        n_acts[s] = n
+
+
+@njit(cache=True)
+def precompute_gram(Phi, th0, Sdot_inv0, Kmat, pmean, work, acts, n_acts):
     """Kmat[c, s, a] = Phi[s, a] Sdot_inv0[c] Phi[s, a]^T (S x S) and
     pmean[c, s, a] = Phi[s, a] th0[c] (S,), so that for any V,
     ||phi_V(s, a)||^2_{Sdot_inv0[c]} = V^T Kmat[c, s, a] V and
-    <phi_V(s, a), th0[c]> = pmean[c, s, a] . V.  work: (S, d)."""
+    <phi_V(s, a), th0[c]> = pmean[c, s, a] . V.  work: (S, d). Only the actions
+    ``acts[s, :n_acts[s]]`` are filled (:func:`distinct_actions`)."""
     S, A, _, d = Phi.shape
     for c in range(2):
         for s in range(S):
-            for a in range(A):
+            for j in range(n_acts[s]):
+                a = acts[s, j]
                 for t in range(S):
                     acc = 0.0
                     for i in range(d):
@@ -295,13 +325,17 @@ def precompute_gram(Phi, th0, Sdot_inv0, Kmat, pmean, work):
 
 
 @njit(cache=True)
-def select_gram(Kmat, pmean, s1, beta, Rc, pi, Vh, Vt, pi_best, V_best):
+def select_gram(Kmat, pmean, s1, beta, Rc, pi, Vh, Vt, pi_best, V_best, acts, n_acts):
     """Same as :func:`select`, with the quadratic forms and means read from
     :func:`precompute_gram` (cost S^2 instead of S d + d^2 per (s, a); used
     when S^2 <= S d + d^2). All candidates run side by side (the candidate
     index innermost, padded to a multiple of 16 lanes so that the compiler's
     vector loops apply); each candidate's arithmetic is the sequential one of
-    :func:`select`'s score, so the result does not depend on the layout."""
+    :func:`select`'s score, so the result does not depend on the layout. Only the
+    actions ``acts[s, :n_acts[s]]`` are scored (:func:`distinct_actions`): an action
+    whose features equal those of an earlier one has the same score, which never
+    beats the earlier one's (ties go to the lowest index), so skipping it changes
+    nothing. ``pi``, ``Vh``, ``Vt`` are not used (the signature is :func:`select`'s)."""
     C0, H, S, A = Rc.shape
     C = (C0 + 15) // 16 * 16
     VhC = np.zeros((H + 1, S, C))
@@ -324,7 +358,8 @@ def select_gram(Kmat, pmean, s1, beta, Rc, pi, Vh, Vt, pi_best, V_best):
             for c in range(C):
                 bs[c] = -np.inf
                 ba[c] = 0
-            for a in range(A):
+            for j in range(n_acts[s]):
+                a = acts[s, j]
                 for c in range(C):
                     qt[c] = 0.0
                     qh[c] = 0.0
@@ -436,8 +471,8 @@ def max_coverage_ratio(th, Gdot, theta_star, beta_k):
 @njit(cache=True)
 def explore(Phi, s1, gram, beta_sel, radii, Rc, Pcum, init_cum, U, alpha, gamma, weighted,
             error_bar, reinvert_every, k0, theta_star, monitor, th, Sdot_inv, Srun_inv, G, Gdot,
-            b, th0, Sd0, Kmat, pmean, gwork, pi_work, Vh_work, Vt_work, pi, V, pt, ph, rec_phi,
-            rec, vtmp, tmp, states, actions, vhat, out):
+            b, th0, Sd0, Kmat, pmean, gwork, acts, n_acts, pi_work, Vh_work, Vt_work, pi, V, pt,
+            ph, rec_phi, rec, vtmp, tmp, states, actions, vhat, out):
     """Whole episodes of HF-UCRL-RFE++ in one call: the per-episode sequence
     ``policy`` (selection), rollout, ``update`` of :class:`HFUCRLRFEpp`, with the
     same arithmetic, for episodes ``k0, k0 + 1, ...`` (1-based), one row of ``U``
@@ -463,9 +498,9 @@ def explore(Phi, s1, gram, beta_sel, radii, Rc, Pcum, init_cum, U, alpha, gamma,
                 for q in range(d):
                     Sd0[c, p, q] = Sdot_inv[c, 0, p, q]
         if gram:
-            precompute_gram(Phi, th0, Sd0, Kmat, pmean, gwork)
+            precompute_gram(Phi, th0, Sd0, Kmat, pmean, gwork, acts, n_acts)
             cand = select_gram(Kmat, pmean, s1, beta_sel[i], Rc, pi_work, Vh_work, Vt_work,
-                               pi, V)
+                               pi, V, acts, n_acts)
         else:
             cand = select(Phi, s1, beta_sel[i], th0, Sd0, Rc, pi_work, Vh_work, Vt_work, pi,
                           V, pt, ph)

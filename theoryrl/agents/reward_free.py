@@ -403,6 +403,10 @@ class HFUCRLRFEpp(Agent):
         self.alpha = H ** -0.5
         self.gamma = self.d ** -0.25
         self._support = np.abs(self._phi).sum(axis=-1) > 0
+        # actions with the features of a smaller action score the same: selection skips them
+        self._acts = np.zeros((S, A), dtype=np.int64)
+        self._n_acts = np.zeros(S, dtype=np.int64)
+        _k.distinct_actions(self._phi, self._acts, self._n_acts)
 
     # -- radii
     def radius(self, k) -> np.ndarray:
@@ -458,10 +462,11 @@ class HFUCRLRFEpp(Agent):
                 self._Kmat = np.zeros((2, S, A, S, S))
                 self._pmean = np.zeros((2, S, A, S))
                 self._gwork = np.zeros((S, d))
-            _k.precompute_gram(self._phi, th0, Sd0, self._Kmat, self._pmean, self._gwork)
+            _k.precompute_gram(self._phi, th0, Sd0, self._Kmat, self._pmean, self._gwork,
+                               self._acts, self._n_acts)
             self._cand = _k.select_gram(self._Kmat, self._pmean, self.s1, self._beta_select(),
                                         self._Rc, self._pi_work, self._Vh_work, self._Vt_work,
-                                        self._pi, self._V)
+                                        self._pi, self._V, self._acts, self._n_acts)
         else:
             self._cand = _k.select(self._phi, self.s1, self._beta_select(), th0, Sd0, self._Rc,
                                    self._pi_work, self._Vh_work, self._Vt_work, self._pi,
@@ -567,10 +572,10 @@ class HFUCRLRFEpp(Agent):
                                self._k, np.zeros(d) if ts is None else ts, ts is not None,
                                self._th, self._Sdot_inv, self._Srun_inv, self._G, self._Gdot,
                                self._b, work[0], work[1], self._Kmat, self._pmean,
-                               self._gwork, self._pi_work, self._Vh_work, self._Vt_work,
-                               self._pi, self._V, self._pt, self._ph, self._rec_phi,
-                               self._rec, self._vtmp, self._tmp, states, actions,
-                               vhat[done:], out)
+                               self._gwork, self._acts, self._n_acts, self._pi_work,
+                               self._Vh_work, self._Vt_work, self._pi, self._V, self._pt,
+                               self._ph, self._rec_phi, self._rec, self._vtmp, self._tmp,
+                               states, actions, vhat[done:], out)
                 self._k += n
                 done += n
                 j += n
