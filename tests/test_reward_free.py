@@ -35,7 +35,8 @@ SET = settings(derandomize=True, deadline=None, max_examples=30)
 
 def test_kernels_are_compiled():
     for f in (K.phi_v, K.quad, K.sherman_morrison, K.home, K.select, K.select_gram,
-              K.precompute_gram, K.update, K.estimators, K.max_coverage_ratio, K.explore):
+              K.precompute_gram, K.update, K.estimators, K.max_coverage_ratio, K.explore,
+              K.distinct_actions):
         assert isinstance(f, CPUDispatcher)
 
 
@@ -197,6 +198,28 @@ def test_estimators_are_sigma_inverse_times_b(seed, M, d):
     th = np.zeros((2, M, d))
     K.estimators(Sinv, b, th)
     np.testing.assert_allclose(th, np.einsum("cmij,cmj->cmi", Sinv, b), rtol=1e-12, atol=1e-12)
+
+
+def test_selection_skipping_duplicate_actions_changes_nothing():
+    # the hard instance: at its two absorbing states every action has the same features
+    inst = hard_linear_mixture(4, 5, 0.05, seed=2)
+    ag = _run(inst, 30, c_beta=0.3)
+    S, A = ag.spec.n_states, ag.spec.n_actions
+    acts, n = np.zeros((S, A), dtype=np.int64), np.zeros(S, dtype=np.int64)
+    K.distinct_actions(ag._phi, acts, n)
+    assert n.tolist() == [A, 1, 1] and (acts[0] == np.arange(A)).all()
+    everything = (np.tile(np.arange(A), (S, 1)), np.full(S, A))
+    th0, Sd0 = np.ascontiguousarray(ag._th[:, 0]), np.ascontiguousarray(ag._Sdot_inv[:, 0])
+    outs = []
+    for a_, n_ in ((acts, n), everything):
+        Km, pm = np.zeros((2, S, A, S, S)), np.zeros((2, S, A, S))
+        K.precompute_gram(ag._phi, th0, Sd0, Km, pm, np.zeros((S, ag.d)), a_, n_)
+        pi, V = np.zeros((5, S), dtype=np.int64), np.zeros((2, 6, S))
+        c = K.select_gram(Km, pm, ag.s1, 0.7, ag._Rc, pi.copy(), V[0].copy(), V[1].copy(), pi,
+                          V, a_, n_)
+        outs.append((c, pi, V))
+    assert outs[0][0] == outs[1][0]
+    assert np.array_equal(outs[0][1], outs[1][1]) and np.array_equal(outs[0][2], outs[1][2])
 
 
 def test_running_inverse_matches_gram():
