@@ -501,6 +501,8 @@ class HFUCRLRFEpp(Agent):
         episode draws ``H + 1`` uniforms from ``rng`` in the same order. A subclass
         that overrides ``policy``, ``update``, ``info`` or ``coverage_ratios`` is
         run through that loop instead (the compiled loop would skip its override).
+        :meth:`radius` is called once, with the array of the episodes' indices: an
+        override must be a function of ``k`` alone, as the base class's is.
 
         Parameters
         ----------
@@ -591,7 +593,8 @@ class HFUCRLRFEpp(Agent):
     def _compiled_loop_applies(self) -> bool:
         cls = type(self)
         return all(getattr(cls, f) is getattr(HFUCRLRFEpp, f) and f not in self.__dict__
-                   for f in ("policy", "update", "info", "coverage_ratios", "_end_episode"))
+                   for f in ("policy", "update", "info", "coverage_ratios", "_end_episode",
+                             "_beta_select"))
 
     def info(self) -> dict[str, float]:
         """``vhat``: the selection value :math:`\\hat V_{k,1}(s_1)` of the last episode."""
