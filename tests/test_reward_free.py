@@ -222,6 +222,61 @@ def test_selection_skipping_duplicate_actions_changes_nothing():
     assert np.array_equal(outs[0][1], outs[1][1]) and np.array_equal(outs[0][2], outs[1][2])
 
 
+def _select_gram_reference(Km, pm, s1, beta, Rc):
+    """Candidate by candidate, action by action, in plain Python floats."""
+    C, H, S, A = Rc.shape
+    best, out = -math.inf, None
+    for c in range(C):
+        Vh, Vt = [[0.0] * S for _ in range(H + 1)], [[0.0] * S for _ in range(H + 1)]
+        pi, raw0 = [[0] * S for _ in range(H)], 0.0
+        for h in range(H - 1, -1, -1):
+            vt, vh = Vt[h + 1], Vh[h + 1]
+            for s in range(S):
+                bs, ba = -math.inf, 0
+                for a in range(A):
+                    qt = qh = mh = 0.0
+                    for t in range(S):
+                        rt = rh = 0.0
+                        for u in range(S):
+                            rt += float(Km[1, s, a, t, u]) * vt[u]
+                            rh += float(Km[0, s, a, t, u]) * vh[u]
+                        qt += vt[t] * rt
+                        qh += vh[t] * rh
+                        mh += float(pm[0, s, a, t]) * vh[t]
+                    sc = (min(1.0, beta * math.sqrt(max(qt, 0.0))) + 3.0 * beta
+                          * math.sqrt(max(qh, 0.0)) + mh)
+                    if sc > bs:
+                        bs, ba = sc, a
+                pi[h][s], Vh[h][s] = ba, min(max(bs, 0.0), 1.0)
+                acc = 0.0
+                for t in range(S):
+                    acc += float(pm[1, s, ba, t]) * vt[t]
+                Vt[h][s] = min(max(float(Rc[c, h, s, ba]) + acc, 0.0), 1.0)
+                if h == 0 and s == s1:
+                    raw0 = bs
+        if raw0 > best:
+            best, out = raw0, (c, np.array(pi), np.array([Vh, Vt]))
+    return out
+
+
+@pytest.mark.parametrize("desc", [("hard", 3, 4, 0.05), ("random", 4, 2, 3, 3),
+                                  ("random", 3, 3, 2, 3)])
+def test_select_gram_is_the_sequential_selection_bit_for_bit(desc):
+    inst = make_instance(desc, seed=4)
+    ag = _run(inst, 25)
+    S, A, H = ag.spec.n_states, ag.spec.n_actions, ag.spec.horizon
+    Km, pm = np.zeros((2, S, A, S, S)), np.zeros((2, S, A, S))
+    acts, n = np.tile(np.arange(A), (S, 1)), np.full(S, A)
+    K.precompute_gram(ag._phi, np.ascontiguousarray(ag._th[:, 0]),
+                      np.ascontiguousarray(ag._Sdot_inv[:, 0]), Km, pm, np.zeros((S, ag.d)),
+                      acts, n)
+    pi, V = np.zeros((H, S), dtype=np.int64), np.zeros((2, H + 1, S))
+    c = K.select_gram(Km, pm, ag.s1, 0.9, ag._Rc, pi.copy(), V[0].copy(), V[1].copy(), pi, V,
+                      acts, n)
+    c_ref, pi_ref, V_ref = _select_gram_reference(Km, pm, ag.s1, 0.9, ag._Rc)
+    assert c == c_ref and np.array_equal(pi, pi_ref) and np.array_equal(V, V_ref)
+
+
 def test_running_inverse_matches_gram():
     inst = random_linear_mixture(3, 2, 3, 5, seed=2)
     ag = _run(inst, 80, reinvert_every=10_000)

@@ -304,8 +304,8 @@ def precompute_gram(Phi, th0, Sdot_inv0, Kmat, pmean, work, acts, n_acts):
     S, A, _, d = Phi.shape
     for c in range(2):
         for s in range(S):
-            for j in range(n_acts[s]):
-                a = acts[s, j]
+            for ja in range(n_acts[s]):
+                a = acts[s, ja]
                 for t in range(S):
                     acc = 0.0
                     for i in range(d):
@@ -322,6 +322,35 @@ def precompute_gram(Phi, th0, Sdot_inv0, Kmat, pmean, work, acts, n_acts):
                             acc += Phi[s, a, t, i] * work[u, i]
                         Kmat[c, s, a, t, u] = acc
                         Kmat[c, s, a, u, t] = acc
+
+
+@njit(cache=True, inline="always")
+def _scores3(Kmat, pmean, s, a, vt, vh, beta, b3, sc):
+    # select_gram's scores of action a at state s for every candidate lane when S = 3:
+    # the same sums in the same order, written out so that one loop over the lanes
+    # holds the whole computation (vectorised, accumulators in registers)
+    t00, t01, t02 = Kmat[1, s, a, 0, 0], Kmat[1, s, a, 0, 1], Kmat[1, s, a, 0, 2]
+    t10, t11, t12 = Kmat[1, s, a, 1, 0], Kmat[1, s, a, 1, 1], Kmat[1, s, a, 1, 2]
+    t20, t21, t22 = Kmat[1, s, a, 2, 0], Kmat[1, s, a, 2, 1], Kmat[1, s, a, 2, 2]
+    h00, h01, h02 = Kmat[0, s, a, 0, 0], Kmat[0, s, a, 0, 1], Kmat[0, s, a, 0, 2]
+    h10, h11, h12 = Kmat[0, s, a, 1, 0], Kmat[0, s, a, 1, 1], Kmat[0, s, a, 1, 2]
+    h20, h21, h22 = Kmat[0, s, a, 2, 0], Kmat[0, s, a, 2, 1], Kmat[0, s, a, 2, 2]
+    p0, p1, p2 = pmean[0, s, a, 0], pmean[0, s, a, 1], pmean[0, s, a, 2]
+    for c in range(sc.shape[0]):
+        v0, v1, v2 = vt[0, c], vt[1, c], vt[2, c]
+        w0, w1, w2 = vh[0, c], vh[1, c], vh[2, c]
+        r0 = ((0.0 + t00 * v0) + t01 * v1) + t02 * v2
+        r1 = ((0.0 + t10 * v0) + t11 * v1) + t12 * v2
+        r2 = ((0.0 + t20 * v0) + t21 * v1) + t22 * v2
+        qt = ((0.0 + v0 * r0) + v1 * r1) + v2 * r2
+        g0 = ((0.0 + h00 * w0) + h01 * w1) + h02 * w2
+        g1 = ((0.0 + h10 * w0) + h11 * w1) + h12 * w2
+        g2 = ((0.0 + h20 * w0) + h21 * w1) + h22 * w2
+        qh = ((0.0 + w0 * g0) + w1 * g1) + w2 * g2
+        mh = ((0.0 + p0 * w0) + p1 * w1) + p2 * w2
+        qt = qt if qt > 0.0 else 0.0
+        qh = qh if qh > 0.0 else 0.0
+        sc[c] = min(1.0, beta * np.sqrt(qt)) + b3 * np.sqrt(qh) + mh
 
 
 @njit(cache=True)
@@ -358,8 +387,15 @@ def select_gram(Kmat, pmean, s1, beta, Rc, pi, Vh, Vt, pi_best, V_best, acts, n_
             for c in range(C):
                 bs[c] = -np.inf
                 ba[c] = 0
-            for j in range(n_acts[s]):
-                a = acts[s, j]
+            for ja in range(n_acts[s]):
+                a = acts[s, ja]
+                if S == 3:
+                    _scores3(Kmat, pmean, s, a, vt, vh, beta, b3, sc)
+                    for c in range(C):
+                        if sc[c] > bs[c]:
+                            bs[c] = sc[c]
+                            ba[c] = a
+                    continue
                 for c in range(C):
                     qt[c] = 0.0
                     qh[c] = 0.0
