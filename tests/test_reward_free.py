@@ -277,6 +277,49 @@ def test_select_gram_is_the_sequential_selection_bit_for_bit(desc):
     assert c == c_ref and np.array_equal(pi, pi_ref) and np.array_equal(V, V_ref)
 
 
+def _update_reference(args, th, Sdot_inv, Srun_inv, G, b):
+    """update() from the generic kernels phi_v, home, sherman_morrison, step by step."""
+    Phi, states, actions, V, alpha, gamma, beta_k = args
+    H, M, d = len(actions), th.shape[1], Phi.shape[3]
+    for h in range(H):
+        s, a, s2 = states[h], actions[h], states[h + 1]
+        for c in range(2):
+            v = V[c, h + 1].copy()
+            phis, ys = np.zeros((M, d)), np.zeros(M)
+            for m in range(M):
+                K.phi_v(Phi, s, a, v, phis[m])
+                ys[m] = v[s2]
+                v = v * v
+            sig2, vbar, E = np.zeros(M), np.zeros(M), np.zeros(M)
+            K.home(phis, th[c], Sdot_inv[c], Srun_inv[c], beta_k, alpha, gamma, True, sig2,
+                   vbar, E)
+            for m in range(M):
+                x = phis[m]
+                if not x.any():
+                    continue
+                w = 1.0 / sig2[m]
+                K.sherman_morrison(Srun_inv[c, m], x, w, np.zeros(d))
+                for i in range(d):
+                    b[c, m, i] += w * x[i] * ys[m]
+                    for j in range(d):
+                        G[c, m, i, j] += w * x[i] * x[j]
+
+
+@pytest.mark.parametrize("d", [3, 4])
+def test_update_kernel_is_the_generic_step_bit_for_bit(d):
+    inst = hard_linear_mixture(d, 6, 0.03, seed=1)
+    ag = _run(inst, 40, c_beta=0.3)
+    traj = EpisodeSimulator(inst.mdp.to_tabular()).sample(ag.policy(), np.random.default_rng(2))
+    H, M = 6, ag.M
+    args = (ag._phi, traj.states, traj.actions, ag._V, ag.alpha, ag.gamma, 0.8)
+    mine = [x.copy() for x in (ag._Srun_inv, ag._G, ag._b)]
+    K.update(*args, True, True, ag._th, ag._Sdot_inv, *mine, np.zeros((2, H, M, d)),
+             *np.zeros((4, 2, H, M)), np.zeros(3), np.zeros(d))
+    ref = [x.copy() for x in (ag._Srun_inv, ag._G, ag._b)]
+    _update_reference(args, ag._th, ag._Sdot_inv, *ref)
+    assert all(np.array_equal(x, y) for x, y in zip(mine, ref))
+
+
 def test_running_inverse_matches_gram():
     inst = random_linear_mixture(3, 2, 3, 5, seed=2)
     ag = _run(inst, 80, reinvert_every=10_000)

@@ -193,6 +193,42 @@ def select(Phi, s1, beta, th0, Sdot_inv0, Rc, pi, Vh, Vt, pi_best, V_best, pt, p
     return best_c
 
 
+@njit(cache=True, inline="always")
+def _rank_one3(Ainv, G, b, c, m, x0, x1, x2, w, y):
+    # update()'s rank-one step for d = 3, written out: the same products and sums in
+    # the same order (Sherman-Morrison on Ainv[c, m], then b and G)
+    A = Ainv[c, m]
+    v0 = ((0.0 + A[0, 0] * x0) + A[0, 1] * x1) + A[0, 2] * x2
+    v1 = ((0.0 + A[1, 0] * x0) + A[1, 1] * x1) + A[1, 2] * x2
+    v2 = ((0.0 + A[2, 0] * x0) + A[2, 1] * x1) + A[2, 2] * x2
+    xv = ((0.0 + x0 * v0) + x1 * v1) + x2 * v2
+    cw = w / (1.0 + w * xv)
+    c0, c1, c2 = cw * v0, cw * v1, cw * v2
+    A[0, 0] -= c0 * v0
+    A[0, 1] -= c0 * v1
+    A[0, 2] -= c0 * v2
+    A[1, 0] -= c1 * v0
+    A[1, 1] -= c1 * v1
+    A[1, 2] -= c1 * v2
+    A[2, 0] -= c2 * v0
+    A[2, 1] -= c2 * v1
+    A[2, 2] -= c2 * v2
+    g = G[c, m]
+    w0, w1, w2 = w * x0, w * x1, w * x2
+    b[c, m, 0] += w0 * y
+    g[0, 0] += w0 * x0
+    g[0, 1] += w0 * x1
+    g[0, 2] += w0 * x2
+    b[c, m, 1] += w1 * y
+    g[1, 0] += w1 * x0
+    g[1, 1] += w1 * x1
+    g[1, 2] += w1 * x2
+    b[c, m, 2] += w2 * y
+    g[2, 0] += w2 * x0
+    g[2, 1] += w2 * x1
+    g[2, 2] += w2 * x2
+
+
 @njit(cache=True)
 def update(Phi, states, actions, V, alpha, gamma, beta_k, weighted, error_bar,
            th, Sdot_inv, Srun_inv, G, b, rec_phi, rec_y, rec_sig, rec_vbar, rec_e, vtmp, tmp):
@@ -245,6 +281,10 @@ def update(Phi, states, actions, V, alpha, gamma, beta_k, weighted, error_bar,
                 if not nonzero:
                     continue  # a zero feature leaves Sigma^-1, G and b exactly as they are
                 w = 1.0 / rec_sig[c, h, m]
+                if d == 3:
+                    _rank_one3(Srun_inv, G, b, c, m, rec_phi[c, h, m, 0], rec_phi[c, h, m, 1],
+                               rec_phi[c, h, m, 2], w, rec_y[c, h, m])
+                    continue
                 # Sherman-Morrison, as sherman_morrison()
                 for i in range(d):
                     acc = 0.0
