@@ -24,9 +24,10 @@ free-form details. It never decides pass or fail: the rule does. Every check
 has an entry ``[<paper>.<name>]`` in ``registry.toml`` with its kind
 (``"theorem"`` or ``"invariant"``), the theorem it tests, the rule as first
 registered, append-only amendments, and (theorem checks) a bite statistic with
-its minimum. ``Check.rule`` must equal the registry's current rule (the last
-amendment, or the registered rule): :func:`run_check` raises otherwise, and a
-test compares every check with its entry.
+its minimum (an amendment may replace the bite; the verdict under the registered
+bite is then reported in ``details["registered_bite"]``). ``Check.rule`` must
+equal the registry's current rule (the last amendment, or the registered rule):
+:func:`run_check` raises otherwise, and a test compares every check with its entry.
 
 A broken variant is a subclass of the algorithm placed in the setting under
 the key the measure reads (``agent`` by convention), passed to
@@ -123,6 +124,7 @@ class Amendment:
     rule: Rule
     date: str
     reason: str
+    bite: dict | None = None  # a bite that replaces the one in force (key, min, what)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,12 @@ class Entry:
     bite_what: str = ""
     tiers: tuple[str, ...] = TIERS
     note: str = ""
+    registered_bite: tuple[str | None, float | None] = (None, None)
+
+    @property
+    def bite_amended(self) -> bool:
+        """Whether an amendment replaced the registered bite (key or minimum)."""
+        return (self.bite_key, self.bite_min) != self.registered_bite
 
     @property
     def current_rule(self) -> Rule:
@@ -167,12 +175,15 @@ def _parse_entry(paper: str, name: str, d: dict) -> Entry:
     bite = d.get("bite", {})
     if d["kind"] == "theorem" and not bite:
         raise ValueError(f"registry entry {paper}.{name}: a theorem check needs a bite")
-    ams = tuple(Amendment(_parse_rule(a["rule"]), str(a["date"]), a["reason"])
+    ams = tuple(Amendment(_parse_rule(a["rule"]), str(a["date"]), a["reason"], a.get("bite"))
                 for a in d.get("amendments", []))
+    reg_bite = (bite.get("key"), None if "min" not in bite else float(bite["min"]))
+    for a in ams:  # the last amendment with a bite sets the bite in force
+        bite = a.bite if a.bite is not None else bite
     return Entry(paper, name, d["kind"], d["theorem"], str(d["registered"]),
                  _parse_rule(d["rule"]), ams, bite.get("key"),
                  None if "min" not in bite else float(bite["min"]), bite.get("what", ""),
-                 tuple(d.get("tiers", TIERS)), d.get("note", ""))
+                 tuple(d.get("tiers", TIERS)), d.get("note", ""), reg_bite)
 
 
 @cache
@@ -265,6 +276,12 @@ def _judge(paper: str, check: Check, data: Any, setting: dict, seconds: float,
         details["power"] = power
     if e.kind == "theorem" and e.bite_what:
         details["bite_what"] = e.bite_what
+    if e.kind == "theorem" and e.bite_amended:
+        # the verdict under the registered bite, reported beside the amended one
+        reg_e = replace(e, bite_key=e.registered_bite[0], bite_min=e.registered_bite[1])
+        v, b = _verdict(reg_e, applied, m.stats)
+        details["registered_bite"] = {"key": reg_e.bite_key, "min": reg_e.bite_min,
+                                      "value": b, "verdict": v}
     return CheckResult(
         paper, check.name, check.claim, float(m.measured), Interval(*map(float, m.ci)),
         verdict == "pass", seconds + time.perf_counter() - t0, details,

@@ -128,6 +128,16 @@ class Unweighted(HFUCRLRFEpp):
     _home_weights = False
 
 
+class HorizonRadius(HFUCRLRFEpp):
+    r"""Broken (baselines): a Hoeffding-type radius that grows like ``H``, as UCRL-RFE's
+    :math:`\beta \propto H\sqrt d` (the whole radius times :math:`H/4`, equal to the
+    valid one at ``H = 4``): the variance-aware scale that makes the algorithm
+    horizon-free is lost, and its selection value grows with ``H``."""
+
+    def radius(self, k) -> np.ndarray:
+        return super().radius(k) * (self.spec.horizon / 4.0)
+
+
 class Frozen(HFUCRLRFEpp):
     """Broken (rate in K): no Gram-matrix or estimator update after episode 250."""
 
@@ -150,18 +160,36 @@ def make_instance(desc: tuple, seed: int = 0) -> LinearMixtureInstance:
 
 
 def explore(agent, inst: LinearMixtureInstance, episodes: int, seed: int,
-            on_episode=None, every: int | None = None, on_checkpoint=None):
+            on_episode=None, every: int | None = None, on_checkpoint=None,
+            monitor: list | None = None):
     """Drive ``agent`` (reset with ``seed``) for ``episodes`` episodes in ``inst``.
 
     ``on_episode(agent, k)`` runs before each update (frozen state of episode
     ``k``, 1-based); ``on_checkpoint(agent, k)`` after every ``every`` episodes
-    and may return True to stop (oracle-free stopping rule). Returns the agent
-    and the per-episode ``vhat`` (or ``nan``) array.
+    and may return True to stop (oracle-free stopping rule); ``monitor`` (a
+    one-element list) receives the largest coverage ratio of the agent's frozen
+    estimators over the episodes (needs theta*: checks only). Returns the agent
+    and the per-episode ``vhat`` (or ``nan``) array. HF-UCRL-RFE++ without an
+    ``on_episode`` hook runs through its compiled :meth:`~HFUCRLRFEpp.explore`
+    (the same episodes, bit for bit).
     """
     ss = np.random.SeedSequence([seed, 7919])
     env_rng = np.random.default_rng(ss.spawn(1)[0])
     agent.reset(np.random.default_rng(ss.spawn(2)[1]))
     sim = EpisodeSimulator(inst.mdp.to_tabular())
+    if on_episode is None and isinstance(agent, HFUCRLRFEpp):
+        return agent, _explore_compiled(agent, inst, sim, episodes, env_rng, every,
+                                        on_checkpoint, monitor)
+    if monitor is not None:
+        hook = _monitor(inst.theta, monitor)
+        if on_episode is None:
+            on_episode = hook
+        else:
+            first = on_episode
+
+            def on_episode(a, k):
+                first(a, k)
+                hook(a, k)
     vhat = np.full(episodes, np.nan)
     for k in range(1, episodes + 1):
         pi = agent.policy()
@@ -174,6 +202,24 @@ def explore(agent, inst: LinearMixtureInstance, episodes: int, seed: int,
             if on_checkpoint(agent, k):
                 return agent, vhat[:k]
     return agent, vhat
+
+
+def _explore_compiled(agent, inst, sim, episodes, env_rng, every, on_checkpoint, monitor):
+    step = episodes if every is None or on_checkpoint is None else every
+    theta = inst.theta if monitor is not None else None
+    parts = []
+    k = 0
+    while k < episodes:
+        n = min(step, episodes - k)
+        v, worst = agent.explore(sim, n, env_rng, theta_star=theta)
+        parts.append(v)
+        if monitor is not None:
+            monitor[0] = max(monitor[0], worst)
+        k += n
+        if every is not None and on_checkpoint is not None and k % every == 0 \
+                and on_checkpoint(agent, k):
+            break
+    return np.concatenate(parts) if parts else np.full(0, np.nan)
 
 
 def reward_family(inst: LinearMixtureInstance, n: int, seed: int) -> np.ndarray:
@@ -424,9 +470,8 @@ def one_coverage(setting: dict, seed: int) -> float:
     ag = _agent(setting)(inst.mdp.spec, inst.phi, inst.B, setting["K"],
                          delta=setting["delta"], beta_mode=setting["beta_mode"])
     worst = [0.0]
-    hook = _monitor(inst.theta, worst)
-    explore(ag, inst, setting["K"], seed, on_episode=hook)
-    hook(ag, setting["K"] + 1)
+    explore(ag, inst, setting["K"], seed, monitor=worst)
+    _monitor(inst.theta, worst)(ag, setting["K"] + 1)
     return worst[0]
 
 
@@ -437,9 +482,8 @@ def one_coverage_ucrl_rfe(setting: dict, seed: int) -> float:
     ag = _agent(setting, UCRLRFE)(inst.mdp.spec, inst.phi, inst.B, setting["K"],
                                   delta=setting["delta"], beta_mode="practical")
     worst = [0.0]
-    hook = _monitor(inst.theta, worst)
-    explore(ag, inst, setting["K"], seed, on_episode=hook)
-    hook(ag, setting["K"] + 1)
+    explore(ag, inst, setting["K"], seed, monitor=worst)
+    _monitor(inst.theta, worst)(ag, setting["K"] + 1)
     return worst[0]
 
 
@@ -564,7 +608,7 @@ def one_k_rate(setting: dict, seed: int) -> np.ndarray:
     ag = _agent(setting)(inst.mdp.spec, inst.phi, inst.B, setting["K"],
                          c_beta=setting["c_beta"])
     worst = [0.0]
-    _, v = explore(ag, inst, setting["K"], seed, on_episode=_monitor(inst.theta, worst))
+    _, v = explore(ag, inst, setting["K"], seed, monitor=worst)
     return np.array([v[k - 50:k].mean() for k in setting["k"]] + [worst[0]])
 
 
@@ -574,11 +618,16 @@ def measure_k_rate(setting: dict, base_seed: int, n_jobs: int = 1) -> np.ndarray
 
 
 def _rate_measured(x, data, setting, headroom_of) -> Measured:
+    """Slope statistics; bite statistics ``saturation_headroom`` (distance of the values
+    from the cap) and ``interior_margin`` (the smaller of that and the smallest value:
+    the fitted values lie away from both the cap and 0, where a slope says nothing)."""
     Y, cov = _split(data, len(x))
     slope, ci = _slope_stats(x, Y)
+    head = headroom_of(Y)
     return Measured(slope, ci, {"slope_ci": ci, "max_cov_ratio": cov,
                                 "c_beta": float(setting["c_beta"]),
-                                "saturation_headroom": headroom_of(Y)},
+                                "saturation_headroom": head,
+                                "interior_margin": min(float(Y.min()), head)},
                     {"x": list(x), "mean": np.mean(Y, axis=0).tolist()})
 
 
@@ -598,7 +647,7 @@ def one_d(setting: dict, seed: int) -> np.ndarray:
         inst = hard_linear_mixture(d, setting["H"], 0.1 / (d - 1), seed=5000 + seed)
         ag = _agent(setting)(inst.mdp.spec, inst.phi, inst.B, setting["K"],
                              c_beta=setting["c_beta"])
-        _, v = explore(ag, inst, setting["K"], seed, on_episode=_monitor(inst.theta, worst))
+        _, v = explore(ag, inst, setting["K"], seed, monitor=worst)
         out.append(v[-50:].mean())
     return np.array(out + [worst[0]])
 
@@ -625,7 +674,7 @@ def one_horizon(setting: dict, seed: int) -> np.ndarray:
         inst = hard_linear_mixture(setting["d"], H, setting["Delta"], seed=7000 + seed)
         ag = _agent(setting)(inst.mdp.spec, inst.phi, inst.B, setting["K"],
                              c_beta=setting["c_beta"])
-        _, v = explore(ag, inst, setting["K"], seed, on_episode=_monitor(inst.theta, worst))
+        _, v = explore(ag, inst, setting["K"], seed, monitor=worst)
         vh.append(v[-50:].mean())
         cs.append(ag.certificate(project=True))
     return np.array([vh + [worst[0]], cs + [worst[0]]])
@@ -675,13 +724,12 @@ def one_baselines(setting: dict, seed: int) -> np.ndarray:
         hf = _agent(setting)(inst.mdp.spec, inst.phi, inst.B, setting["K"],
                              c_beta=setting["c_beta"])
         w_hf = [0.0]
-        _, v = explore(hf, inst, setting["K"], seed, on_episode=_monitor(inst.theta, w_hf))
+        _, v = explore(hf, inst, setting["K"], seed, monitor=w_hf)
         ub = UCRLRFE(inst.mdp.spec, inst.phi, inst.B, setting["K"], c_beta=setting["c_beta"],
                      beta_mode="practical")
         w_ub = [0.0]
-        hook = _monitor(inst.theta, w_ub)
-        explore(ub, inst, setting["K"], seed, on_episode=hook)
-        hook(ub, setting["K"] + 1)
+        explore(ub, inst, setting["K"], seed, monitor=w_ub)
+        _monitor(inst.theta, w_ub)(ub, setting["K"] + 1)
         tab = random_mdp(S, A, horizon=H, seed=seed)
         rfe = RFExpress(tab.spec, bonus_scale=setting["bonus_scale"])
         rng = np.random.default_rng(seed)
@@ -778,7 +826,7 @@ def one_lower_bound(setting: dict, seed: int) -> np.ndarray:
             ag = _agent(setting)(inst.mdp.spec, inst.phi, inst.B, K)
             if isinstance(ag, OraclePlanner):
                 ag.theta_star = inst.theta
-            explore(ag, inst, K, seed, on_episode=_monitor(inst.theta, worst))
+            explore(ag, inst, K, seed, monitor=worst)
             pi = ag.plan(R, project=True)
             out.append(float(suboptimality(inst, R, pi)[0]) * math.sqrt(K) / (d - 1))
     return np.array(out + [worst[0]])

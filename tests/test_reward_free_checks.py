@@ -1,6 +1,8 @@
 """Each reward-free proof check fails on a broken variant of the algorithm (a subclass in
 ``proofs_checks.reward_free``), so none of them is vacuous."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -103,6 +105,14 @@ def test_lower_bound_reports_the_registered_20_seed_verdict():
     assert m.details["registered_seeds"] == 20
 
 
+def test_baselines_check_fails_with_a_radius_growing_like_h():
+    # HF-UCRL-RFE++'s selection value then grows with H as fast as the baselines'
+    # certificates (slope about 1.5 over H = 4..16): the gap of 0.5 is lost
+    r = _run("baselines", "full", H=[4, 8, 16], seeds=1, K_tab=20_000,
+             agent=rf.HorizonRadius)
+    assert r.verdict == "fail" and r.details["slope_hf"] > 1.0
+
+
 def test_baselines_judge_reports_saturation_as_its_bite():
     st = rf.SWEEP["baselines"]
     H_ = np.array(st["H"], dtype=float)
@@ -117,3 +127,26 @@ def test_baselines_judge_reports_saturation_as_its_bite():
 def test_scaling_rules_are_amendments_pinned_to_the_registered_radius(name):
     e = H.entry("reward_free", name)
     assert e.amended and "c_beta" in str(e.rule) and "max_cov_ratio" in str(e.current_rule)
+
+
+@pytest.mark.parametrize("name", ["k_rate", "d_dependence", "horizon_free",
+                                  "horizon_free_certificate"])
+def test_scaling_checks_bite_is_an_amended_interior_margin(name):
+    e = H.entry("reward_free", name)
+    assert e.bite_amended and e.bite_key == "interior_margin" and e.bite_min == 0.02
+    assert e.registered_bite[0] == "saturation_headroom" and e.registered_bite[1] < 1e-5
+    assert e.amendments[-1].date == "2026-12-03" and e.amendments[-1].bite is not None
+
+
+def test_values_near_zero_make_the_horizon_check_inconclusive_under_the_amended_bite():
+    # flat V_hat of 0.01: the rule holds and the registered saturation guard passes, but a
+    # slope of values at the floor says nothing: the amended bite reports "inconclusive"
+    st = rf.QUICK["horizon_free"]
+    row = [0.01 * h ** 0.1 for h in st["H"]] + [0.5]
+    data = np.array([[row, row], [row, row]])
+    chk = dataclasses.replace(C["horizon_free"], measure=lambda setting, bs, n_jobs: data)
+    r = H.run_check("reward_free", chk, "quick")
+    assert r.verdict == "inconclusive" and r.bite == pytest.approx(0.01 * 4 ** 0.1)
+    assert r.details["registered_bite"] == {"key": "saturation_headroom", "min": 0.0,
+                                            "value": pytest.approx(0.5 - 0.01 * 32 ** 0.1),
+                                            "verdict": "pass"}

@@ -403,6 +403,10 @@ class HFUCRLRFEpp(Agent):
         self.alpha = H ** -0.5
         self.gamma = self.d ** -0.25
         self._support = np.abs(self._phi).sum(axis=-1) > 0
+        # actions with the features of a smaller action score the same: selection skips them
+        self._acts = np.zeros((S, A), dtype=np.int64)
+        self._n_acts = np.zeros(S, dtype=np.int64)
+        _k.distinct_actions(self._phi, self._acts, self._n_acts)
 
     # -- radii
     def radius(self, k) -> np.ndarray:
@@ -458,10 +462,11 @@ class HFUCRLRFEpp(Agent):
                 self._Kmat = np.zeros((2, S, A, S, S))
                 self._pmean = np.zeros((2, S, A, S))
                 self._gwork = np.zeros((S, d))
-            _k.precompute_gram(self._phi, th0, Sd0, self._Kmat, self._pmean, self._gwork)
+            _k.precompute_gram(self._phi, th0, Sd0, self._Kmat, self._pmean, self._gwork,
+                               self._acts, self._n_acts)
             self._cand = _k.select_gram(self._Kmat, self._pmean, self.s1, self._beta_select(),
                                         self._Rc, self._pi_work, self._Vh_work, self._Vt_work,
-                                        self._pi, self._V)
+                                        self._pi, self._V, self._acts, self._n_acts)
         else:
             self._cand = _k.select(self._phi, self.s1, self._beta_select(), th0, Sd0, self._Rc,
                                    self._pi_work, self._Vh_work, self._Vt_work, self._pi,
@@ -480,9 +485,116 @@ class HFUCRLRFEpp(Agent):
         self._k += 1
         if (self._k - 1) % self.reinvert_every == 0:
             self._Srun_inv = np.ascontiguousarray(np.linalg.inv(self._G))
+        self._end_episode()
+
+    def _end_episode(self) -> None:
         self._Sdot_inv[:] = self._Srun_inv
         self._Gdot[:] = self._G
-        self._th = np.ascontiguousarray(np.einsum("cmij,cmj->cmi", self._Srun_inv, self._b))
+        _k.estimators(self._Srun_inv, self._b, self._th)
+
+    def explore(self, env, episodes: int, rng: np.random.Generator,
+                theta_star=None) -> tuple[np.ndarray, float]:
+        r"""Run ``episodes`` exploration episodes in ``env`` in one compiled loop.
+
+        The same episodes, bit for bit, as the per-episode loop ``pi = policy()``,
+        ``traj = EpisodeSimulator(env).sample(pi, rng)``, ``update(traj)``: each
+        episode draws ``H + 1`` uniforms from ``rng`` in the same order. A subclass
+        that overrides ``policy``, ``update``, ``info`` or ``coverage_ratios`` is
+        run through that loop instead (the compiled loop would skip its override).
+        :meth:`radius` is called once, with the array of the episodes' indices: an
+        override must be a function of ``k`` alone, as the base class's is.
+
+        Parameters
+        ----------
+        env : TabularMDP or EpisodeSimulator
+            The episodic environment (the true model).
+        episodes : int
+            Number of episodes to run from the current state (continues where
+            the last call stopped).
+        rng : numpy.random.Generator
+            The environment's generator.
+        theta_star : array_like, shape (d,), optional
+            If given, the largest coverage ratio (:meth:`coverage_ratios`) of the
+            frozen estimators of every episode run is returned (proof checks only).
+
+        Returns
+        -------
+        vhat : numpy.ndarray, shape (episodes,)
+            The selection value :math:`\hat V_{k,1}(s_1)` of each episode.
+        max_ratio : float
+            The largest coverage ratio seen (``nan`` without ``theta_star``).
+        """
+        from ..experiment.episodes import EpisodeSimulator
+
+        episodes = check_int(episodes, "episodes", 0)
+        check_rng(rng)
+        sim = env if isinstance(env, EpisodeSimulator) else EpisodeSimulator(env)
+        S, A, H = self.spec.n_states, self.spec.n_actions, self.spec.horizon
+        if (sim.H, sim.S, sim.A) != (H, S, A):
+            raise ValueError(f"env must have (H, S, A) = ({H}, {S}, {A}), "
+                             f"got {(sim.H, sim.S, sim.A)}")
+        ts = None
+        if theta_star is not None:
+            ts = as_float_array(theta_star, "theta_star")
+            if ts.shape != (self.d,):
+                raise ValueError(f"theta_star must have shape ({self.d},), got {ts.shape}")
+        vhat = np.empty(episodes)
+        worst = -np.inf
+        if not self._compiled_loop_applies():
+            for i in range(episodes):
+                pi = self.policy()
+                vhat[i] = self.info().get("vhat", np.nan)
+                traj = sim.sample(pi, rng)
+                if ts is not None:
+                    worst = max(worst, float(self.coverage_ratios(ts).max()))
+                self.update(traj)
+            return vhat, (worst if ts is not None else float("nan"))
+        d = self.d
+        if self._Kmat is None:
+            self._Kmat = np.zeros((2, S, A, S, S))
+            self._pmean = np.zeros((2, S, A, S))
+            self._gwork = np.zeros((S, d))
+        gram = self.select_form == "gram" or (self.select_form == "auto"
+                                              and S * S <= S * d + d * d)
+        k0 = self._k
+        radii = np.ascontiguousarray(self.radius(np.arange(k0, k0 + episodes)), dtype=float)
+        bsel = radii if self.anytime else np.full(episodes, float(self.radius(self.episodes)))
+        out = np.array([float(self._cand), worst])
+        work = (np.zeros((2, d)), np.zeros((2, d, d)))
+        states, actions = np.empty(H + 1, dtype=np.int64), np.empty(H, dtype=np.int64)
+        done = 0
+        while done < episodes:
+            # uniforms in blocks: the same stream as H + 1 draws per episode
+            U = rng.random((min(episodes - done, self.reinvert_every), H + 1))
+            j = 0
+            while j < U.shape[0]:
+                n = _k.explore(self._phi, self.s1, gram, bsel[done:], radii[done:], self._Rc,
+                               sim.Pcum, sim.init_cum, U[j:], self.alpha, self.gamma,
+                               self._home_weights, self._home_error_bar, self.reinvert_every,
+                               self._k, np.zeros(d) if ts is None else ts, ts is not None,
+                               self._th, self._Sdot_inv, self._Srun_inv, self._G, self._Gdot,
+                               self._b, work[0], work[1], self._Kmat, self._pmean,
+                               self._gwork, self._acts, self._n_acts, self._pi_work,
+                               self._Vh_work, self._Vt_work, self._pi, self._V, self._pt,
+                               self._ph, self._rec_phi, self._rec, self._vtmp, self._tmp,
+                               states, actions, vhat[done:], out)
+                self._k += n
+                done += n
+                j += n
+                if (self._k - 1) % self.reinvert_every == 0:
+                    # the episode that ended a re-inversion period: finished here
+                    self._Srun_inv = np.ascontiguousarray(np.linalg.inv(self._G))
+                    self._end_episode()
+        if episodes:
+            self._cand = int(out[0])
+            self._vhat = float(vhat[-1])
+        return vhat, (float(out[1]) if ts is not None else float("nan"))
+
+    def _compiled_loop_applies(self) -> bool:
+        cls = type(self)
+        return all(getattr(cls, f) is getattr(HFUCRLRFEpp, f) and f not in self.__dict__
+                   for f in ("policy", "update", "info", "coverage_ratios", "_end_episode",
+                             "_beta_select"))
 
     def info(self) -> dict[str, float]:
         """``vhat``: the selection value :math:`\\hat V_{k,1}(s_1)` of the last episode."""

@@ -137,9 +137,10 @@ class UCRLRFE(Agent):
         self.lam = self.B ** -2
         self.s1 = int(np.asarray(spec.init).argmax())
         S = spec.n_states
-        self._pv = np.einsum("satd,nt->sand", self._phi, _vertices(S)) if S <= 14 else None
-        if self._pv is None:
+        if S > 14:
             raise ValueError(f"UCRLRFE enumerates 2^S vertices; n_states must be <= 14, got {S}")
+        self._verts = _vertices(S)
+        self._pv = np.einsum("satd,nt->sand", self._phi, self._verts)
 
     def reset(self, rng: np.random.Generator) -> None:
         check_rng(rng)
@@ -163,7 +164,7 @@ class UCRLRFE(Agent):
         for h in range(H - 1, -1, -1):
             pv = np.einsum("satd,t->sad", self._phi, V[h + 1])
             bon = np.sqrt(np.maximum(np.einsum("sai,ij,saj->sa", pv, self._Ginv, pv), 0.0))
-            Q = np.clip(R[h] + pv @ self._th + self.beta * bon, 0.0, float(H))
+            Q = np.minimum(np.maximum(R[h] + pv @ self._th + self.beta * bon, 0.0), float(H))
             pi[h] = Q.argmax(axis=1)
             V[h] = Q.max(axis=1)
         self._pi, self._Vexp = pi, V
@@ -173,17 +174,18 @@ class UCRLRFE(Agent):
 
     def update(self, traj: Trajectory) -> None:
         H = self.spec.horizon
-        S = self.spec.n_states
-        verts = _vertices(S)
+        verts, Tstar, phi = self._verts, self._Tstar, self._phi
+        Ginv, G, b = self._Ginv, self._G, self._b
+        states, actions = np.asarray(traj.states).tolist(), np.asarray(traj.actions).tolist()
         for h in range(H):
-            s, a, s2 = int(traj.states[h]), int(traj.actions[h]), int(traj.states[h + 1])
-            u = (H - 1 - h) * verts[self._Tstar[s, a]]
-            x = self._phi[s, a].T @ u
+            s, a, s2 = states[h], actions[h], states[h + 1]
+            u = (H - 1 - h) * verts[Tstar[s, a]]
+            x = phi[s, a].T @ u
             y = u[s2]
-            v = self._Ginv @ x
-            self._Ginv -= np.outer(v, v) / (1.0 + x @ v)
-            self._G += np.outer(x, x)
-            self._b += x * y
+            v = Ginv @ x
+            Ginv -= v[:, None] * v / (1.0 + x @ v)  # the outer product, in place
+            G += x[:, None] * x
+            b += x * y
         self._th = self._Ginv @ self._b
         self._plan()
 
