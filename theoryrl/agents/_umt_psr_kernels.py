@@ -46,7 +46,10 @@ I_SIZE = 15
 F_BETA = 0
 F_LIMIT = 1  # stopping threshold (UMT-PSR: N eps / 2 or eps / 2; independent: eps / 2)
 F_DELTA = 2  # last certificate
-F_SIZE = 3
+F_PMIN = 3  # ucb_tv stability floor p_min
+F_ALPHA = 4  # ucb_tv bonus scale
+F_RIDGE = 5  # ucb_tv ridge lambda
+F_SIZE = 6
 
 
 @njit(cache=True)
@@ -612,3 +615,142 @@ def independent_run(Ptrue, P, logP, D, U, scale, toff, iv, fv, L, iters, active,
                     iv[I_COVERED] = 0
         it += 1
     return it, pos
+
+
+# ------------------------------------------------------------------ UMT-PSR, ucb_tv
+# One iteration is split in two around the O x O inverses, which stay with
+# NumPy's LAPACK call: ucb_sample_update plays the current plan and builds the
+# matrices U_h, the caller inverts them, ucb_finish_plan computes the bonus, plans
+# and applies the stopping rule.
+@njit(cache=True)
+def _stable_mle(L, min_logged, p_min, N, mT, mE, Lc, b, lam, ms):
+    """UMTPSR._stable_mle: the joint MLE over p_min-stable models (plain MLE if none)."""
+    for n in range(N):
+        for t in range(mT):
+            for e in range(mE):
+                Lc[n, t, e] = L[n, t, e] if min_logged[n, t * mE + e] >= p_min else -np.inf
+    _umt_profiles(Lc, N, mT, mE, b, lam)
+    finite = False
+    for t in range(mT):
+        if np.isfinite(lam[t]):
+            finite = True
+    if not finite:
+        for n in range(N):
+            for t in range(mT):
+                for e in range(mE):
+                    Lc[n, t, e] = L[n, t, e]
+        _umt_profiles(Lc, N, mT, mE, b, lam)
+    t = 0
+    for j in range(1, mT):
+        if lam[j] > lam[t]:
+            t = j
+    for n in range(N):
+        e = 0
+        for j in range(1, mE):
+            if Lc[n, t, j] > Lc[n, t, e]:
+                e = j
+        ms[n] = t * mE + e
+
+
+@njit(cache=True)
+def ucb_sample_update(Ptrue, P, logP, U, pos, scale, toff, iv, fv, L, counts, coff,
+                      min_logged, depth, psi, poff, ms, Umat, Lc, b, lam):
+    """Play the current plan (``depth``: steps each trajectory follows it), update the
+    likelihoods, prefix counts and smallest logged probabilities (UMTPSR.update),
+    find the stable MLE ``ms`` and fill ``Umat[h, n]`` (U_h of ucb_tv_bonus).
+
+    U[pos:pos + N H] are the uniforms of this iteration's plays; counts (N, sum_h
+    (O A)^h) with offsets coff; psi (M, sum_h (O A)^h O) with offsets poff.
+    """
+    N = iv[I_N]
+    mT = iv[I_MT]
+    mE = iv[I_ME]
+    O = iv[I_O]
+    A = iv[I_A]
+    H = iv[I_H]
+    M = mT * mE
+    F = P.shape[1]
+    cdf = np.empty(F)
+    idx = np.empty(H, dtype=np.int64)
+    terms = np.empty(H)
+    for n in range(N):
+        for h in range(1, H + 1):
+            idx[h - 1] = _sample_nu(Ptrue[n], depth[n], h, scale[h - 1], U[pos], cdf)
+            pos += 1
+        for m in range(M):
+            for h in range(H):
+                terms[h] = logP[m, idx[h]]
+            L[n, m // mE, m % mE] += _np_sum(terms, 0, H, 1)
+        for h in range(H):
+            # play h of the task used nu_{h+1}: count its length-h prefix
+            counts[n, coff[h] + idx[h] // (O * A) ** (H - h)] += 1.0
+            for m in range(M):
+                v = P[m, idx[h]]
+                if v < min_logged[n, m]:
+                    min_logged[n, m] = v
+    iv[I_K] += 1
+    _stable_mle(L, min_logged, fv[F_PMIN], N, mT, mE, Lc, b, lam, ms)
+    ridge = fv[F_RIDGE]
+    for h in range(H):
+        nh = (O * A) ** h
+        for n in range(N):
+            base = ms[n]
+            for p in range(O):
+                for q in range(O):
+                    acc = 0.0
+                    for i in range(nh):
+                        acc += (psi[base, poff[h] + i * O + p] * counts[n, coff[h] + i]) \
+                            * psi[base, poff[h] + i * O + q]
+                    Umat[h, n, p, q] = (ridge if p == q else ridge * 0.0) + acc
+
+
+@njit(cache=True)
+def ucb_finish_plan(P, psi, poff, counts, coff, Winv, ms, iv, fv, tabs, toff, depth, vals,
+                    s, g, work):
+    """Bonus of the stable MLE from the inverses ``Winv[h, n]``, its max-sum plan per
+    task (``tabs``, ``vals``), the certificate and the stop (UMTPSR._plan_ucb_tv);
+    ``depth`` is refreshed for the next plays."""
+    N = iv[I_N]
+    O = iv[I_O]
+    A = iv[I_A]
+    H = iv[I_H]
+    F = P.shape[1]
+    alpha = fv[F_ALPHA]
+    for n in range(N):
+        base = ms[n]
+        for f in range(F):
+            s[f] = 0.0
+        for h in range(H):
+            nh = (O * A) ** h
+            rest = (O * A) ** (H - h)
+            for i in range(nh):
+                acc = 0.0
+                for p in range(O):
+                    for q in range(O):
+                        acc += (psi[base, poff[h] + i * O + p] * Winv[h, n, p, q]) \
+                            * psi[base, poff[h] + i * O + q]
+                for f in range(i * rest, (i + 1) * rest):
+                    s[f] += acc
+        for f in range(F):
+            x = s[f]
+            if not (x >= 0.0 or x != x):
+                x = 0.0
+            y = alpha * np.sqrt(x)
+            if not (y <= 1.0 or y != y):
+                y = 1.0
+            g[f] = P[base, f] * y
+        vals[n] = _maxsum_tables(g, O, A, H, work, tabs[n], toff)
+        _follow_depth(tabs[n], toff, O, A, H, depth[n])
+    if iv[I_AVERAGE] == 1:
+        top = _np_sum(vals, 0, N, 1)
+    else:
+        top = vals[0]
+        for n in range(1, N):
+            if vals[n] > top:
+                top = vals[n]
+    fv[F_DELTA] = top
+    if top <= fv[F_LIMIT]:
+        iv[I_DONE] = 1
+    elif iv[I_K] >= iv[I_KMAX]:
+        iv[I_DONE] = 1
+        iv[I_CENSORED] = 1

@@ -46,6 +46,7 @@ import numpy as np
 from .._validation import as_float_array, check_choice, check_int, check_open_unit, check_positive
 from ..models.pomdp import Plan, exploration_tensor, maxsum, policy_tensor
 from ..models.shared_specific import SharedSpecificClass
+from . import _umt_psr_kernels as K
 from .base import TaskBatch, TaskPlays
 
 __all__ = [
@@ -716,14 +717,14 @@ class UMTPSR(_ClassAgent):
         lowest-index ties; the plain joint MLE if no joint model is stable.
         """
         c = self.cls
-        ok = (self.min_logged >= self.p_min).reshape(self.N, c.m_T, c.m_E)
-        Lc = np.where(ok, self.L, -np.inf)
-        b = Lc.max(axis=2)
-        lam = b.sum(0)
-        if not np.isfinite(lam).any():  # no stable joint model: fall back to the plain MLE
-            Lc, lam = self.L, self.L.max(axis=2).sum(0)
-        t = int(np.argmax(lam))
-        return t * c.m_E + np.argmax(Lc[:, t, :], axis=1)
+        ms = np.empty(self.N, dtype=np.int64)
+        # compiled (called every iteration); the NumPy statement of the same rule:
+        # Lc = where(min_logged >= p_min, L, -inf), t = argmax_t sum_n max_e Lc[n, t, e]
+        # (Lc = L if that is -inf for every t), e_n = argmax_e Lc[n, t, e]
+        K._stable_mle(np.ascontiguousarray(self.L), np.ascontiguousarray(self.min_logged),
+                      self.p_min, self.N, c.m_T, c.m_E, np.empty((self.N, c.m_T, c.m_E)),
+                      np.empty((self.N, c.m_T)), np.empty(c.m_T), ms)
+        return ms
 
     def ucb_tv_values(self) -> tuple[np.ndarray, np.ndarray, Plan]:
         r"""Stable MLE, bonus values and their plan on the current data [R/D].
@@ -870,14 +871,14 @@ class UMTPSR(_ClassAgent):
         subclass that changes a step, a ``truth`` callable other than
         :class:`ContainsTruth`)."""
         steps = ("policy", "update", "_plan", "_threshold", "reset")
+        if self.planner == "ucb_tv":
+            return self._ucb_run(laws, rng, max_iterations, truth, covered, record_values)
         if self.planner != "pairwise" or not _inherits(self, UMTPSR, steps) \
                 or not _class_ok(self.cls):
             return None
         track = _track(truth, covered, _inherits(self, UMTPSR, ("contains",)))
         if track is None:
             return None
-        from . import _umt_psr_kernels as K
-
         c = self.cls
         N, H = self.N, c.H
         iv = np.zeros(K.I_SIZE, dtype=np.int64)
@@ -936,6 +937,102 @@ class UMTPSR(_ClassAgent):
                 pis = np.concatenate([_explore_stack(c, int(a), int(b)) for a, b in pr])
                 played.append(np.einsum("jf,jf->j", PR[tasks], pis))
         return total, (None if track < 0 else bool(iv[K.I_COVERED])), played
+
+    def _ucb_run(self, laws, rng: np.random.Generator, max_iterations: int, truth,
+                 covered: bool | None, record_values: bool):
+        """:meth:`_compiled_run` of ``planner="ucb_tv"``: each iteration is two compiled
+        steps around NumPy's batched inverse of the ridge matrices (the same LAPACK
+        call, matrix by matrix, as :func:`ucb_tv_bonus`); ``truth`` may be any
+        callable (it sees the agent's state after every iteration)."""
+        steps = ("policy", "update", "_plan", "_plan_ucb_tv", "ucb_tv_values", "_stable_mle",
+                 "reset")
+        if not _inherits(self, UMTPSR, steps) or not _class_ok(self.cls) or self.alpha is None:
+            return None
+        c = self.cls
+        N, O, A, H, M = self.N, c.O, c.A, c.H, c.M
+        iv = np.zeros(K.I_SIZE, dtype=np.int64)
+        iv[[K.I_N, K.I_MT, K.I_ME, K.I_O, K.I_A, K.I_H]] = N, c.m_T, c.m_E, O, A, H
+        iv[[K.I_KMAX, K.I_K, K.I_DONE, K.I_CENSORED]] = (self.K_max, self.k, int(self.done),
+                                                         int(self.censored))
+        iv[K.I_AVERAGE] = int(self.criterion == "average")
+        fv = np.zeros(K.F_SIZE)
+        fv[K.F_LIMIT] = self.N * self.eps / 2 if self.criterion == "average" else self.eps / 2
+        fv[K.F_DELTA] = self.delta_k
+        fv[K.F_PMIN] = self.p_min
+        fv[K.F_ALPHA] = self.alpha
+        fv[K.F_RIDGE] = self.lam
+        P = np.ascontiguousarray(c.P.reshape(M, c.F))
+        logP = np.ascontiguousarray(c.logP)
+        Ptrue = np.ascontiguousarray(laws.P, dtype=np.float64)
+        scale, toff = _scales_offsets(O, A, H)
+        psi_list, _ = predictive_states(c)
+        psi = np.ascontiguousarray(np.concatenate([p.reshape(M, -1) for p in psi_list], axis=1))
+        poff = np.concatenate([[0], np.cumsum([p[0].size for p in psi_list])]).astype(np.int64)
+        sizes = [(O * A) ** h for h in range(H)]
+        coff = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        counts = np.ascontiguousarray(np.concatenate(self.counts, axis=1), dtype=np.float64)
+        self.counts = [counts[:, coff[h]:coff[h + 1]] for h in range(H)]  # views: one state
+        tabs = np.ascontiguousarray(np.concatenate(
+            [np.asarray(t).reshape(N, -1) for t in self._ucb_plan.tables], axis=1),
+            dtype=np.int64)
+        depth = np.empty((N, c.F), dtype=np.int64)
+        for n in range(N):
+            K._follow_depth(tabs[n], toff, O, A, H, depth[n])
+        ms = np.empty(N, dtype=np.int64)
+        Umat = np.empty((H, N, O, O))
+        Lc = np.empty((N, c.m_T, c.m_E))
+        b = np.empty((N, c.m_T))
+        lam = np.empty(c.m_T)
+        vals = np.empty(N)
+        s, g, work = np.empty(c.F), np.empty(c.F), np.empty(c.F)
+        stream = _Uniforms(rng)
+        deltas: list[float] = []
+        it, chunk, U, pos = 0, 64, np.empty(0), 0
+        PR = laws.P * laws.R if record_values else None
+        played: list[np.ndarray] = []
+        tasks = np.repeat(np.arange(N), H)
+        while not iv[K.I_DONE] and it < max_iterations:
+            if pos + N * H > U.size:
+                stream.consume(pos)
+                U = stream.take(chunk * N * H)
+                pos = 0
+                chunk = min(2 * chunk, 4096)
+            if record_values:
+                pis = _explore_from_tables(self._ucb_plan.tables, O, A, H)
+                played.append(np.einsum("jf,jf->j", PR[tasks], pis))
+            K.ucb_sample_update(Ptrue, P, logP, U, pos, scale, toff, iv, fv, self.L, counts,
+                                coff, self.min_logged, depth, psi, poff, ms, Umat, Lc, b, lam)
+            pos += N * H
+            K.ucb_finish_plan(P, psi, poff, counts, coff, np.linalg.inv(Umat), ms, iv, fv,
+                              tabs, toff, depth, vals, s, g, work)
+            it += 1
+            deltas.append(float(fv[K.F_DELTA]))
+            if (truth is not None and covered) or record_values:
+                self._ucb_sync(iv, fv, ms, vals, tabs, toff, deltas, record_values)
+                deltas = []
+            if truth is not None and covered:
+                covered = bool(truth(self))
+        stream.consume(pos)
+        stream.settle()
+        self._ucb_sync(iv, fv, ms, vals, tabs, toff, deltas, it > 0)
+        return it, covered, played
+
+    def _ucb_sync(self, iv, fv, ms, vals, tabs, toff, deltas: list, plan: bool) -> None:
+        """Agent attributes after compiled ucb_tv iterations, as _plan_ucb_tv sets them
+        (the plan object only with ``plan``: between iterations only the driver reads it)."""
+        c = self.cls
+        self.k = int(iv[K.I_K])
+        self.done = bool(iv[K.I_DONE])
+        self.censored = bool(iv[K.I_CENSORED])
+        if deltas:
+            self.delta_k = deltas[-1]
+            self.history.extend((d, "ucb_tv") for d in deltas)
+            self.bonus_values = vals.copy()
+            self._pair = (ms.copy(), ms.copy())
+        if plan:
+            tables = [tabs[:, toff[h]:toff[h + 1]].reshape((self.N,) + (c.O, c.A) * h + (c.O,))
+                      for h in range(c.H)]
+            self._ucb_plan = Plan(vals.copy(), [t.copy() for t in tables], c.O, c.A, c.H)
 
     def info(self) -> dict:
         """Last certificate and how it was computed."""
@@ -1063,8 +1160,6 @@ class IndependentPSR(_ClassAgent):
         track = _track(truth, covered, _inherits(self, IndependentPSR, ("contains",)))
         if track is None:
             return None
-        from . import _umt_psr_kernels as K
-
         c = self.cls
         N, H = self.N, c.H
         iv = np.zeros(K.I_SIZE, dtype=np.int64)
