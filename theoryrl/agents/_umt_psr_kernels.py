@@ -13,9 +13,8 @@ bit-identical to the step-wise one:
 
 * a sum along a contiguous axis (or a 1-D array) is NumPy's pairwise sum from
   an initial 0.0 (:func:`_pw`: blocks of eight accumulators from eight terms on);
-* a sum along a strided axis of a fresh C-ordered array with more than one
-  entry per row is a plain left-to-right sum (a fresh ``(n, 1)`` array counts
-  as contiguous);
+* a sum along a strided axis with more than one entry per row is a plain
+  left-to-right sum (an axis with one entry per row counts as contiguous);
 * ``cumsum`` runs left to right; ``argmax`` keeps the first maximum.
 
 State arrays: ``iv`` (int64) and ``fv`` (float64), indexed by the constants below.
@@ -137,6 +136,18 @@ def _pw(a, start, n, stride):
 def _np_sum(a, start, n, stride):
     """``np.sum`` of a contiguous run (initial 0.0, then the pairwise sum)."""
     return 0.0 + _pw(a, start, n, stride)
+
+
+@njit(cache=True)
+def _sum_plays(terms, H, M):
+    """Sum of a task's ``H`` log-likelihood terms as the agents' ``.sum(1)`` forms it:
+    along a strided axis (left to right) unless the class has a single model."""
+    if M == 1:
+        return _np_sum(terms, 0, H, 1)
+    res = 0.0
+    for h in range(H):
+        res += terms[h]
+    return res
 
 
 @njit(cache=True)
@@ -476,7 +487,7 @@ def umt_pairwise_run(Ptrue, P, logP, D, U, scale, toff, iv, fv, L, pair_a, pair_
             for m in range(M):
                 for h in range(H):
                     terms[h] = logP[m, idx[h]]
-                L[n, m // mE, m % mE] += _np_sum(terms, 0, H, 1)
+                L[n, m // mE, m % mE] += _sum_plays(terms, H, M)
         iv[I_K] += 1
         _umt_plan(L, D, iv, fv, b, lam, cond, tf, sizes, ms, tot, best, arg, pair_a, pair_b,
                   vec)
@@ -601,7 +612,7 @@ def independent_run(Ptrue, P, logP, D, U, scale, toff, iv, fv, L, iters, active,
             for m in range(M):
                 for h in range(H):
                     terms[h] = logP[m, idx[h]]
-                L[n, m] += _np_sum(terms, 0, H, 1)
+                L[n, m] += _sum_plays(terms, H, M)
             iters[n] += 1
         _ind_plan(L, D, iv, fv, iters, active, delta_n, pairs, inset, u)
         if iv[I_COVERED] == 1:
@@ -680,7 +691,7 @@ def ucb_sample_update(Ptrue, P, logP, U, pos, scale, toff, iv, fv, L, counts, co
         for m in range(M):
             for h in range(H):
                 terms[h] = logP[m, idx[h]]
-            L[n, m // mE, m % mE] += _np_sum(terms, 0, H, 1)
+            L[n, m // mE, m % mE] += _sum_plays(terms, H, M)
         for h in range(H):
             # play h of the task used nu_{h+1}: count its length-h prefix
             counts[n, coff[h] + idx[h] // (O * A) ** (H - h)] += 1.0
