@@ -311,8 +311,10 @@ def _umt_plan(L, D, iv, fv, b, lam, cond, tf, sizes, ms, tot, best, arg, pair_a,
             t = tf[i]
             for n in range(N):
                 if sizes[n, i] == 0:
-                    # the step-wise planner cannot index an empty product either
-                    raise ValueError("a task's projection of the confidence set is empty")
+                    # rounding left a task's projection empty: the step-wise planner
+                    # fails to index the empty product in the same place
+                    raise IndexError("shape mismatch: a task's projection of the "
+                                     "confidence set is empty")
             for n in range(N):  # first e of every list
                 e = 0
                 while not cond[n, t, e]:
@@ -342,7 +344,7 @@ def _umt_plan(L, D, iv, fv, b, lam, cond, tf, sizes, ms, tot, best, arg, pair_a,
                 if n < 0:
                     break
         if J == 0:
-            raise ValueError("attempt to get argmax of an empty sequence")
+            raise ValueError("attempt to get argmax of an empty sequence")  # as np.argmax
         top = -np.inf
         bi = 0
         bj = 0
