@@ -504,8 +504,12 @@ def umt_pairwise_run(Ptrue, P, logP, D, U, scale, toff, iv, fv, L, pair_a, pair_
 
 # ------------------------------------------------------------ independent learners
 @njit(cache=True)
-def _ind_plan(L, D, iv, fv, iters, active, delta_n, pairs, inset, u):
-    """IndependentPSR._plan: per-task certificate and maximising pair, activity, stop."""
+def _ind_plan(L, D, iv, fv, iters, active, delta_n, pairs, inset, u, prev, fresh):
+    """IndependentPSR._plan: per-task certificate and maximising pair, activity, stop.
+
+    ``prev[n]`` is the set ``B_n`` of the last computation of task ``n`` and
+    ``fresh[n]`` whether its result still holds when ``B_n`` has not changed.
+    """
     N = L.shape[0]
     M = L.shape[1]
     beta = fv[F_BETA]
@@ -521,25 +525,46 @@ def _ind_plan(L, D, iv, fv, iters, active, delta_n, pairs, inset, u):
             if inset[n, m]:
                 u[m] = 1
     for n in range(N):
-        # vals = Bu_i Bu_j D_ij - 1 + Bu_i over u x u; rows outside B_n are all -1 and a
-        # row inside holds a value >= 0, so the first maximum lies in a row of B_n
+        if fresh[n]:
+            same = True
+            for m in range(M):
+                if inset[n, m] != prev[n, m]:
+                    same = False
+                    break
+            if same:
+                continue
+        # vals = Bu_i Bu_j D_ij - 1 + Bu_i over u x u (u: models in some set): rows
+        # outside B_n are -1, entries (i in B_n, j not in B_n) are 0 and those of
+        # B_n x B_n are (D_ij - 1) + 1 >= 0. A positive maximum is attained in
+        # B_n x B_n, at its first place there; a maximum of 0 first appears at
+        # (first model of B_n, first model of u), which depends on u: not kept.
         v_best = -np.inf
         bi = -1
         bj = -1
         for i in range(M):
-            if u[i] == 0 or not inset[n, i]:
+            if not inset[n, i]:
                 continue
             for j in range(M):
-                if u[j] == 0:
+                if not inset[n, j]:
                     continue
-                v = ((D[i, j] - 1.0) + 1.0) if inset[n, j] else 0.0
+                v = (D[i, j] - 1.0) + 1.0
                 if bi < 0 or v > v_best:
                     v_best = v
                     bi = i
                     bj = j
+        if not v_best > 0.0:
+            v_best = 0.0
+            bj = 0
+            while u[bj] == 0:
+                bj += 1
+            if inset[n, bj]:
+                v_best = (D[bi, bj] - 1.0) + 1.0
         delta_n[n] = v_best
         pairs[n, 0] = bi
         pairs[n, 1] = bj
+        for m in range(M):
+            prev[n, m] = inset[n, m]
+        fresh[n] = v_best > 0.0
     any_active = False
     for n in range(N):
         if active[n] and not (delta_n[n] > fv[F_LIMIT]):
@@ -583,6 +608,8 @@ def independent_run(Ptrue, P, logP, D, U, scale, toff, iv, fv, L, iters, active,
     terms = np.empty(H)
     inset = np.empty((N, M), dtype=np.bool_)
     u = np.empty(M, dtype=np.int64)
+    prev = np.empty((N, M), dtype=np.bool_)
+    fresh = np.zeros(N, dtype=np.bool_)
     pos = 0
     it = 0
     while it < max_it and iv[I_DONE] == 0:
@@ -616,7 +643,7 @@ def independent_run(Ptrue, P, logP, D, U, scale, toff, iv, fv, L, iters, active,
                     terms[h] = logP[m, idx[h]]
                 L[n, m] += _sum_plays(terms, H, M)
             iters[n] += 1
-        _ind_plan(L, D, iv, fv, iters, active, delta_n, pairs, inset, u)
+        _ind_plan(L, D, iv, fv, iters, active, delta_n, pairs, inset, u, prev, fresh)
         if iv[I_COVERED] == 1:
             for n in range(N):
                 m = iv[I_TRUE_T] * mE + e_true[n]
