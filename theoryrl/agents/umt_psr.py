@@ -905,22 +905,24 @@ class UMTPSR(_ClassAgent):
         stream = _Uniforms(rng)
         deltas, modes, pairs = [], [], []
         total, chunk = 0, 64
-        while not iv[K.I_DONE] and total < max_iterations:
-            n_it = min(chunk, max_iterations - total)
-            U = stream.take(n_it * N * H)
-            td = np.empty(n_it)
-            tm = np.empty(n_it, dtype=np.int64)
-            tp = np.empty((n_it if record_values else 0, N, 2), dtype=np.int64)
-            ran = K.umt_pairwise_run(Ptrue, P, logP, D, U, scale, toff, iv, fv, self.L,
-                                     pair_a, pair_b, e_true, n_it, td, tm, tp)
-            stream.consume(ran * N * H)
-            deltas.append(td[:ran])
-            modes.append(tm[:ran])
-            pairs.append(tp[:ran])
-            total += ran
-            chunk = min(2 * chunk, 4096)
+        try:
+            while not iv[K.I_DONE] and total < max_iterations:
+                n_it = min(chunk, max_iterations - total)
+                U = stream.take(n_it * N * H)
+                td = np.empty(n_it)
+                tm = np.empty(n_it, dtype=np.int64)
+                tp = np.empty((n_it if record_values else 0, N, 2), dtype=np.int64)
+                ran = K.umt_pairwise_run(Ptrue, P, logP, D, U, scale, toff, iv, fv, self.L,
+                                         pair_a, pair_b, e_true, n_it, td, tm, tp)
+                stream.consume(ran * N * H)
+                deltas.append(td[:ran])
+                modes.append(tm[:ran])
+                pairs.append(tp[:ran])
+                total += ran
+                chunk = min(2 * chunk, 4096)
+        finally:  # the iteration counter as the step-wise update leaves it, even on an error
+            self.k = int(iv[K.I_K])
         stream.settle()
-        self.k = int(iv[K.I_K])
         self.done = bool(iv[K.I_DONE])
         self.censored = bool(iv[K.I_CENSORED])
         self.delta_k = float(fv[K.F_DELTA])
