@@ -248,7 +248,7 @@ def _umt_profiles(L, N, mT, mE, b, lam):
             b[n, t] = best
     for t in range(mT):
         if mT == 1:
-            lam[t] = _np_sum(b[:, 0], 0, N, 1)
+            lam[t] = _np_sum(b.reshape(-1), 0, N, 1)  # b is (N, 1)
         else:
             acc = b[0, t]
             for n in range(1, N):
@@ -397,7 +397,7 @@ def _umt_plan(L, D, iv, fv, b, lam, cond, tf, sizes, ms, tot, best, arg, pair_a,
             for j in range(k):
                 if average:
                     if k * k == 1:
-                        v = _np_sum(best[:, 0, 0], 0, N, 1)
+                        v = _np_sum(best.reshape(-1), 0, N, mT * mT)
                     else:
                         v = best[0, i, j]
                         for n in range(1, N):
