@@ -51,7 +51,12 @@ F_RIDGE = 5  # ucb_tv ridge lambda
 F_SIZE = 6
 
 
-@njit(cache=True)
+# one compiled version of the sums, whatever constants a call site passes (numba would
+# otherwise compile one per combination of literal arguments)
+_SUM_SIG = "float64(float64[::1], int64, int64, int64)"
+
+
+@njit(_SUM_SIG, cache=True)
 def _pw_block(a, start, n, stride):
     """NumPy's pairwise sum of at most 128 terms ``a[start + i * stride]``."""
     if n < 8:
@@ -87,16 +92,14 @@ def _pw_block(a, start, n, stride):
     return res
 
 
-@njit(cache=True)
-def _pw(a, start, n, stride):
-    """NumPy's pairwise sum of ``a[start + i * stride]``, ``i < n`` (no initial value).
+@njit(_SUM_SIG, cache=True)
+def _pw_big(a, start, n, stride):
+    """NumPy's pairwise sum of more than 128 terms (no initial value).
 
-    Above 128 terms NumPy adds the pairwise sums of two halves (the first
-    rounded down to a multiple of 8); the recursion runs on explicit stacks
-    (a self-recursive function does not survive numba's on-disk cache).
+    NumPy adds the pairwise sums of two halves (the first rounded down to a
+    multiple of 8), recursively; the recursion runs on explicit stacks (a
+    self-recursive function does not survive numba's on-disk cache).
     """
-    if n <= 128:
-        return _pw_block(a, start, n, stride)
     t_start = np.empty(128, dtype=np.int64)
     t_n = np.empty(128, dtype=np.int64)
     t_phase = np.empty(128, dtype=np.int64)
@@ -132,10 +135,17 @@ def _pw(a, start, n, stride):
     return vals[0]
 
 
-@njit(cache=True)
+@njit(_SUM_SIG, cache=True)
 def _np_sum(a, start, n, stride):
-    """``np.sum`` of a contiguous run (initial 0.0, then the pairwise sum)."""
-    return 0.0 + _pw(a, start, n, stride)
+    """``np.sum`` of ``a[start + i * stride]``, ``i < n``: 0.0 plus NumPy's pairwise sum."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[start + i * stride]
+        return 0.0 + res
+    if n <= 128:
+        return 0.0 + _pw_block(a, start, n, stride)
+    return 0.0 + _pw_big(a, start, n, stride)
 
 
 @njit(cache=True)
