@@ -4,7 +4,10 @@ Compares the numba forward kernel (``theoryrl.models._pomdp_kernels.forward_logl
 ``@njit(cache=True)``) with its plain-numpy twin (vectorised over models and
 trajectories), in the same process, on the default shared-transition class (64 POMDPs, S=2, O=3,
 A=2) with a batch of trajectories. Also times the trajectory-tensor route
-(counts . log P, one mat-vec for the class) that the agents use.
+(counts . log P, one mat-vec for the class) that the agents use, and whole
+learning runs (UMT-PSR and the independent learners to their certified stop)
+through the compiled loop against the step-wise ``policy``/``update`` loop,
+checked bit-identical in the same process.
 """
 
 from __future__ import annotations
@@ -50,6 +53,41 @@ def _one(H: int, B: int, repeat: int) -> dict:
     return row
 
 
+def _runs(N: int, repeat: int) -> list[dict]:
+    from theoryrl.agents.umt_psr import UMTPSR, IndependentPSR
+    from theoryrl.envs.pomdp_families import (
+        random_task_rewards,
+        sample_truth,
+        shared_transition_family,
+    )
+    from theoryrl.experiment.pomdp_driver import run_pomdp
+
+    cls = shared_transition_family(N, 3)
+    cls.dmax()
+    rng = np.random.default_rng(N)
+    t, e = sample_truth(cls, rng)
+    R = random_task_rewards(N, cls.O, cls.A, cls.H, rng)
+    rows = []
+    for agent in (UMTPSR, IndependentPSR):
+        step = type("Step" + agent.__name__, (agent,), {"_compiled_run": None})
+
+        def one(k=agent):
+            ag = k(cls, R)
+            return ag, run_pomdp(ag, cls.P[t, e], R, np.random.default_rng(1),
+                                 record_values=False)
+
+        a, ra = one()  # compile / load cache
+        b, rb = one(step)
+        if ra.iterations != rb.iterations or not np.array_equal(a.L, b.L):
+            raise AssertionError("compiled and step-wise runs differ")
+        t_c = _best(one, repeat)
+        t_s = _best(lambda s=step: one(s), max(1, repeat // 2))
+        rows.append(dict(bench="run_to_certified_stop", agent=agent.name, N=N,
+                         iterations=ra.iterations, compiled_s=t_c, stepwise_s=t_s,
+                         ratio=t_s / t_c))
+    return rows
+
+
 def main(quick: bool = False) -> list[dict]:
     """Time numba vs numpy; print and return one dict per configuration."""
     rows = []
@@ -62,6 +100,12 @@ def main(quick: bool = False) -> list[dict]:
               f"numpy {row['numpy_s'] * 1e3:.2f} ms, ratio {row['ratio']:.1f}x | tensor "
               f"gather numba {row['tensor_numba_s'] * 1e3:.2f} ms, numpy "
               f"{row['tensor_numpy_s'] * 1e3:.2f} ms, ratio {row['tensor_ratio']:.1f}x")
+    for N in (2,) if quick else (2, 8):
+        for row in _runs(N, repeat):
+            rows.append(row)
+            print(f"{row['agent']} N={N}: run to the certified stop ({row['iterations']} "
+                  f"iterations) compiled {row['compiled_s'] * 1e3:.1f} ms, step-wise "
+                  f"{row['stepwise_s'] * 1e3:.1f} ms, ratio {row['ratio']:.1f}x")
     return rows
 
 

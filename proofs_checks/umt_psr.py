@@ -23,6 +23,7 @@ import numpy as np
 
 from theoryrl.agents.umt_psr import (
     UMTPSR,
+    ContainsTruth,
     DownstreamOMLE,
     IndependentPSR,
     benefit_ratio,
@@ -298,8 +299,8 @@ def _run_family(cls: SharedSpecificClass, i: int, base: int, eps: float, delta: 
     for arm, ss in zip(arms, samp.spawn(len(arms))):
         agent = setting.get(arm, UMTPSR if arm == "joint" else IndependentPSR)
         ag = agent(cls, R, eps=eps, delta=delta)
-        run = run_pomdp(ag, P, R, np.random.default_rng(ss),
-                        truth=lambda a, t=t, e=e: a.contains(t, e))
+        run = run_pomdp(ag, P, R, np.random.default_rng(ss), truth=ContainsTruth(t, e),
+                        record_values=False)
         D = cls.dmax()
         m_true = t * cls.m_E + e
         out[arm] = dict(samples=float(run.samples_per_task.mean()), covered=run.covered,
@@ -348,9 +349,9 @@ def measure_eps_optimal(setting: dict, base_seed: int = 0, n_jobs: int = 1) -> d
         R = random_task_rewards(cls.N, cls.O, cls.A, cls.H, rng_inst)
         s_run, s_ref = samp.spawn(2)
         ag = agent(cls, R, eps=setting["eps"], delta=setting["delta"])
-        run = run_pomdp(ag, cls.P[t, e], R, np.random.default_rng(s_run))
+        run = run_pomdp(ag, cls.P[t, e], R, np.random.default_rng(s_run), record_values=False)
         ref = run_pomdp(OneIterationUMTPSR(cls, R, eps=setting["eps"], delta=setting["delta"]),
-                        cls.P[t, e], R, np.random.default_rng(s_ref))
+                        cls.P[t, e], R, np.random.default_rng(s_ref), record_values=False)
         D = cls.dmax()
         rows.append((float(D[run.output_models, t * cls.m_E + e].sum()),
                      float(run.gaps.mean()), float(run.gaps.max()),

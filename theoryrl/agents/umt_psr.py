@@ -46,10 +46,11 @@ import numpy as np
 from .._validation import as_float_array, check_choice, check_int, check_open_unit, check_positive
 from ..models.pomdp import Plan, exploration_tensor, maxsum, policy_tensor
 from ..models.shared_specific import SharedSpecificClass
+from . import _umt_psr_kernels as K
 from .base import TaskBatch, TaskPlays
 
 __all__ = [
-    "DownstreamOMLE", "IndependentPSR", "UMTPSR", "benefit_ratio", "beta_finite",
+    "ContainsTruth", "DownstreamOMLE", "IndependentPSR", "UMTPSR", "benefit_ratio", "beta_finite",
     "class_rank_gamma", "downstream_bound", "predictive_states", "single_task_bound",
     "ucb_tv_alpha", "ucb_tv_bonus", "upstream_bound",
 ]
@@ -372,6 +373,104 @@ def _explore_from_tables(tables: list, O: int, A: int, H: int) -> np.ndarray:
     return out.reshape(N * H, -1)
 
 
+class ContainsTruth:
+    r"""``truth`` for :func:`~theoryrl.experiment.pomdp_driver.run_pomdp`: whether the
+    agent's confidence set holds the true joint model ``(t, e_1..e_N)``.
+
+    Calling it is ``agent.contains(t, e)``; the compiled runs of :class:`UMTPSR`
+    and :class:`IndependentPSR` recognise it and track the same event inside
+    their loop.
+
+    Parameters
+    ----------
+    t : int
+        True shared part.
+    e : array_like of int, shape (N,)
+        True task-specific parts.
+    """
+
+    def __init__(self, t: int, e) -> None:
+        self.t = check_int(t, "t", low=0)
+        e = np.asarray(e)
+        if e.ndim != 1 or not np.issubdtype(e.dtype, np.integer) or (e < 0).any():
+            raise ValueError(f"e must be a 1-D array of integers >= 0, got {e!r}")
+        self.e = e.astype(np.int64)
+
+    def __call__(self, agent) -> bool:
+        return bool(agent.contains(self.t, self.e))
+
+
+class _Uniforms:
+    """The run's uniforms, drawn ahead in chunks for a compiled loop.
+
+    ``rng.random(a)`` then ``rng.random(b)`` gives the same numbers as
+    ``rng.random(a + b)``, so a loop that takes its uniforms from one buffer sees
+    exactly the numbers the step-wise driver draws play by play; :meth:`settle`
+    leaves ``rng`` right after the uniforms used.
+    """
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.state = rng.bit_generator.state
+        self.buf = np.empty(0)
+        self.used = 0
+        self.drawn = 0
+
+    def take(self, n: int) -> np.ndarray:
+        """A buffer whose first ``n`` (at least) entries are the next unused uniforms."""
+        if self.buf.size < n:
+            more = self.rng.random(n - self.buf.size)
+            self.drawn += more.size
+            self.buf = np.concatenate([self.buf, more]) if self.buf.size else more
+        return self.buf
+
+    def consume(self, k: int) -> None:
+        self.buf = self.buf[k:]
+        self.used += k
+
+    def settle(self) -> None:
+        if self.drawn == self.used:
+            return
+        self.rng.bit_generator.state = self.state
+        left = self.used
+        while left > 0:  # redraw what was used, in pieces of bounded memory
+            k = min(left, 1 << 20)
+            self.rng.random(k)
+            left -= k
+
+
+def _inherits(obj, base: type, names: tuple[str, ...]) -> bool:
+    """Whether ``type(obj)`` keeps ``base``'s implementation of every method in ``names``."""
+    return all(getattr(type(obj), n) is getattr(base, n) for n in names)
+
+
+def _class_ok(cls: SharedSpecificClass) -> bool:
+    return _inherits(cls, SharedSpecificClass, ("dmax", "tv_policy"))
+
+
+def _scales_offsets(O: int, A: int, H: int) -> tuple[np.ndarray, np.ndarray]:
+    # nu_h plays A^-(H-h+1) on the trajectories that follow pi before step h (as
+    # exploration_tensor computes it); tables of step h hold (O A)^h O prefixes
+    scale = np.array([float(A) ** -(H - h + 1) for h in range(1, H + 1)])
+    toff = np.zeros(H + 1, dtype=np.int64)
+    for h in range(H):
+        toff[h + 1] = toff[h] + (O * A) ** h * O
+    return scale, toff
+
+
+def _track(truth, covered: bool | None, own_contains: bool) -> int | None:
+    """Coverage flag for a compiled loop: -1 (not tracked), 0/1 (covered so far), or
+    ``None`` when ``truth`` is a callable the loop cannot evaluate (``own_contains``:
+    the agent keeps its class's ``contains``, which the loop repeats)."""
+    if truth is None:
+        return -1
+    if not covered:
+        return 0
+    if type(truth) is ContainsTruth and own_contains:
+        return 1
+    return None
+
+
 class MultiTaskAgent:
     """Base class of multi-task POMDP agents: the multi-task variant of the agent
     contract (module docstring, :mod:`theoryrl.agents.base`).
@@ -618,14 +717,14 @@ class UMTPSR(_ClassAgent):
         lowest-index ties; the plain joint MLE if no joint model is stable.
         """
         c = self.cls
-        ok = (self.min_logged >= self.p_min).reshape(self.N, c.m_T, c.m_E)
-        Lc = np.where(ok, self.L, -np.inf)
-        b = Lc.max(axis=2)
-        lam = b.sum(0)
-        if not np.isfinite(lam).any():  # no stable joint model: fall back to the plain MLE
-            Lc, lam = self.L, self.L.max(axis=2).sum(0)
-        t = int(np.argmax(lam))
-        return t * c.m_E + np.argmax(Lc[:, t, :], axis=1)
+        ms = np.empty(self.N, dtype=np.int64)
+        # compiled (called every iteration); the NumPy statement of the same rule:
+        # Lc = where(min_logged >= p_min, L, -inf), t = argmax_t sum_n max_e Lc[n, t, e]
+        # (Lc = L if that is -inf for every t), e_n = argmax_e Lc[n, t, e]
+        K._stable_mle(np.ascontiguousarray(self.L), np.ascontiguousarray(self.min_logged),
+                      self.p_min, self.N, c.m_T, c.m_E, np.empty((self.N, c.m_T, c.m_E)),
+                      np.empty((self.N, c.m_T)), np.empty(c.m_T), ms)
+        return ms
 
     def ucb_tv_values(self) -> tuple[np.ndarray, np.ndarray, Plan]:
         r"""Stable MLE, bonus values and their plan on the current data [R/D].
@@ -764,6 +863,179 @@ class UMTPSR(_ClassAgent):
         self.k += 1
         self._plan()
 
+    def _compiled_run(self, laws, rng: np.random.Generator, max_iterations: int, truth,
+                      covered: bool | None, record_values: bool):
+        """The driver's loop (:func:`~theoryrl.experiment.pomdp_driver.run_pomdp`) from the
+        reset state, compiled: ``(iterations, covered, played values)``, bit-identical
+        to the step-wise loop, or ``None`` where it does not apply (another planner, a
+        subclass that changes a step, a ``truth`` callable other than
+        :class:`ContainsTruth`)."""
+        steps = ("policy", "update", "_plan", "_threshold", "reset")
+        if self.planner == "ucb_tv":
+            return self._ucb_run(laws, rng, max_iterations, truth, covered, record_values)
+        if self.planner != "pairwise" or not _inherits(self, UMTPSR, steps) \
+                or not _class_ok(self.cls):
+            return None
+        track = _track(truth, covered, _inherits(self, UMTPSR, ("contains",)))
+        if track is None:
+            return None
+        c = self.cls
+        N, H = self.N, c.H
+        iv = np.zeros(K.I_SIZE, dtype=np.int64)
+        iv[[K.I_N, K.I_MT, K.I_ME, K.I_O, K.I_A, K.I_H]] = N, c.m_T, c.m_E, c.O, c.A, H
+        iv[[K.I_CAP, K.I_KMAX, K.I_K, K.I_DONE, K.I_CENSORED]] = (
+            self.exact_cap, self.K_max, self.k, int(self.done), int(self.censored))
+        iv[K.I_COVERED] = track
+        iv[K.I_AVERAGE] = int(self.criterion == "average")
+        e_true = np.zeros(N, dtype=np.int64)
+        if track == 1:
+            iv[K.I_TRUE_T] = truth.t
+            e_true[:] = truth.e
+        fv = np.zeros(K.F_SIZE)
+        fv[K.F_BETA] = self.beta
+        fv[K.F_LIMIT] = self.N * self.eps / 2 if self.criterion == "average" else self.eps / 2
+        fv[K.F_DELTA] = self.delta_k
+        pair_a = np.array(self._pair[0], dtype=np.int64).reshape(N)
+        pair_b = np.array(self._pair[1], dtype=np.int64).reshape(N)
+        P = np.ascontiguousarray(c.P.reshape(c.M, c.F))
+        logP = np.ascontiguousarray(c.logP)
+        D = np.ascontiguousarray(c.dmax())
+        Ptrue = np.ascontiguousarray(laws.P, dtype=np.float64)
+        scale, toff = _scales_offsets(c.O, c.A, H)
+        stream = _Uniforms(rng)
+        deltas, modes, pairs = [], [], []
+        total, chunk = 0, 64
+        try:
+            while not iv[K.I_DONE] and total < max_iterations:
+                n_it = min(chunk, max_iterations - total)
+                U = stream.take(n_it * N * H)
+                td = np.empty(n_it)
+                tm = np.empty(n_it, dtype=np.int64)
+                tp = np.empty((n_it if record_values else 0, N, 2), dtype=np.int64)
+                ran = K.umt_pairwise_run(Ptrue, P, logP, D, U, scale, toff, iv, fv, self.L,
+                                         pair_a, pair_b, e_true, n_it, td, tm, tp)
+                stream.consume(ran * N * H)
+                deltas.append(td[:ran])
+                modes.append(tm[:ran])
+                pairs.append(tp[:ran])
+                total += ran
+                chunk = min(2 * chunk, 4096)
+        finally:  # the iteration counter as the step-wise update leaves it, even on an error
+            self.k = int(iv[K.I_K])
+        stream.settle()
+        self.done = bool(iv[K.I_DONE])
+        self.censored = bool(iv[K.I_CENSORED])
+        self.delta_k = float(fv[K.F_DELTA])
+        self._pair = (pair_a, pair_b)
+        if total:
+            names = ("exact", "bound")
+            self.history.extend(zip(np.concatenate(deltas).tolist(),
+                                    (names[m] for m in np.concatenate(modes))))
+        played: list[np.ndarray] = []
+        if record_values and total:
+            PR = laws.P * laws.R
+            tasks = np.repeat(np.arange(N), H)
+            for pr in np.concatenate(pairs):
+                pis = np.concatenate([_explore_stack(c, int(a), int(b)) for a, b in pr])
+                played.append(np.einsum("jf,jf->j", PR[tasks], pis))
+        return total, (None if track < 0 else bool(iv[K.I_COVERED])), played
+
+    def _ucb_run(self, laws, rng: np.random.Generator, max_iterations: int, truth,
+                 covered: bool | None, record_values: bool):
+        """:meth:`_compiled_run` of ``planner="ucb_tv"``: each iteration is two compiled
+        steps around NumPy's batched inverse of the ridge matrices (the same LAPACK
+        call, matrix by matrix, as :func:`ucb_tv_bonus`); ``truth`` may be any
+        callable (it sees the agent's state after every iteration)."""
+        steps = ("policy", "update", "_plan", "_plan_ucb_tv", "ucb_tv_values", "_stable_mle",
+                 "reset")
+        if not _inherits(self, UMTPSR, steps) or not _class_ok(self.cls) or self.alpha is None:
+            return None
+        c = self.cls
+        N, O, A, H, M = self.N, c.O, c.A, c.H, c.M
+        iv = np.zeros(K.I_SIZE, dtype=np.int64)
+        iv[[K.I_N, K.I_MT, K.I_ME, K.I_O, K.I_A, K.I_H]] = N, c.m_T, c.m_E, O, A, H
+        iv[[K.I_KMAX, K.I_K, K.I_DONE, K.I_CENSORED]] = (self.K_max, self.k, int(self.done),
+                                                         int(self.censored))
+        iv[K.I_AVERAGE] = int(self.criterion == "average")
+        fv = np.zeros(K.F_SIZE)
+        fv[K.F_LIMIT] = self.N * self.eps / 2 if self.criterion == "average" else self.eps / 2
+        fv[K.F_DELTA] = self.delta_k
+        fv[K.F_PMIN] = self.p_min
+        fv[K.F_ALPHA] = self.alpha
+        fv[K.F_RIDGE] = self.lam
+        P = np.ascontiguousarray(c.P.reshape(M, c.F))
+        logP = np.ascontiguousarray(c.logP)
+        Ptrue = np.ascontiguousarray(laws.P, dtype=np.float64)
+        scale, toff = _scales_offsets(O, A, H)
+        psi_list, _ = predictive_states(c)
+        psi = np.ascontiguousarray(np.concatenate([p.reshape(M, -1) for p in psi_list], axis=1))
+        poff = np.concatenate([[0], np.cumsum([p[0].size for p in psi_list])]).astype(np.int64)
+        sizes = [(O * A) ** h for h in range(H)]
+        coff = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        counts = np.ascontiguousarray(np.concatenate(self.counts, axis=1), dtype=np.float64)
+        self.counts = [counts[:, coff[h]:coff[h + 1]] for h in range(H)]  # views: one state
+        tabs = np.ascontiguousarray(np.concatenate(
+            [np.asarray(t).reshape(N, -1) for t in self._ucb_plan.tables], axis=1),
+            dtype=np.int64)
+        depth = np.empty((N, c.F), dtype=np.int64)
+        for n in range(N):
+            K._follow_depth(tabs[n], toff, O, A, H, depth[n])
+        ms = np.empty(N, dtype=np.int64)
+        Umat = np.empty((H, N, O, O))
+        Lc = np.empty((N, c.m_T, c.m_E))
+        b = np.empty((N, c.m_T))
+        lam = np.empty(c.m_T)
+        vals = np.empty(N)
+        s, g, work = np.empty(c.F), np.empty(c.F), np.empty(c.F)
+        stream = _Uniforms(rng)
+        deltas: list[float] = []
+        it, chunk, U, pos = 0, 64, np.empty(0), 0
+        PR = laws.P * laws.R if record_values else None
+        played: list[np.ndarray] = []
+        tasks = np.repeat(np.arange(N), H)
+        while not iv[K.I_DONE] and it < max_iterations:
+            if pos + N * H > U.size:
+                stream.consume(pos)
+                U = stream.take(chunk * N * H)
+                pos = 0
+                chunk = min(2 * chunk, 4096)
+            if record_values:
+                pis = _explore_from_tables(self._ucb_plan.tables, O, A, H)
+                played.append(np.einsum("jf,jf->j", PR[tasks], pis))
+            K.ucb_sample_update(Ptrue, P, logP, U, pos, scale, toff, iv, fv, self.L, counts,
+                                coff, self.min_logged, depth, psi, poff, ms, Umat, Lc, b, lam)
+            pos += N * H
+            K.ucb_finish_plan(P, psi, poff, counts, coff, np.linalg.inv(Umat), ms, iv, fv,
+                              tabs, toff, depth, vals, s, g, work)
+            it += 1
+            deltas.append(float(fv[K.F_DELTA]))
+            if (truth is not None and covered) or record_values:
+                self._ucb_sync(iv, fv, ms, vals, tabs, toff, deltas, record_values)
+                deltas = []
+            if truth is not None and covered:
+                covered = bool(truth(self))
+        stream.consume(pos)
+        stream.settle()
+        self._ucb_sync(iv, fv, ms, vals, tabs, toff, deltas, it > 0)
+        return it, covered, played
+
+    def _ucb_sync(self, iv, fv, ms, vals, tabs, toff, deltas: list, plan: bool) -> None:
+        """Agent attributes after compiled ucb_tv iterations, as _plan_ucb_tv sets them
+        (the plan object only with ``plan``: between iterations only the driver reads it)."""
+        c = self.cls
+        self.k = int(iv[K.I_K])
+        self.done = bool(iv[K.I_DONE])
+        self.censored = bool(iv[K.I_CENSORED])
+        if deltas:
+            self.delta_k = deltas[-1]
+            self.history.extend((d, "ucb_tv") for d in deltas)
+            self.bonus_values = vals.copy()
+            self._pair = (ms.copy(), ms.copy())
+        if plan:
+            tables = [tabs[:, toff[h]:toff[h + 1]].reshape((self.N,) + (c.O, c.A) * h + (c.O,))
+                      for h in range(c.H)]
+            self._ucb_plan = Plan(vals.copy(), [t.copy() for t in tables], c.O, c.A, c.H)
+
     def info(self) -> dict:
         """Last certificate and how it was computed."""
         out = {"delta_k": self.delta_k, "mode": self.history[-1][1], "beta": self.beta}
@@ -880,6 +1152,62 @@ class IndependentPSR(_ClassAgent):
             np.add.at(self.L, tasks, self.cls.logP[:, idx].T)
         self.iters[np.unique(tasks)] += 1
         self._plan()
+
+    def _compiled_run(self, laws, rng: np.random.Generator, max_iterations: int, truth,
+                      covered: bool | None, record_values: bool):
+        """The driver's loop from the reset state, compiled (see :meth:`UMTPSR._compiled_run`)."""
+        steps = ("policy", "update", "_plan", "_sets", "reset")
+        if not _inherits(self, IndependentPSR, steps) or not _class_ok(self.cls):
+            return None
+        track = _track(truth, covered, _inherits(self, IndependentPSR, ("contains",)))
+        if track is None:
+            return None
+        c = self.cls
+        N, H = self.N, c.H
+        iv = np.zeros(K.I_SIZE, dtype=np.int64)
+        iv[[K.I_N, K.I_MT, K.I_ME, K.I_O, K.I_A, K.I_H]] = N, c.m_T, c.m_E, c.O, c.A, H
+        iv[[K.I_KMAX, K.I_DONE, K.I_CENSORED]] = self.K_max, int(self.done), int(self.censored)
+        iv[K.I_COVERED] = track
+        e_true = np.zeros(N, dtype=np.int64)
+        if track == 1:
+            iv[K.I_TRUE_T] = truth.t
+            e_true[:] = truth.e
+        fv = np.zeros(K.F_SIZE)
+        fv[K.F_BETA] = self.beta
+        fv[K.F_LIMIT] = self.eps / 2
+        P = np.ascontiguousarray(c.P.reshape(c.M, c.F))
+        logP = np.ascontiguousarray(c.logP)
+        D = np.ascontiguousarray(self.cls.dmax())
+        Ptrue = np.ascontiguousarray(laws.P, dtype=np.float64)
+        scale, toff = _scales_offsets(c.O, c.A, H)
+        self._pairs = np.ascontiguousarray(self._pairs, dtype=np.int64)
+        self.delta_n = np.ascontiguousarray(self.delta_n, dtype=np.float64)
+        stream = _Uniforms(rng)
+        pairs = []
+        total, chunk = 0, 64
+        while not iv[K.I_DONE] and total < max_iterations:
+            n_it = min(chunk, max_iterations - total)
+            U = stream.take(n_it * N * H)
+            tp = np.empty((n_it if record_values else 0, N, 2), dtype=np.int64)
+            ran, used = K.independent_run(Ptrue, P, logP, D, U, scale, toff, iv, fv, self.L,
+                                          self.iters, self.active, self.delta_n, self._pairs,
+                                          e_true, n_it, tp)
+            stream.consume(used)
+            pairs.append(tp[:ran])
+            total += ran
+            chunk = min(2 * chunk, 4096)
+        stream.settle()
+        self.done = bool(iv[K.I_DONE])
+        self.censored = bool(iv[K.I_CENSORED])
+        played: list[np.ndarray] = []
+        if record_values and total:
+            PR = laws.P * laws.R
+            for pr in np.concatenate(pairs):
+                act = np.flatnonzero(pr[:, 0] >= 0)
+                pis = np.concatenate([_explore_stack(c, int(pr[n, 0]), int(pr[n, 1]))
+                                      for n in act])
+                played.append(np.einsum("jf,jf->j", PR[np.repeat(act, H)], pis))
+        return total, (None if track < 0 else bool(iv[K.I_COVERED])), played
 
     def info(self) -> dict:
         """Per-task certificates."""

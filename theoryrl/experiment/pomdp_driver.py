@@ -96,6 +96,13 @@ def run_pomdp(agent: Any, task_probs, rewards, rng: np.random.Generator,
     played: list[np.ndarray] = []
     PR = laws.P * laws.R
     it = 0
+    # an agent may run this whole loop compiled (same uniforms, same numbers), when the
+    # laws sample as TaskLaws does
+    fast = getattr(agent, "_compiled_run", None)
+    if fast is not None and type(laws).sample is TaskLaws.sample and not agent.done:
+        out = fast(laws, rng, max_iterations, truth, covered, record_values)
+        if out is not None:
+            it, covered, played = out
     while not agent.done and it < max_iterations:
         tasks, pis = agent.policy()
         idx = laws.sample(tasks, pis, rng)
