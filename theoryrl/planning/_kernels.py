@@ -331,37 +331,49 @@ def _backward(P, R, bonus, qmax, V, Q, pi, check):
     * stages whose V_{h+1} is all zeros (V_H = 0 by default) have every product
       exactly 0.0 (P is finite), so they are not computed;
     * a stationary kernel with two or more stages left is copied once, transposed and
-      zero-padded to a multiple of 8 columns (:func:`_transpose_padded`, about the
-      cost of one stage), and every stage is then :func:`_matvec_t8`, SIMD over the
-      S * A independent sums (about twice as fast as a stage of :func:`_matvec`);
+      zero-padded to a multiple of 8 columns (:func:`_transpose_padded`, the cost of
+      two to five stages' products), and every stage is then :func:`_matvec_t8`, SIMD
+      over the S * A independent sums (about twice as fast as a stage of
+      :func:`_matvec` or of a ``fastmath`` row-by-row loop);
     * stage-dependent kernels run :func:`_matvec` (eight rows' chains interleaved).
     """
     if check and not nonneg_finite(P.ravel()):
         return False
+    HRB = R.shape[0] == 1 and bonus.shape[0] == 1
+    RB = R[0] + bonus[0] if HRB else np.empty((0, 0))  # the textbook's (R + b) + product
+    _stages(P, RB, HRB, R, bonus, qmax, qmax.shape[0], V, Q, pi)
+    return True
+
+
+@njit(cache=True)
+def _stages(P, RB, HRB, R, bonus, qmax, HQ, V, Q, pi):
+    """The loop over stages of :func:`_backward`. ``RB`` is R + bonus when ``HRB`` (both
+    stationary; else unused); the clip is qmax[h] when ``HQ`` > 0, none when HQ is 0
+    (qmax is then unused)."""
     H = Q.shape[0]
     S = Q.shape[1]
     A = Q.shape[2]
     HP = P.shape[0]
     HR = R.shape[0]
     HB = bonus.shape[0]
-    HRB = HR == 1 and HB == 1
-    RB = R[0] + bonus[0] if HRB else np.empty((0, 0))  # the textbook's (R + b) + product
     pv = np.empty((S * A + 7) // 8 * 8)
     h = H - 1
     while h >= 0 and _is_zero(V[h + 1]):
         pv[:] = 0.0
-        _stage(pv, RB, HRB, R[h % HR], bonus[h % HB], qmax[h], Q[h], V[h], pi[h])
+        cap = qmax[h] if HQ > 0 else np.inf
+        _stage(pv, RB, HRB, R[h % HR], bonus[h % HB], cap, Q[h], V[h], pi[h])
         h -= 1
     if HP == 1 and h >= 1:
         PT = _transpose_padded(P[0])
         for g in range(h, -1, -1):
             _matvec_t8(PT, V[g + 1], pv)
-            _stage(pv, RB, HRB, R[g % HR], bonus[g % HB], qmax[g], Q[g], V[g], pi[g])
+            cap = qmax[g] if HQ > 0 else np.inf
+            _stage(pv, RB, HRB, R[g % HR], bonus[g % HB], cap, Q[g], V[g], pi[g])
     else:
         for g in range(h, -1, -1):
             _matvec(P[g % HP], V[g + 1], pv)
-            _stage(pv, RB, HRB, R[g % HR], bonus[g % HB], qmax[g], Q[g], V[g], pi[g])
-    return True
+            cap = qmax[g] if HQ > 0 else np.inf
+            _stage(pv, RB, HRB, R[g % HR], bonus[g % HB], cap, Q[g], V[g], pi[g])
 
 
 @njit(cache=True)
@@ -757,18 +769,22 @@ def checked_backward_induction(P, R, bonus, qmax, V, Q, pi):
 
 
 @njit(cache=True)
-def stationary_backward_induction(P, R, H):
-    """Allocate and solve in one call: :func:`backward_induction` for a stationary P
-    (S, A, S) and R (S, A), no bonus, no clip, V_H = 0, after checking that P is finite
-    and non-negative and R finite. Returns (ok, V (H, S), Q, pi); nothing is computed
-    when ok is False."""
+def stationary_backward_induction(P, R, V, Q, pi):
+    """:func:`backward_induction` for a stationary P (S, A, S) and R (S, A), no bonus, no
+    clip, V_H = 0 (V (H+1, S) is zeroed here), after checking that P is finite and
+    non-negative and R finite; returns whether they are (nothing is computed if not).
+
+    The caller allocates the outputs: NumPy's allocation costs less than numba's
+    boxing of returned arrays, and this is the common call at small S. No bonus is
+    the textbook's R + product: R itself stands for R + 0 (equal bit for bit in the
+    sum, the product never being -0.0).
+    """
     S = P.shape[0]
     A = P.shape[1]
-    V = np.zeros((H + 1, S))
-    Q = np.empty((H, S, A))
-    pi = np.empty((H, S), dtype=np.int64)
     badr, _ = finite_min(R.ravel())
-    ok = badr < 0 and checked_backward_induction(
-        P.reshape((1, S, A, S)), R.reshape((1, S, A)), np.zeros((1, S, A)),
-        np.full(H, np.inf), V, Q, pi)
-    return ok, V[:H], Q, pi
+    if badr >= 0 or not nonneg_finite(P.ravel()):
+        return False
+    V[-1] = 0.0
+    R3 = R.reshape((1, S, A))
+    _stages(P.reshape((1, S, A, S)), R, True, R3, R3, V[0], 0, V, Q, pi)
+    return True

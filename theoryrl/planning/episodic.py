@@ -129,8 +129,15 @@ def _fast_path(P, R, horizon, bonus, qmax, terminal) -> EpisodicSolution | None:
     if S == 0 or A == 0 or S * A * S > TRANSPOSE_SIZE \
             or not 1 <= horizon <= MAX_ENTRIES // (S * A):
         return None
-    ok, V, Q, pi = _kernels.stationary_backward_induction(P, R, horizon)
-    return EpisodicSolution(V, Q, pi) if ok else None
+    try:
+        V = np.empty((horizon + 1, S))
+        Q = np.empty((horizon, S, A))
+        pi = np.empty((horizon, S), dtype=np.int64)
+    except MemoryError:
+        return None  # the general path words it
+    if not _kernels.stationary_backward_induction(P, R, V, Q, pi):
+        return None
+    return EpisodicSolution(V[:horizon], Q, pi)
 
 
 _F64 = np.dtype(np.float64)
