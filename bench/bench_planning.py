@@ -21,8 +21,9 @@
 Every figure is reported as a ratio ``reference time / theoryrl time`` against
 references timed in the same run (> 1: theoryrl faster). Timings are CPU time
 (``time.process_time``, so time slices lost to other processes on a shared machine do
-not count), the best of several repeats (batches of calls of about 2 ms each; the
-best sample is the one least disturbed by other work), the compared functions
+not count), the best of several repeats (batches of calls of about 2 ms each, or 1 ms
+and twice the repeats for backward induction; the best sample is the one least
+disturbed by other work), the compared functions
 alternating within each repeat (so the load of a shared machine drifts evenly over
 them), after a warm-up that compiles or loads the numba kernels; BLAS and numba are
 asked for one thread before NumPy loads, so CPU time is the time of one core. The
@@ -52,21 +53,22 @@ GAMMA = 0.99
 VI_EPSILON = 1e-6
 
 
-def _interleaved_ms(fns: list, repeats: int) -> list[float]:
+def _interleaved_ms(fns: list, repeats: int, batch_s: float = 2e-3) -> list[float]:
     """Best (smallest) CPU milliseconds per call of each function over ``repeats``
     samples, the functions timed in turn within every repeat.
 
     Alternating the functions spreads the drift of a shared machine's load evenly over
     them, so the ratios stay meaningful even when the absolute times do not. Each
-    sample times a batch of calls lasting about 2 ms (like ``timeit``'s autorange), so
-    sub-millisecond calls are not at the mercy of the timer and of single interruptions.
+    sample times a batch of calls lasting about ``batch_s`` seconds (like ``timeit``'s
+    autorange), so sub-millisecond calls are not at the mercy of the timer and of
+    single interruptions.
     """
     numbers = []
     for fn in fns:
         fn()  # warm-up: JIT compile or cache load, page faults
         t0 = time.perf_counter()
         fn()
-        numbers.append(max(1, int(2e-3 / max(time.perf_counter() - t0, 1e-7))))
+        numbers.append(max(1, int(batch_s / max(time.perf_counter() - t0, 1e-7))))
     ts: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
         for t, fn, n in zip(ts, fns, numbers):
@@ -200,7 +202,7 @@ def bench_backward_induction(S: int, A: int, H: int, repeats: int) -> dict:
         [lambda: planning.backward_induction(P, R, H), lambda: numpy_backward_induction(P2, R, H),
          lambda: plain_loop(P, R, H, V, Q, pi), lambda: fastmath_loop(P, R, H, V, Q, pi),
          lambda: fastmath_transposed_loop(P, R, H, V, Q, pi)],
-        repeats)
+        repeats, batch_s=1e-3)  # short batches: more samples fall between interruptions
     floor = min(t_plain, t_fast, t_fast_t)
     sol = planning.backward_induction(P, R, H)
     plain_loop(P, R, H, V, Q, pi)
@@ -231,7 +233,7 @@ def main(quick: bool = False, json_path: str | None = None,
     if "backward" in sections:
         for S, A, H in ((25, 5, 20), (50, 5, 20), (100, 4, 20), (200, 5, 20), (500, 10, 50)):
             rows.append(bench_backward_induction(S, A, H,
-                                                 reps if S < 500 else max(3, reps // 3)))
+                                                 2 * reps if S < 500 else max(3, reps // 3)))
     for r in rows:
         if r["section"] == "discounted":
             q = (f"QuantEcon {r['quantecon_ms']:9.3f} ms  ratio {r['ratio_vs_quantecon']:6.2f}x"
