@@ -179,10 +179,14 @@ def _columns32(typingctx, MT, v, out, rb):
     neither fuses the multiply and the add nor reorders the sums: bit-identical to the
     plain loop. The caller guarantees rb + 32 <= R.
     """
+    if not (all(isinstance(x, types.Array) and x.dtype == types.float64 and x.layout == "C"
+                for x in (MT, v, out)) and MT.ndim == 2 and isinstance(rb, types.Integer)):
+        return None  # the IR below reads raw contiguous float64 memory
     sig = types.void(MT, v, out, rb)
 
     def codegen(context, builder, signature, args):
         mt, vv, oo, rbv = args
+        rbv = context.cast(builder, rbv, signature.args[3], types.int64)
         m_arr = context.make_array(signature.args[0])(context, builder, mt)
         v_arr = context.make_array(signature.args[1])(context, builder, vv)
         o_arr = context.make_array(signature.args[2])(context, builder, oo)
