@@ -143,18 +143,6 @@ def _matvec_t8(MT, v, out):
             out[r] = (((((((out[r] + m0[r] * v0) + m1[r] * v1) + m2[r] * v2) + m3[r] * v3)
                         + m4[r] * v4) + m5[r] * v5) + m6[r] * v6) + m7[r] * v7
         t += 8
-    if t + 4 <= n:
-        v0 = v[t]
-        v1 = v[t + 1]
-        v2 = v[t + 2]
-        v3 = v[t + 3]
-        m0 = MT[t]
-        m1 = MT[t + 1]
-        m2 = MT[t + 2]
-        m3 = MT[t + 3]
-        for r in range(R):
-            out[r] = (((out[r] + m0[r] * v0) + m1[r] * v1) + m2[r] * v2) + m3[r] * v3
-        t += 4
     while t < n:
         v0 = v[t]
         m0 = MT[t]
@@ -333,9 +321,25 @@ def backward_induction(P, R, bonus, qmax, V, Q, pi):
     Q[h, s, a] = min(qmax[h], (R[h, s, a] + bonus[h, s, a]) + P[h, s, a] @ V[h + 1]);
     ties go to the lowest action index. Every number is bit-identical to the plain
     loop over (h, s, a, s'), each product summed left to right with a multiply and
-    an add per term (see :func:`_backward`).
+    an add per term.
+
+    The products P_h V_{h+1} are what costs. Each stays the textbook left-to-right
+    sum; three things make them cheap:
+
+    * stages whose V_{h+1} is all zeros (V_H = 0 by default) have every product
+      exactly 0.0 (P is finite), so they are not computed;
+    * a stationary kernel with two or more stages left is copied once, transposed and
+      zero-padded to a multiple of 8 columns (:func:`_transpose_padded`, the cost of
+      two to five stages' products), and every stage is then :func:`_matvec_t8`, SIMD
+      over the S * A independent sums (about twice as fast as a stage of
+      :func:`_matvec` or of a ``fastmath`` row-by-row loop); a copy that fits the
+      first-level cache is padded to 32 columns and runs :func:`_matvec_t32`, the sums
+      held in registers;
+    * stage-dependent kernels run :func:`_matvec` (eight rows' chains interleaved).
     """
-    _backward(P, R, bonus, qmax, V, Q, pi, False)
+    HRB = R.shape[0] == 1 and bonus.shape[0] == 1
+    RB = R[0] + bonus[0] if HRB else np.empty((0, 0))  # the textbook's (R + b) + product
+    _stages(P, RB, HRB, R, bonus, qmax, qmax.shape[0], V, Q, pi)
 
 
 @njit(cache=True)
@@ -394,40 +398,12 @@ def _stage(pv, RB, HRB, Rh, Bh, cap, Qh, Vh, pih):
         Vh[s] = best
 
 
-@njit(cache=True)
-def _backward(P, R, bonus, qmax, V, Q, pi, check):
-    """:func:`backward_induction`; with ``check`` it first checks that P's entries are
-    finite and >= 0 (:func:`nonneg_finite`) and returns False, computing nothing, if
-    one is not.
-
-    The products P_h V_{h+1} are what costs. Each stays the textbook left-to-right
-    sum; three things make them cheap:
-
-    * stages whose V_{h+1} is all zeros (V_H = 0 by default) have every product
-      exactly 0.0 (P is finite), so they are not computed;
-    * a stationary kernel with two or more stages left is copied once, transposed and
-      zero-padded to a multiple of 8 columns (:func:`_transpose_padded`, the cost of
-      two to five stages' products), and every stage is then :func:`_matvec_t8`, SIMD
-      over the S * A independent sums (about twice as fast as a stage of
-      :func:`_matvec` or of a ``fastmath`` row-by-row loop); a copy that fits the
-      first-level cache is padded to 32 columns and runs :func:`_matvec_t32`, the sums
-      held in registers;
-    * stage-dependent kernels run :func:`_matvec` (eight rows' chains interleaved).
-    """
-    if check and not nonneg_finite(P.ravel()):
-        return False
-    HRB = R.shape[0] == 1 and bonus.shape[0] == 1
-    RB = R[0] + bonus[0] if HRB else np.empty((0, 0))  # the textbook's (R + b) + product
-    _stages(P, RB, HRB, R, bonus, qmax, qmax.shape[0], V, Q, pi)
-    return True
-
-
 _L1_DOUBLES = 4096  # a transposed kernel this small stays in a 32 KiB first-level cache
 
 
 @njit(cache=True)
 def _stages(P, RB, HRB, R, bonus, qmax, HQ, V, Q, pi):
-    """The loop over stages of :func:`_backward`. ``RB`` is R + bonus when ``HRB`` (both
+    """The loop over stages of :func:`backward_induction`. ``RB`` is R + bonus when ``HRB`` (both
     stationary; else unused); the clip is qmax[h] when ``HQ`` > 0, none when HQ is 0
     (qmax is then unused)."""
     H = Q.shape[0]
@@ -849,7 +825,13 @@ def bellman_stage(pv, R, B, cap, Q, V, pi):
 def checked_backward_induction(P, R, bonus, qmax, V, Q, pi):
     """:func:`backward_induction` after checking that every entry of P is finite and
     non-negative (:func:`nonneg_finite`); returns False (and computes nothing) otherwise."""
-    return _backward(P, R, bonus, qmax, V, Q, pi, True)
+    if not nonneg_finite(P.ravel()):
+        return False
+    # as backward_induction, calling _stages itself: one level of compiled callers less
+    HRB = R.shape[0] == 1 and bonus.shape[0] == 1
+    RB = R[0] + bonus[0] if HRB else np.empty((0, 0))
+    _stages(P, RB, HRB, R, bonus, qmax, qmax.shape[0], V, Q, pi)
+    return True
 
 
 @njit(cache=True)
@@ -870,5 +852,8 @@ def stationary_backward_induction(P, R, V, Q, pi):
         return False
     V[-1] = 0.0
     R3 = R.reshape((1, S, A))
-    _stages(P.reshape((1, S, A, S)), R, True, R3, R3, V[0], 0, V, Q, pi)
+    no_clip = V[0, :0]
+    # arguments typed as in backward_induction (no literal True or 0): one compilation
+    _stages(P.reshape((1, S, A, S)), R, R3.shape[0] == 1, R3, R3, no_clip, no_clip.shape[0],
+            V, Q, pi)
     return True
