@@ -46,10 +46,12 @@ def reference_backward_induction(P, R, H, bonus=None, qmax=None, terminal=None):
     return V[:H], Q
 
 
-def plain_loop_backward_induction(P, R, H, bonus):
+def plain_loop_backward_induction(P, R, H, bonus, terminal=None):
     """The textbook loop in pure Python floats: sums left to right, no reordering."""
     S, A = P.shape[-3], P.shape[-2]
     V = [[0.0] * S for _ in range(H + 1)]
+    if terminal is not None:
+        V[H] = [float(x) for x in terminal]
     Q = np.zeros((H, S, A))
     for h in range(H - 1, -1, -1):
         Ph = P[h] if P.ndim == 4 else P
@@ -293,3 +295,58 @@ def test_both_kernel_paths_bit_identical(stage_dependent):
     V, Q = plain_loop_backward_induction(P, R, H, bonus)
     np.testing.assert_array_equal(sol.Q, Q)
     np.testing.assert_array_equal(sol.V, V)
+
+
+@pytest.mark.parametrize("with_terminal", [False, True])
+def test_zero_stages_and_terminal_values_bit_identical(with_terminal):
+    # rewards vanish in the last two stages, so (without terminal values) V_{H-1} and
+    # V_{H-2} are zero and their products are skipped; terminal values leave none zero
+    rng = np.random.default_rng(11)
+    S, A, H = 10, 3, 6
+    P = random_kernel(rng, (S, A), S)
+    R = rng.random((H, S, A))
+    R[H - 2:] = 0.0
+    bonus = np.zeros((S, A))
+    terminal = rng.standard_normal(S) if with_terminal else None
+    sol = backward_induction(P, R, H, terminal=terminal)
+    V, Q = plain_loop_backward_induction(P, R, H, bonus, terminal)
+    np.testing.assert_array_equal(sol.Q, Q)
+    np.testing.assert_array_equal(sol.V, V)
+    assert with_terminal or not sol.V[H - 2:].any()
+
+
+def test_large_stationary_kernel_keeps_textbook_sums():
+    # S * A * S = 135200 >= 2**17: a stationary kernel stays in the compiled loop (BLAS
+    # would sum in another order and differ in the last bits somewhere)
+    rng = np.random.default_rng(12)
+    S, A, H = 52, 50, 3
+    P = random_kernel(rng, (S, A), S, sparse=False)
+    R = rng.random((S, A))
+    bonus = rng.random((S, A))
+    sol = backward_induction(P, R, H, bonus=bonus)
+    V, Q = plain_loop_backward_induction(P, R, H, bonus)
+    np.testing.assert_array_equal(sol.Q, Q)
+    np.testing.assert_array_equal(sol.V, V)
+
+
+def test_large_stage_dependent_kernel_matches_reference():
+    # a stage-dependent kernel of S * A * S >= 2**17 entries a stage goes to BLAS
+    rng = np.random.default_rng(13)
+    S, A, H = 52, 50, 3
+    P = random_kernel(rng, (H, S, A), S, sparse=False)
+    R = rng.random((H, S, A))
+    term = rng.random(S)
+    sol = backward_induction(P, R, H, terminal=term)
+    V, Q = reference_backward_induction(P, R, H, terminal=term)
+    np.testing.assert_allclose(sol.Q, Q, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(sol.V, V, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("H", [1, 2, 5])
+def test_entries_of_p_checked_even_when_no_product_is_computed(H):
+    # zero rewards keep every V_{h+1} zero, so no stage computes a product; P's bad
+    # entry must still be found
+    P = np.full((4, 3, 4), 0.25)
+    P[1, 2, 3] = np.nan
+    with pytest.raises(ValueError, match=r"P\[1, 2, 3\] is not finite"):
+        backward_induction(P, np.zeros((4, 3)), H)

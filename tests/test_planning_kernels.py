@@ -59,3 +59,22 @@ def test_optimistic_plan_is_backward_induction_on_the_empirical_kernel(kind, tra
     np.testing.assert_allclose(Q, ref.Q, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(V[:H], ref.V, rtol=1e-13, atol=1e-13)
     np.testing.assert_array_equal(pi, ref.policy)
+
+
+@pytest.mark.parametrize("S, A", [(1, 1), (5, 3), (8, 4), (11, 3), (40, 4)])
+def test_transposed_products_are_bit_identical(S, A):
+    # the transposed kernels (8 terms a pass; 32 sums held in registers) against the
+    # row-by-row one, on a zero-padded transposed copy as the planner builds it
+    rng = np.random.default_rng(S * 7 + A)
+    M = rng.random((S, A, S)) * rng.integers(0, 3, size=(S, A, S))
+    v = rng.standard_normal(S) * 10.0 ** rng.integers(-3, 4, size=S)
+    ref = np.empty(S * A)
+    K._matvec(M, v, ref)
+    for mult, kernel in ((8, K._matvec_t8), (32, K._matvec_t32)):
+        MT = K._transpose_padded(M, mult)
+        assert MT.shape == (S, -(-S * A // mult) * mult)
+        np.testing.assert_array_equal(MT[:, :S * A], M.reshape(S * A, S).T)
+        assert not MT[:, S * A:].any()
+        out = np.full(MT.shape[1], np.nan)
+        kernel(MT, v, out)
+        np.testing.assert_array_equal(out[:S * A], ref)

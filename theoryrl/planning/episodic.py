@@ -10,10 +10,24 @@ from .._validation import as_float_array, check_int
 from . import _kernels
 
 __all__ = ["EpisodicSolution", "backward_induction", "evaluate_policy", "as_stages",
-           "check_horizon", "MAX_ENTRIES", "BLAS_SIZE"]
+           "check_horizon", "MAX_ENTRIES", "BLAS_SIZE", "TRANSPOSE_SIZE"]
 
 MAX_ENTRIES = 2**31  # H * S * A above this would not fit the Q table in 16 GiB
-BLAS_SIZE = 2**17  # S * A * S from which backward induction uses BLAS products
+BLAS_SIZE = 2**17  # S * A * S from which a stage-dependent kernel's products go to BLAS
+TRANSPOSE_SIZE = 2**27  # S * A * S up to which a stationary kernel is copied (1 GiB)
+
+
+def _compiled(HP: int, SAS: int) -> bool:
+    """Whether the compiled loop (textbook sums) rather than BLAS computes the products.
+
+    Measured on 2-core x86-64 machines with AVX2 and one BLAS thread: a stationary
+    kernel's transposed copy (:func:`theoryrl.planning._kernels._matvec_t8`) beats a
+    one-thread BLAS ``gemv`` at every size tried (S * A * S up to 10**7, in cache or
+    not), so it is used up to a copy of :data:`TRANSPOSE_SIZE` entries; a stage-dependent
+    kernel is summed row by row without SIMD, which BLAS beats from
+    :data:`BLAS_SIZE` on.
+    """
+    return SAS <= TRANSPOSE_SIZE if HP == 1 else SAS < BLAS_SIZE
 
 
 @dataclass(frozen=True)
@@ -98,21 +112,35 @@ def _check_kernel_shape(P, R, H, values: bool = True) -> tuple[np.ndarray, np.nd
 
 
 def _fast_path(P, R, horizon, bonus, qmax, terminal) -> EpisodicSolution | None:
-    """The common call (stationary float64 arrays, no options, small S) in one compiled
-    call that validates, allocates and solves; None to take the general path (which also
-    words any error)."""
-    if bonus is not None or qmax is not None or terminal is not None \
-            or type(P) is not np.ndarray or type(R) is not np.ndarray \
-            or type(horizon) is not int or P.ndim != 3 or R.ndim != 2 \
-            or P.dtype != np.float64 or R.dtype != np.float64 \
+    """The common call (stationary float64 arrays, no options) in one compiled call that
+    validates, allocates and solves; None to take the general path (which also words any
+    error). The tests are ordered and written to cost well under a microsecond (the
+    compiled work at S = 25 takes about 15); a float64 dtype that is not NumPy's
+    canonical object (byte-swapped, say) takes the general path."""
+    if type(P) is not np.ndarray or type(R) is not np.ndarray or type(horizon) is not int \
+            or P.dtype is not _F64 or R.dtype is not _F64 \
+            or bonus is not None or qmax is not None or terminal is not None:
+        return None
+    shape = P.shape
+    if len(shape) != 3 or R.shape != shape[:2] or shape[2] != shape[0] \
             or not (P.flags.c_contiguous and R.flags.c_contiguous):
         return None
-    S, A, S2 = P.shape
-    if S2 != S or S == 0 or A == 0 or R.shape != (S, A) or S * A * S >= BLAS_SIZE \
+    S, A = shape[0], shape[1]
+    if S == 0 or A == 0 or S * A * S > TRANSPOSE_SIZE \
             or not 1 <= horizon <= MAX_ENTRIES // (S * A):
         return None
-    ok, V, Q, pi = _kernels.stationary_backward_induction(P, R, horizon)
-    return EpisodicSolution(V, Q, pi) if ok else None
+    try:
+        V = np.empty((horizon + 1, S))
+        Q = np.empty((horizon, S, A))
+        pi = np.empty((horizon, S), dtype=np.int64)
+    except MemoryError:
+        return None  # the general path words it
+    if not _kernels.stationary_backward_induction(P, R, V, Q, pi):
+        return None
+    return EpisodicSolution(V[:horizon], Q, pi)
+
+
+_F64 = np.dtype(np.float64)
 
 
 def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
@@ -132,10 +160,19 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
     the core of every optimistic algorithm (UCBVI adds a bonus ``b`` and clips
     at :math:`q^{\max}_h = H - h`, [1]_ Alg. 1). Ties go to the lowest action.
 
-    Below :math:`SAS = 2^{17}` (:data:`BLAS_SIZE`) a compiled loop computes every
-    product :math:`P_h(\cdot \mid s, a) V_{h+1}` summed left to right, bit-identical to
-    the textbook loop; above, the products go to BLAS (faster there, summed in BLAS's
-    order).
+    Exactness: a compiled loop computes every product
+    :math:`P_h(\cdot \mid s, a) V_{h+1}` as the textbook sum, left to right from 0.0
+    with a multiply and an add per term (no fused multiply-add, no reassociation), so
+    V, Q and the policy are bit-identical to the plain loop over
+    :math:`(h, s, a, s')`, on every run. The loop reorders work, never a sum: a
+    stationary P is copied once, transposed, so that a stage is SIMD over the
+    :math:`SA` independent sums, and a stage whose :math:`V_{h+1}` is zero (the last
+    one, unless ``terminal`` is given) skips its products, which are exactly 0. Only a
+    stage-dependent P with :math:`SAS \ge 2^{17}` (:data:`BLAS_SIZE`), or a stationary
+    one whose copy would exceed :data:`TRANSPOSE_SIZE` entries, sends the products to
+    BLAS, which is faster there and sums in its own order (deterministic for a given
+    BLAS library and thread count; each product within
+    :math:`\gamma_S \sum_{s'} P |V|` of the exact one, [2]_ Sec. 3.1).
 
     Parameters
     ----------
@@ -163,6 +200,8 @@ def backward_induction(P: np.ndarray, R: np.ndarray, horizon: int,
     ----------
     .. [1] M. G. Azar, I. Osband, R. Munos, "Minimax regret bounds for
        reinforcement learning", ICML 2017.
+    .. [2] N. J. Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed.,
+       SIAM 2002.
 
     Examples
     --------
@@ -202,7 +241,7 @@ def _run(P4, R3, H, B3, cap, terminal, checked=True) -> EpisodicSolution:
         raise ValueError(f"horizon={H} is too long for this machine: the solution holds "
                          f"{H * S * (A + 2):.3g} numbers") from None
     V[H] = 0.0 if terminal is None else terminal
-    if S * A * S < BLAS_SIZE:
+    if _compiled(P4.shape[0], S * A * S):
         if checked:
             _kernels.backward_induction(P4, R3, B3, cap, V, Q, pi)
         elif not _kernels.checked_backward_induction(P4, R3, B3, cap, V, Q, pi):
