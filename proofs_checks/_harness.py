@@ -600,7 +600,7 @@ def _execute(units: list[_Unit], workers: int, n_jobs: int,
 
     order = _schedule(units)
     par = Parallel(n_jobs=min(workers, len(units)), backend="loky", batch_size=1,
-                   pre_dispatch="all", return_as="generator_unordered")
+                   return_as="generator_unordered")
     for k, (paper, index, res) in enumerate(par(delayed(_measure_unit)(u, n_jobs)
                                                 for u in order), 1):
         if progress is not None:
