@@ -46,6 +46,7 @@ import importlib
 import inspect
 import json
 import math
+import os
 import time
 import tomllib
 from collections.abc import Callable, Mapping
@@ -580,6 +581,21 @@ def run_papers(papers: list[str], quick: bool = False, seeds: int | None = None,
     return out
 
 
+def _blas_threads() -> int:
+    """The BLAS thread count of this process, which worker processes are given too:
+    a BLAS product's rounding depends on how many threads share it, and joblib's
+    default (cores / workers) would change the last digits of some records."""
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                "OMP_NUM_THREADS"):
+        v = os.environ.get(var, "").strip()
+        if v.isdigit() and int(v) > 0:
+            return int(v)
+    try:
+        return len(os.sched_getaffinity(0))  # what OpenBLAS and OpenMP count by default
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _schedule(units: list[_Unit]) -> list[_Unit]:
     """Costliest first, so that no long unit starts last; unknown costs before all,
     ties in the papers' order."""
@@ -596,13 +612,14 @@ def _execute(units: list[_Unit], workers: int, n_jobs: int,
                          + (" (replication)" if u.base_seed is not None else ""))
             yield _measure_unit(u, n_jobs)
         return
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
 
     order = _schedule(units)
-    par = Parallel(n_jobs=min(workers, len(units)), backend="loky", batch_size=1,
-                   return_as="generator_unordered")
-    for k, (paper, index, res) in enumerate(par(delayed(_measure_unit)(u, n_jobs)
-                                                for u in order), 1):
+    with parallel_config(backend="loky", inner_max_num_threads=_blas_threads()):
+        par = Parallel(n_jobs=min(workers, len(units)), batch_size=1,
+                       return_as="generator_unordered")
+        results = par(delayed(_measure_unit)(u, n_jobs) for u in order)
+    for k, (paper, index, res) in enumerate(results, 1):
         if progress is not None:
             progress(f"{k}/{len(units)} measurements done; last "
                      + ", ".join(f"{paper}.{r.check}" for r in res))

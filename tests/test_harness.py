@@ -273,3 +273,14 @@ def test_run_papers_refuses_bad_counts(kw):
     papers = kw.pop("papers", ["ucbvi"])
     with pytest.raises(ValueError, match=next(iter(kw), "papers")):
         H.run_papers(papers, quick=True, **kw)
+
+
+def test_workers_round_blas_products_as_this_process_does():
+    # reward-free's certificate sums BLAS products whose last digits depend on the
+    # number of BLAS threads; workers get this process's count, not cores / workers
+    plan = H._plan("reward_free", "quick", None, False, None, H.recorded_costs("quick"))
+    units = sorted(plan.units, key=lambda u: ("certificate" not in u.names, u.cost))[:2]
+    serial = {u.index: H._measure_unit(u, 1)[2] for u in units}
+    parallel = {i: res for _, i, res in H._execute(units, 2, 1, None)}
+    assert {i: _records(r) for i, r in parallel.items()} == \
+        {i: _records(r) for i, r in serial.items()}
