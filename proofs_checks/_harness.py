@@ -47,6 +47,7 @@ import importlib
 import inspect
 import json
 import math
+import os
 import time
 import tomllib
 from collections.abc import Callable, Mapping
@@ -72,8 +73,11 @@ __all__ = [
     "Measured",
     "family",
     "registry",
+    "default_workers",
+    "recorded_costs",
     "run_check",
     "run_paper",
+    "run_papers",
     "summary",
 ]
 
@@ -370,18 +374,18 @@ def _result_from_json(d: dict) -> CheckResult:
 
 def run_paper(paper: str, quick: bool = False, seeds: int | None = None, n_jobs: int = 1,
               replicate: bool = False, progress: Callable[[str], None] | None = None,
-              store: str | Path | None = None) -> list[CheckResult]:
+              store: str | Path | None = None, workers: int | None = 1) -> list[CheckResult]:
     """Run every check of ``paper`` at one tier (and its replication).
 
     Checks whose tier setting and measure coincide share one measurement; its
     time is split between them. With ``store`` (a folder), each finished unit
     (paper, check, tier, base seed) is saved under ``units/<hash>.json``, the
     hash of its inputs (:func:`unit_key`), and reused by a later call with the
-    same inputs.
+    same inputs. ``workers`` measurements run at a time (:func:`run_papers`;
+    default one, in this process).
     """
     if seeds is not None and (isinstance(seeds, bool) or int(seeds) != seeds or seeds < 1):
         raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
-    tier = "quick" if quick else "full"
     checks = declared_checks(paper)
     if checks is None:
         out = [_wrap_legacy(r) for r in _module(paper).checks(quick=quick, seeds=seeds)]
@@ -390,47 +394,253 @@ def run_paper(paper: str, quick: bool = False, seeds: int | None = None, n_jobs:
                                            "verdict": "not run (module has its own driver)"})
                    for r in out]
         return out
-    out = []
+    return run_papers([paper], quick=quick, seeds=seeds, n_jobs=n_jobs, replicate=replicate,
+                      workers=workers, progress=progress, store=store)[paper]
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One measurement and the checks judged on it."""
+
+    paper: str
+    index: int
+    tier: str
+    seeds: int | None
+    base_seed: int | None  # the replication base seed; None: each check's own
+    names: tuple[str, ...]
+    shares: int  # checks of the tier on this measurement, stored ones included
+    cost: float
+
+
+@dataclass
+class _Plan:
+    """One paper: per pass (replication second), per check, a stored result, ``None``
+    (a deterministic check's replication), or ``(unit index, check name)``."""
+
+    paper: str
+    passes: list[list] = field(default_factory=list)
+    units: list[_Unit] = field(default_factory=list)
+    files: dict[tuple[int, str], Path] = field(default_factory=dict)
+
+
+def _plan(paper: str, tier: str, seeds: int | None, replicate: bool,
+          store: str | Path | None, costs: Mapping[str, float]) -> _Plan:
+    checks = [c for c in declared_checks(paper) if tier in c.tiers]
+    plan = _Plan(paper)
     for bs_override in ([None, REPLICATION_BASE_SEED] if replicate else [None]):
-        cache: dict = {}
-        shares: dict[str, int] = {}
-        todo = [c for c in checks if tier in c.tiers]
-        for c in todo:
-            bs = c.base_seed if bs_override is None or c.base_seed is None else bs_override
-            k = _key(c.measure, c.setting(tier, seeds), bs)
-            shares[k] = shares.get(k, 0) + 1
-        res = []
-        for c in todo:
-            if progress is not None:
-                progress(f"{paper}.{c.name}" + (" (replication)" if bs_override else ""))
+        keys = [_key(c.measure, c.setting(tier, seeds),
+                     c.base_seed if bs_override is None or c.base_seed is None
+                     else bs_override) for c in checks]
+        groups: dict[str, list[str]] = {}
+        slots: list = []
+        for c, k in zip(checks, keys):
             if bs_override is not None and c.base_seed is None:
-                res.append(None)  # deterministic: a rerun repeats the same numbers
+                slots.append(None)  # deterministic: a rerun repeats the same numbers
                 continue
-            bs = c.base_seed if bs_override is None else bs_override
-            setting = c.setting(tier, seeds)
-            unit = None
+            file = None
             if store is not None:
-                unit = Path(store) / "units" / f"{unit_key(paper, c, tier, setting, bs)}.json"
-                if unit.exists():
-                    res.append(_result_from_json(json.loads(unit.read_text())))
+                bs = c.base_seed if bs_override is None else bs_override
+                file = Path(store) / "units" / \
+                    f"{unit_key(paper, c, tier, c.setting(tier, seeds), bs)}.json"
+                if file.exists():
+                    slots.append(_result_from_json(json.loads(file.read_text())))
                     continue
-            k = _key(c.measure, setting, bs)
-            if k not in cache:
-                t0 = time.perf_counter()
-                data = c.measure(setting, bs, n_jobs)
-                cache[k] = (data, time.perf_counter() - t0, shares[k])
-            r = run_check(paper, c, tier, seeds=seeds, base_seed=bs_override,
-                          n_jobs=n_jobs, _cache=cache)
-            if unit is not None:
+            groups.setdefault(k, []).append(c.name)
+            slots.append((k, c.name, file))
+        index = {}
+        for k, names in groups.items():
+            index[k] = len(plan.units)
+            plan.units.append(_Unit(paper, len(plan.units), tier, seeds, bs_override,
+                                    tuple(names), keys.count(k),
+                                    sum(costs.get(f"{paper}.{n}", math.inf) for n in names)))
+        for j, s in enumerate(slots):
+            if isinstance(s, tuple):
+                k, name, file = s
+                slots[j] = (index[k], name)
+                if file is not None:
+                    plan.files[(index[k], name)] = file
+        plan.passes.append(slots)
+    return plan
+
+
+def _measure_unit(u: _Unit, n_jobs: int) -> tuple[str, int, list[CheckResult]]:
+    """Measure ``u`` once and judge each of its checks (what a worker runs)."""
+    by_name = {c.name: c for c in declared_checks(u.paper)}
+    first = by_name[u.names[0]]
+    setting = first.setting(u.tier, u.seeds)
+    bs = first.base_seed if u.base_seed is None or first.base_seed is None else u.base_seed
+    t0 = time.perf_counter()
+    data = first.measure(setting, bs, n_jobs)
+    cache = {_key(first.measure, setting, bs): (data, time.perf_counter() - t0, u.shares)}
+    return u.paper, u.index, [run_check(u.paper, by_name[n], u.tier, seeds=u.seeds,
+                                        base_seed=u.base_seed, n_jobs=n_jobs, _cache=cache)
+                              for n in u.names]
+
+
+def _assemble(plan: _Plan, done: Mapping[tuple[str, int], list[CheckResult]]
+              ) -> list[CheckResult]:
+    out: list = []
+    for p, slots in enumerate(plan.passes):
+        res = []
+        for s in slots:
+            if isinstance(s, tuple):
+                s = done[(plan.paper, s[0])][plan.units[s[0]].names.index(s[1])]
+            res.append(s)
+        out = res if p == 0 else [_with_replication(r, rep)
+                                  for r, rep in zip(out, res, strict=True)]
+    return out
+
+
+def default_workers() -> int:
+    """The cores this process may use (CPU affinity and container limits respected)."""
+    from joblib import cpu_count
+
+    return max(1, int(cpu_count()))
+
+
+def recorded_costs(tier: str) -> dict[str, float]:
+    """Seconds each check's share of its measurement took in a recorded run, by
+    ``"paper.check"`` (the full tier, not recorded, is ordered like the quick one).
+    Only the order of parallel units depends on them."""
+    from ._costs import COSTS
+
+    return dict(COSTS.get(tier) or COSTS["quick"])
+
+
+def _check_counts(**counts: Any) -> None:
+    for name, v in counts.items():
+        if v is not None and (isinstance(v, bool) or int(v) != v or v < 1):
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+
+
+def run_papers(papers: list[str], quick: bool = False, seeds: int | None = None,
+               n_jobs: int = 1, replicate: bool = False, workers: int | None = None,
+               progress: Callable[[str], None] | None = None,
+               store: str | Path | None = None,
+               on_paper: Callable[[str, list[CheckResult]], None] | None = None,
+               ) -> dict[str, list[CheckResult]]:
+    """Run every check of several papers, measurements in parallel.
+
+    A unit is one measurement (paper, measure, setting, base seed) with the
+    checks judged on it. With ``workers > 1`` units run in that many worker
+    processes, the costliest first (:func:`recorded_costs`). Every record but
+    ``seconds`` equals that of a serial run: a measurement draws its numbers
+    from its base seed only, never from the process it runs in.
+
+    Parameters
+    ----------
+    papers : list of str
+        Registry keys of papers with declared ``CHECKS``.
+    quick : bool
+        The quick tier (else the full one).
+    seeds : int, optional
+        Replaces every check's replicate count.
+    n_jobs : int
+        Workers inside one measurement (its seeds): processes when
+        ``workers == 1``; threads of the unit's process otherwise (joblib's rule
+        for nested parallelism, which keeps the machine from oversubscription).
+    replicate : bool
+        Also run every check on :data:`REPLICATION_BASE_SEED`.
+    workers : int, optional
+        Units at a time; default :func:`default_workers`; 1 runs them in this
+        process, in the papers' order.
+    progress : callable, optional
+        Called with a line of text as each unit starts (serial) or ends (parallel).
+    store : str or Path, optional
+        A folder; finished checks are saved under ``units/`` as they end and
+        reused (:func:`run_paper`).
+    on_paper : callable, optional
+        Called with ``(paper, records)`` as each paper completes, in the order of
+        ``papers``.
+
+    Returns
+    -------
+    dict
+        Each paper's records, in the order of its ``CHECKS``.
+    """
+    _check_counts(seeds=seeds, n_jobs=n_jobs, workers=1 if workers is None else workers)
+    if len(set(papers)) != len(papers):
+        raise ValueError(f"papers must be distinct, got {papers!r}")
+    for p in papers:
+        if declared_checks(p) is None:
+            raise ValueError(f"papers: {p!r} has its own driver; run it with run_paper")
+    workers = default_workers() if workers is None else int(workers)
+    n_jobs = int(n_jobs)
+    tier = "quick" if quick else "full"
+    costs = recorded_costs(tier)
+    plans = [_plan(p, tier, seeds, replicate, store, costs) for p in papers]
+    units = [u for plan in plans for u in plan.units]
+    done: dict[tuple[str, int], list[CheckResult]] = {}
+    out: dict[str, list[CheckResult]] = {}
+    waiting = list(plans)
+
+    def finish(paper: str, index: int, res: list[CheckResult]) -> None:
+        done[(paper, index)] = res
+        plan = next(p for p in plans if p.paper == paper)
+        for name, r in zip(plan.units[index].names, res, strict=True):
+            file = plan.files.get((index, name))
+            if file is not None:
                 from theoryrl.experiment.result import atomic_write_bytes
 
-                atomic_write_bytes(unit, json.dumps(r.to_json()).encode())
-            res.append(r)
-        if bs_override is None:
-            out = res
-        else:
-            out = [_with_replication(r, rep) for r, rep in zip(out, res, strict=True)]
+                atomic_write_bytes(file, json.dumps(r.to_json()).encode())
+        complete()
+
+    def complete() -> None:
+        while waiting and all((waiting[0].paper, u.index) in done for u in waiting[0].units):
+            plan = waiting.pop(0)
+            out[plan.paper] = _assemble(plan, done)
+            if on_paper is not None:
+                on_paper(plan.paper, out[plan.paper])
+
+    complete()
+    for paper, index, res in _execute(units, workers, n_jobs, progress):
+        finish(paper, index, res)
     return out
+
+
+def _blas_threads() -> int:
+    """The BLAS thread count of this process, which worker processes are given too:
+    a BLAS product's rounding depends on how many threads share it, and joblib's
+    default (cores / workers) would change the last digits of some records."""
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                "OMP_NUM_THREADS"):
+        v = os.environ.get(var, "").strip()
+        if v.isdigit() and int(v) > 0:
+            return int(v)
+    try:
+        return len(os.sched_getaffinity(0))  # what OpenBLAS and OpenMP count by default
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _schedule(units: list[_Unit]) -> list[_Unit]:
+    """Costliest first, so that no long unit starts last; unknown costs before all,
+    ties in the papers' order."""
+    return sorted(units, key=lambda u: -u.cost)
+
+
+def _execute(units: list[_Unit], workers: int, n_jobs: int,
+             progress: Callable[[str], None] | None):
+    """``_measure_unit`` of each unit: here in order, or in worker processes as they end."""
+    if workers == 1 or len(units) <= 1:
+        for u in units:
+            if progress is not None:
+                progress(", ".join(f"{u.paper}.{n}" for n in u.names)
+                         + (" (replication)" if u.base_seed is not None else ""))
+            yield _measure_unit(u, n_jobs)
+        return
+    from joblib import Parallel, delayed, parallel_config
+
+    order = _schedule(units)
+    with parallel_config(backend="loky", inner_max_num_threads=_blas_threads()):
+        par = Parallel(n_jobs=min(workers, len(units)), batch_size=1,
+                       return_as="generator_unordered")
+        results = par(delayed(_measure_unit)(u, n_jobs) for u in order)
+    for k, (paper, index, res) in enumerate(results, 1):
+        if progress is not None:
+            progress(f"{k}/{len(units)} measurements done; last "
+                     + ", ".join(f"{paper}.{r.check}" for r in res))
+        yield paper, index, res
 
 
 def _with_replication(r: CheckResult, rep: CheckResult | None) -> CheckResult:

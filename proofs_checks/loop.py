@@ -326,10 +326,13 @@ def judge_gap_shrinks(d: dict, s: dict) -> Measured:
     rng = np.random.default_rng(0)
     n = len(d["runs"])
 
+    # each (octave, seed) cell's gaps once; a resample concatenates its seeds' cells
+    cells = [[gaps[(octs == o) & (seeds == j)] for j in range(n)] for o in uo]
+
     def slope(idx_seeds):
         med, xs = [], []
-        for o in uo:
-            m = np.concatenate([gaps[(octs == o) & (seeds == j)] for j in idx_seeds])
+        for o, by_seed in zip(uo, cells):
+            m = np.concatenate([by_seed[j] for j in idx_seeds])
             if m.size and np.median(m) > 0:
                 med.append(np.log2(np.median(m)))
                 xs.append(o)

@@ -23,8 +23,8 @@ its temperature.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
+from theoryrl._special import logsumexp
 from theoryrl.agents.mdpo import (
     MirrorDescentResult,
     cen_bound,

@@ -164,7 +164,8 @@ def test_legacy_results_are_completed_from_the_registry():
 
 
 @pytest.mark.parametrize("args", [["check", "ucbvi", "--seeds", "0"],
-                                  ["check", "nope"], ["check", "ucbvi", "--n-jobs", "0"]])
+                                  ["check", "nope"], ["check", "ucbvi", "--n-jobs", "0"],
+                                  ["check", "ucbvi", "--workers", "0"]])
 def test_cli_user_errors(args):
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2
@@ -226,3 +227,60 @@ def test_store_resumes_finished_units(tmp_path, monkeypatch):
     # other inputs are other units
     with pytest.raises(AssertionError, match="measured again"):
         H.run_paper("ucbvi", quick=True, seeds=3, store=tmp_path)
+
+
+def _records(results):
+    """JSON records without their timings (``seconds``, also inside the replication)."""
+    return [json.dumps({k: v for k, v in r.to_json().items() if k != "seconds"},
+                       sort_keys=True, default=repr) for r in results]
+
+
+def test_parallel_units_give_the_serial_records(tmp_path):
+    kw = dict(quick=True, seeds=2, replicate=True)
+    serial = H.run_papers(["ucbvi"], workers=1, **kw)
+    done = []
+    parallel = H.run_papers(["ucbvi"], workers=2, store=tmp_path,
+                            on_paper=lambda p, rs: done.append(p), **kw)
+    assert done == ["ucbvi"]
+    assert _records(parallel["ucbvi"]) == _records(serial["ucbvi"])
+    # a record per check and pass
+    assert len(list((tmp_path / "units").glob("*.json"))) == 6
+    # the stored units are reused, in parallel too
+    again = H.run_papers(["ucbvi"], workers=2, store=tmp_path, **kw)
+    assert _records(again["ucbvi"]) == _records(serial["ucbvi"])
+
+
+def test_units_are_planned_costliest_first_and_shared():
+    from dataclasses import replace as dc_replace
+
+    from proofs_checks import stepmix as S
+
+    plan = H._plan("stepmix", "quick", 2, True, None, H.recorded_costs("quick"))
+    names = [n for u in plan.units if u.base_seed is None for n in u.names]
+    assert sorted(names) == sorted(c.name for c in S.CHECKS if "quick" in c.tiers)
+    shared = [u for u in plan.units if len(u.names) > 1]
+    assert shared and all(u.shares == len(u.names) for u in shared)
+    assert all(math.isfinite(u.cost) and u.cost > 0 for u in plan.units)
+    costs = [u.cost for u in H._schedule(plan.units)]
+    assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]
+    new = dc_replace(plan.units[-1], cost=math.inf)  # a check without a recorded cost
+    assert H._schedule([*plan.units, new])[0] is new
+
+
+@pytest.mark.parametrize("kw", [dict(workers=0), dict(n_jobs=0), dict(workers=True),
+                                dict(papers=["ucbvi", "ucbvi"])])
+def test_run_papers_refuses_bad_counts(kw):
+    papers = kw.pop("papers", ["ucbvi"])
+    with pytest.raises(ValueError, match=next(iter(kw), "papers")):
+        H.run_papers(papers, quick=True, **kw)
+
+
+def test_workers_round_blas_products_as_this_process_does():
+    # reward-free's certificate sums BLAS products whose last digits depend on the
+    # number of BLAS threads; workers get this process's count, not cores / workers
+    plan = H._plan("reward_free", "quick", None, False, None, H.recorded_costs("quick"))
+    units = sorted(plan.units, key=lambda u: ("certificate" not in u.names, u.cost))[:2]
+    serial = {u.index: H._measure_unit(u, 1)[2] for u in units}
+    parallel = {i: res for _, i, res in H._execute(units, 2, 1, None)}
+    assert {i: _records(r) for i, r in parallel.items()} == \
+        {i: _records(r) for i, r in serial.items()}

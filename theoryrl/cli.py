@@ -8,6 +8,7 @@ interrupted (SIGINT, SIGTERM, SIGHUP).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -148,46 +149,51 @@ def check(
         "--replicate", help="Rerun every check on the fresh replication base seed.")] = False,
     report: Annotated[Path | None, typer.Option(
         help="Write a Markdown verification report with figures to this folder.")] = None,
-    n_jobs: Annotated[int, typer.Option("--n-jobs", help="Workers per measurement.")] = 1,
+    n_jobs: Annotated[int, typer.Option(
+        "--n-jobs", help="Workers inside one measurement (its seeds); with --workers above "
+        "1 they are threads of the measurement's process.")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="Measurements run at a time, each in its own process, the "
+        "costliest first (default: one per core, or 1 with --n-jobs above 1). The "
+        "records do not depend on it, only their seconds.")] = None,
     out: Annotated[Path | None, typer.Option(
         help="Write check_<paper>.json here; finished checks are kept in <out>/units and "
              "reused when their inputs are unchanged.")] = None,
 ) -> None:
     """Run the proof checks; exit status 1 if any theorem check fails or an invariant breaks."""
     import proofs_checks
-    from proofs_checks._harness import run_paper, summary
+    from proofs_checks._harness import default_workers, run_papers, summary
     from theoryrl.experiment.result import atomic_write_bytes
 
-    names = papers or proofs_checks.available()
+    names = list(dict.fromkeys(papers or proofs_checks.available()))
     for p in names:
         if p not in proofs_checks.available():
             console.print(f"[red]unknown paper {p!r}; available: {proofs_checks.available()}")
             raise typer.Exit(2)
-    if seeds is not None and seeds < 1:
-        console.print(f"[red]--seeds must be at least 1, got {seeds}")
-        raise typer.Exit(2)
-    if n_jobs < 1:
-        console.print(f"[red]--n-jobs must be at least 1, got {n_jobs}")
-        raise typer.Exit(2)
-    results = []
+    for option, v in (("--seeds", seeds), ("--n-jobs", n_jobs), ("--workers", workers)):
+        if v is not None and v < 1:
+            console.print(f"[red]{option} must be at least 1, got {v}")
+            raise typer.Exit(2)
+    if workers is None:
+        workers = default_workers() if n_jobs == 1 else 1
     show = console.is_terminal and not as_json
     t_all = time.perf_counter()
-    for p in names:
-        t0 = time.perf_counter()
+
+    def paper_done(p: str, res: list) -> None:
         if show:
-            with console.status(f"checking [bold]{p}[/] ({'quick' if quick else 'full'})...") as st:
-                res = run_paper(p, quick=quick, seeds=seeds, n_jobs=n_jobs, replicate=replicate,
-                                progress=lambda m, st=st: st.update(f"checking {m}..."),
-                                store=out)
-        else:
-            res = run_paper(p, quick=quick, seeds=seeds, n_jobs=n_jobs, replicate=replicate,
-                            store=out)
-        results.extend(res)
-        if show:
-            console.print(f"{p}: {summary(res)} ({time.perf_counter() - t0:.1f}s)")
+            console.print(f"{p}: {summary(res)} ({sum(r.seconds for r in res):.1f}s measured)")
         if out is not None:
             atomic_write_bytes(Path(out) / f"check_{p}.json",
                                json.dumps([r.to_json() for r in res], indent=2).encode())
+
+    tier = "quick" if quick else "full"
+    with (console.status(f"checking ({tier}, {workers} at a time)...") if show
+          else contextlib.nullcontext()) as st:
+        done = run_papers(names, quick=quick, seeds=seeds, n_jobs=n_jobs, replicate=replicate,
+                          workers=workers, store=out, on_paper=paper_done,
+                          progress=None if st is None
+                          else (lambda m: st.update(f"checking ({tier}): {m}...")))
+    results = [r for p in names for r in done[p]]
     rows = [r.to_json() for r in results]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))

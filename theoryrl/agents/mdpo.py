@@ -33,8 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
+from .._special import logsumexp
 from .._validation import as_float_array, check_int, check_kernel, check_open_unit, check_positive
 from ..planning import ConvergenceError, policy_iteration
 

@@ -40,8 +40,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
+from .._special import logsumexp
 from .._validation import (
     as_float_array,
     check_distribution,
