@@ -36,8 +36,6 @@ the key the measure reads (``agent`` by convention), passed to
 The harness owns seeds (``base_seed``, ``--seeds``), tiers, ``n_jobs``,
 timing, verdicts (registered and applied rule, bite, family-wise level,
 replication on :data:`REPLICATION_BASE_SEED`), and the JSON records.
-Modules that still ship their own ``checks(quick, seeds)`` function run
-through it, and their results are completed from the registry.
 """
 
 from __future__ import annotations
@@ -337,20 +335,9 @@ def _module(paper: str):
     return importlib.import_module(f"proofs_checks.{paper}")
 
 
-def declared_checks(paper: str) -> list[Check] | None:
-    """The module's ``CHECKS`` (``None`` for a module with its own ``checks`` driver)."""
-    return getattr(_module(paper), "CHECKS", None)
-
-
-def _wrap_legacy(r: CheckResult) -> CheckResult:
-    e = entry(r.paper, r.check)
-    if e is None:
-        return r
-    reg = r.passed if not e.amended else r.details.get("registered_rule_passed")
-    return replace(r, kind=e.kind, theorem=e.theorem, rule=str(e.current_rule),
-                   registered_rule=str(e.rule), amended=e.amended,
-                   registered_passed=None if reg is None else bool(reg),
-                   bite_min=e.bite_min if e.kind == "theorem" else None)
+def declared_checks(paper: str) -> list[Check]:
+    """The module's ``CHECKS``."""
+    return _module(paper).CHECKS
 
 
 def unit_key(paper: str, check: Check, tier: str, setting: dict,
@@ -386,14 +373,6 @@ def run_paper(paper: str, quick: bool = False, seeds: int | None = None, n_jobs:
     """
     if seeds is not None and (isinstance(seeds, bool) or int(seeds) != seeds or seeds < 1):
         raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
-    checks = declared_checks(paper)
-    if checks is None:
-        out = [_wrap_legacy(r) for r in _module(paper).checks(quick=quick, seeds=seeds)]
-        if replicate:
-            out = [replace(r, replication={"base_seed": None, "passed": None,
-                                           "verdict": "not run (module has its own driver)"})
-                   for r in out]
-        return out
     return run_papers([paper], quick=quick, seeds=seeds, n_jobs=n_jobs, replicate=replicate,
                       workers=workers, progress=progress, store=store)[paper]
 
@@ -561,9 +540,6 @@ def run_papers(papers: list[str], quick: bool = False, seeds: int | None = None,
     _check_counts(seeds=seeds, n_jobs=n_jobs, workers=1 if workers is None else workers)
     if len(set(papers)) != len(papers):
         raise ValueError(f"papers must be distinct, got {papers!r}")
-    for p in papers:
-        if declared_checks(p) is None:
-            raise ValueError(f"papers: {p!r} has its own driver; run it with run_paper")
     workers = default_workers() if workers is None else int(workers)
     n_jobs = int(n_jobs)
     tier = "quick" if quick else "full"

@@ -95,8 +95,6 @@ def test_registry_entries_are_well_formed():
 @pytest.mark.parametrize("paper", proofs_checks.available())
 def test_every_declared_check_uses_its_registered_rule(paper):
     checks = H.declared_checks(paper)
-    if checks is None:
-        pytest.skip(f"{paper} still runs its own driver")
     reg = H.registry()
     names = {c.name for c in checks}
     assert len(names) == len(checks), "check names must be unique"
@@ -154,13 +152,6 @@ def test_amended_check_needs_its_replication():
     assert out.verdict == "fail" and out.replication["base_seed"] == H.REPLICATION_BASE_SEED
     same = H._with_replication(_res("theorem", "pass"), rep)
     assert same.verdict == "pass" and same.replication["passed"] is False
-
-
-def test_legacy_results_are_completed_from_the_registry():
-    r = CheckResult("stepmix", "alpha_dependence", "claim", -0.5, Interval(-0.6, -0.4), True)
-    w = H._wrap_legacy(r)
-    assert w.amended and w.kind == "theorem" and "[-1.6, -0.6]" in w.registered_rule
-    assert w.registered_passed is None
 
 
 @pytest.mark.parametrize("args", [["check", "ucbvi", "--seeds", "0"],
